@@ -1,0 +1,141 @@
+// Package score applies a year's standard (附件1) to one institution's facts
+// and ranks the results (中国式排名). It is pure: no I/O, no floating point;
+// every score is an integer number of 0.01 point (templates.Points).
+package score
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"kaohe/templates"
+)
+
+// Facts are one submission's values after reading and validation.
+type Facts struct {
+	Institution string
+	Year        int
+	// Values holds every int field and every 是/否 field (1 for 是, 0 for 否)
+	// by defined name; a missing name counts as 0.
+	Values map[string]int64
+	// Self holds the self-scores (自评分) by item number; a blank one is absent.
+	Self map[int]templates.Points
+}
+
+// Actuals returns the four achieved counts.
+func (f Facts) Actuals() templates.Targets {
+	return templates.Targets{
+		Appraised:   f.Values[templates.FieldActualAppraised],
+		Certified:   f.Values[templates.FieldActualCertified],
+		UnifiedExam: f.Values[templates.FieldActualUnified],
+		HighSkill:   f.Values[templates.FieldActualHighSkill],
+	}
+}
+
+// ItemScore is the verified score (核定分) of one item and how it came about.
+type ItemScore struct {
+	No      int
+	Points  templates.Points // 核定分
+	Self    templates.Points // 自评分, 0 when blank
+	SelfSet bool             // false when the self-score was left blank
+	Basis   string           // 评分依据, e.g. "取证超目标950人 +0.30；合格率83% −3.00"
+}
+
+// Diff is the self-score minus the verified score.
+func (s ItemScore) Diff() templates.Points { return s.Self - s.Points }
+
+// Result is one institution's scored submission.
+type Result struct {
+	Institution  templates.Institution
+	Actuals      templates.Targets
+	Items        []ItemScore
+	Total        templates.Points // 核定总分
+	SelfTotal    templates.Points // 自评总分: the sum of self-scores as read
+	Disqualified []string         // 取消评优资格 reasons, e.g. "第7项：拖欠费用25000元"; empty when eligible
+}
+
+// Eligibility is the 评优资格 column: "" when eligible, else 取消评优资格 and why.
+func (r Result) Eligibility() string {
+	if len(r.Disqualified) == 0 {
+		return ""
+	}
+	return "取消评优资格（" + strings.Join(r.Disqualified, "；") + "）"
+}
+
+// measure returns the value of a measure for the facts and the institution's targets.
+func measure(name string, f Facts, t templates.Targets) int64 {
+	switch name {
+	case "certified_over":
+		return max(0, f.Values[templates.FieldActualCertified]-t.Certified)
+	case "certified_short":
+		return max(0, t.Certified-f.Values[templates.FieldActualCertified])
+	case "pass_rate_percent":
+		appraised := f.Values[templates.FieldActualAppraised]
+		if appraised <= 0 {
+			return 0
+		}
+		return 100 * f.Values[templates.FieldActualPassed] / appraised
+	}
+	return f.Values[name]
+}
+
+func fill(text string, v int64) string {
+	return strings.ReplaceAll(text, "{value}", strconv.FormatInt(v, 10))
+}
+
+// termPoints returns a term's points and whether it applies at all (amount > 0).
+func termPoints(t templates.Term, v int64) (templates.Points, bool) {
+	amount := v - t.Above
+	if amount <= 0 {
+		return 0, false
+	}
+	return templates.Points(amount/t.Per) * t.Points, true
+}
+
+// Score computes the verified score of one institution. Targets come from
+// the allocation (inst), never from the submission.
+func Score(std *templates.Standard, inst templates.Institution, f Facts) Result {
+	r := Result{Institution: inst, Actuals: f.Actuals()}
+	for _, it := range std.Items {
+		var basis []string
+		base := it.Base
+		for _, c := range it.ZeroIf {
+			if v := measure(c.Measure, f, inst.Targets); v >= c.AtLeast {
+				base = 0
+				basis = append(basis, fill(c.Reason, v))
+			}
+		}
+		pts := base
+		for _, t := range it.Deduct {
+			v := measure(t.Measure, f, inst.Targets)
+			if p, ok := termPoints(t, v); ok {
+				pts -= p
+				basis = append(basis, fill(t.Label, v)+" "+(-p).Signed())
+			}
+		}
+		if pts < 0 {
+			pts = 0
+			basis = append(basis, "扣完为止")
+		}
+		for _, t := range it.Bonus {
+			v := measure(t.Measure, f, inst.Targets)
+			if p, ok := termPoints(t, v); ok {
+				pts += p
+				basis = append(basis, fill(t.Label, v)+" "+p.Signed())
+			}
+		}
+		for _, c := range it.DisqualifyIf {
+			if v := measure(c.Measure, f, inst.Targets); v >= c.AtLeast {
+				r.Disqualified = append(r.Disqualified, fmt.Sprintf("第%d项：%s", it.No, fill(c.Reason, v)))
+			}
+		}
+		if len(basis) == 0 {
+			basis = []string{"符合要求，得" + base.String() + "分"}
+		}
+		self, ok := f.Self[it.No]
+		r.Items = append(r.Items, ItemScore{No: it.No, Points: pts, Self: self, SelfSet: ok, Basis: strings.Join(basis, "；")})
+		r.Total += pts
+		r.SelfTotal += self
+	}
+	return r
+}

@@ -1,0 +1,340 @@
+// Package templates holds each year's assessment standard as data: the
+// target allocation (附件2, allocation.csv), the scoring rules (附件1,
+// rules.toml) and the self-assessment workbook's field table (fields.csv).
+// The 2013 standard is embedded; another year loads from a folder with the
+// same two files, without recompiling. Nothing here reads Excel or the network.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+//go:embed 2013
+var embedded embed.FS
+
+// The two files of a year's standard.
+const (
+	AllocationFile = "allocation.csv"
+	RulesFile      = "rules.toml"
+)
+
+// DefaultYear is the year of the embedded standard used when none is named.
+const DefaultYear = 2013
+
+// ErrInvalid marks a standard that failed validation; the message says where.
+var ErrInvalid = errors.New("评分标准无效")
+
+// Targets are the four target (or actual) counts of 附件2.
+type Targets struct {
+	Appraised   int64 `toml:"appraised"`    // 职业技能鉴定人数
+	Certified   int64 `toml:"certified"`    // 职业资格取证人数
+	UnifiedExam int64 `toml:"unified_exam"` // 全国(省)统考人数
+	HighSkill   int64 `toml:"high_skill"`   // 新增高技能人才取证数
+}
+
+// Add returns the sum of t and u.
+func (t Targets) Add(u Targets) Targets {
+	return Targets{t.Appraised + u.Appraised, t.Certified + u.Certified, t.UnifiedExam + u.UnifiedExam, t.HighSkill + u.HighSkill}
+}
+
+// Institution is one row of 附件2.
+type Institution struct {
+	Name    string
+	Targets Targets
+	Order   int // 0-based position in 附件2
+}
+
+// Condition holds when Measure ≥ AtLeast. Reason may use {value}.
+type Condition struct {
+	Measure string `toml:"measure"`
+	AtLeast int64  `toml:"at_least"`
+	Reason  string `toml:"reason"`
+}
+
+// Term is a deduction or a bonus: floor(max(0, Measure−Above) / Per) units
+// of Points each. Label may use {value}.
+type Term struct {
+	Measure string `toml:"measure"`
+	Above   int64  `toml:"above"`
+	Per     int64  `toml:"per"`
+	Points  Points `toml:"points"`
+	Label   string `toml:"label"`
+}
+
+// Item is one of the nine items of 附件1 with its rule.
+type Item struct {
+	No           int         `toml:"no"`
+	Title        string      `toml:"title"`    // short name, e.g. 证书管理
+	Content      string      `toml:"content"`  // 考核内容
+	Max          Points      `toml:"max"`      // 分值
+	Criteria     string      `toml:"criteria"` // 评分说明
+	Base         Points      `toml:"base"`
+	ZeroIf       []Condition `toml:"zero_if"`
+	Deduct       []Term      `toml:"deduct"`
+	Bonus        []Term      `toml:"bonus"`
+	DisqualifyIf []Condition `toml:"disqualify_if"`
+}
+
+// Standard is one year's assessment standard.
+type Standard struct {
+	Year                     int     `toml:"year"`
+	Title                    string  `toml:"title"`
+	MinCertifiedRatioPercent int64   `toml:"min_certified_ratio_percent"`
+	CityTargets              Targets `toml:"city_targets"`
+	Items                    []Item  `toml:"items"`
+
+	Institutions []Institution `toml:"-"` // 附件2, in its order
+	Source       string        `toml:"-"` // where it was loaded from, for messages
+}
+
+// Institution returns the allocation row named name.
+func (s *Standard) Institution(name string) (Institution, bool) {
+	for _, in := range s.Institutions {
+		if in.Name == name {
+			return in, true
+		}
+	}
+	return Institution{}, false
+}
+
+// AllocatedTotal is the sum of all institutions' targets.
+func (s *Standard) AllocatedTotal() Targets {
+	var t Targets
+	for _, in := range s.Institutions {
+		t = t.Add(in.Targets)
+	}
+	return t
+}
+
+// MaxTotal is the nominal maximum, the sum of the items' 分值 (100 in 2013).
+func (s *Standard) MaxTotal() Points {
+	var p Points
+	for _, it := range s.Items {
+		p += it.Max
+	}
+	return p
+}
+
+// Years lists the embedded years.
+func Years() []int {
+	entries, _ := embedded.ReadDir(".")
+	var ys []int
+	for _, e := range entries {
+		if y, err := strconv.Atoi(e.Name()); err == nil {
+			ys = append(ys, y)
+		}
+	}
+	sort.Ints(ys)
+	return ys
+}
+
+// Load returns the embedded standard of year, with load warnings.
+func Load(year int) (*Standard, []string, error) {
+	sub, err := fs.Sub(embedded, strconv.Itoa(year))
+	if err == nil {
+		_, err = fs.Stat(sub, RulesFile)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: 没有内置 %d 年的评分标准（内置年度：%v）", ErrInvalid, year, Years())
+	}
+	return LoadFS(sub, fmt.Sprintf("内置 %d 年标准", year))
+}
+
+// LoadDir loads a standard from a folder holding allocation.csv and rules.toml.
+func LoadDir(dir string) (*Standard, []string, error) {
+	return LoadFS(os.DirFS(dir), dir)
+}
+
+// LoadFS loads and validates a standard; source names it in messages.
+// Errors wrap ErrInvalid; warnings do not stop loading.
+func LoadFS(fsys fs.FS, source string) (*Standard, []string, error) {
+	rules, err := fs.ReadFile(fsys, RulesFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: 读取 %s/%s: %v", ErrInvalid, source, RulesFile, err)
+	}
+	std, err := parseRules(rules, source+"/"+RulesFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	alloc, err := fs.ReadFile(fsys, AllocationFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: 读取 %s/%s: %v", ErrInvalid, source, AllocationFile, err)
+	}
+	std.Institutions, err = parseAllocation(alloc, source+"/"+AllocationFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	std.Source = source
+	return std, std.warnings(), nil
+}
+
+func parseRules(b []byte, file string) (*Standard, error) {
+	var std Standard
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&std); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, describeTOMLError(file, err))
+	}
+	var problems []string
+	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+	if std.Year < 1990 || std.Year > 2200 {
+		bad("year = %d 不是有效年度", std.Year)
+	}
+	if std.Title == "" {
+		bad("title 不能为空")
+	}
+	ct := std.CityTargets
+	if ct.Appraised < 0 || ct.Certified < 0 || ct.UnifiedExam < 0 || ct.HighSkill < 0 {
+		bad("city_targets 不能为负数")
+	}
+	if std.MinCertifiedRatioPercent < 0 || std.MinCertifiedRatioPercent > 100 {
+		bad("min_certified_ratio_percent = %d 应在 0 到 100 之间", std.MinCertifiedRatioPercent)
+	}
+	if len(std.Items) == 0 {
+		bad("没有 [[items]]")
+	}
+	for i := range std.Items {
+		it := &std.Items[i]
+		where := fmt.Sprintf("第 %d 个 [[items]]（no = %d）", i+1, it.No)
+		if it.No != i+1 {
+			bad("%s: no 应为 %d，按顺序编号", where, i+1)
+		}
+		if it.Title == "" || it.Content == "" || it.Criteria == "" {
+			bad("%s: title、content、criteria 都不能为空", where)
+		}
+		if it.Max <= 0 {
+			bad("%s: max 应大于 0", where)
+		}
+		for k, c := range append(append([]Condition{}, it.ZeroIf...), it.DisqualifyIf...) {
+			if !IsMeasure(c.Measure) {
+				bad("%s: 条件 %d 的 measure = %q 不是已知的字段或派生量", where, k+1, c.Measure)
+			}
+			if c.AtLeast < 1 {
+				bad("%s: 条件 %d 的 at_least 应至少为 1", where, k+1)
+			}
+			if c.Reason == "" {
+				bad("%s: 条件 %d 缺少 reason", where, k+1)
+			}
+		}
+		for _, terms := range [][]Term{it.Deduct, it.Bonus} {
+			for k := range terms {
+				t := &terms[k]
+				if t.Per == 0 {
+					t.Per = 1
+				}
+				if !IsMeasure(t.Measure) {
+					bad("%s: deduct/bonus %d 的 measure = %q 不是已知的字段或派生量", where, k+1, t.Measure)
+				}
+				if t.Per < 0 || t.Above < 0 {
+					bad("%s: deduct/bonus %d 的 per、above 不能为负数", where, k+1)
+				}
+				if t.Points == 0 {
+					bad("%s: deduct/bonus %d 的 points 应大于 0", where, k+1)
+				}
+				if t.Label == "" {
+					bad("%s: deduct/bonus %d 缺少 label", where, k+1)
+				}
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %s: %s", ErrInvalid, file, strings.Join(problems, "；"))
+	}
+	return &std, nil
+}
+
+// describeTOMLError turns go-toml's errors into messages with line numbers.
+func describeTOMLError(file string, err error) string {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		var parts []string
+		for _, e := range strict.Errors {
+			row, _ := e.Position()
+			parts = append(parts, fmt.Sprintf("%s 第 %d 行: 未知的键 %q", file, row, strings.Join(e.Key(), ".")))
+		}
+		return strings.Join(parts, "；")
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		return fmt.Sprintf("%s 第 %d 行: %v", file, row, de)
+	}
+	return fmt.Sprintf("%s: %v", file, err)
+}
+
+var allocationHeader = []string{"鉴定机构", "职业技能鉴定人数", "职业资格取证人数", "全国(省)统考人数", "新增高技能人才取证数"}
+
+func parseAllocation(b []byte, file string) ([]Institution, error) {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // a BOM from Excel's "CSV UTF-8"
+	r := csv.NewReader(bytes.NewReader(b))
+	r.FieldsPerRecord = len(allocationHeader)
+	var out []Institution
+	seen := map[string]int{}
+	var problems []string
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, file, err)
+		}
+		if line == 1 {
+			if strings.Join(row, ",") != strings.Join(allocationHeader, ",") {
+				return nil, fmt.Errorf("%w: %s 第 1 行: 表头应为「%s」", ErrInvalid, file, strings.Join(allocationHeader, ","))
+			}
+			continue
+		}
+		in := Institution{Name: strings.TrimSpace(row[0]), Order: len(out)}
+		if in.Name == "" {
+			problems = append(problems, fmt.Sprintf("第 %d 行: 鉴定机构名称为空", line))
+		} else if first, dup := seen[in.Name]; dup {
+			problems = append(problems, fmt.Sprintf("第 %d 行: 鉴定机构「%s」与第 %d 行重复", line, in.Name, first))
+		}
+		seen[in.Name] = line
+		for k, dst := range []*int64{&in.Targets.Appraised, &in.Targets.Certified, &in.Targets.UnifiedExam, &in.Targets.HighSkill} {
+			cell := strings.TrimSpace(row[k+1])
+			if cell == "" {
+				continue // a blank cell in 附件2 is a target of 0
+			}
+			v, err := strconv.ParseInt(cell, 10, 64)
+			if err != nil || v < 0 {
+				problems = append(problems, fmt.Sprintf("第 %d 行「%s」: 「%s」不是非负整数", line, allocationHeader[k+1], cell))
+			}
+			*dst = v
+		}
+		out = append(out, in)
+	}
+	if len(out) == 0 {
+		problems = append(problems, "没有任何鉴定机构")
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %s: %s", ErrInvalid, file, strings.Join(problems, "；"))
+	}
+	return out, nil
+}
+
+func (s *Standard) warnings() []string {
+	var ws []string
+	for _, in := range s.Institutions {
+		t := in.Targets
+		if t.Appraised > 0 && t.Certified*100 < t.Appraised*s.MinCertifiedRatioPercent {
+			ws = append(ws, fmt.Sprintf("%s: 「%s」取证目标 %d 不到鉴定目标 %d 的 %d%%，请核对分配表",
+				s.Source, in.Name, t.Certified, t.Appraised, s.MinCertifiedRatioPercent))
+		}
+	}
+	return ws
+}
