@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // Asia/Shanghai on machines without zoneinfo
+
+	"kaohe/pipeline"
+	"kaohe/sheets"
+	"kaohe/templates"
+)
+
+// Exit codes.
+const (
+	exitError    = 1  // the job failed
+	exitUsage    = 2  // bad command line
+	exitRejected = 3  // kaohe check: a file would be rejected
+	exitLocked   = 75 // another run holds the lock (EX_TEMPFAIL): try later
+)
+
+var (
+	errUsage    = errors.New("usage")
+	errRejected = errors.New("rejected")
+)
+
+const usage = `kaohe —— 职业技能鉴定机构年度考核：下发自评表、收取、校验、评分、排名、出汇总表和回执
+
+用法: kaohe <命令> [参数]
+
+命令:
+  demo       用内置的 2013 年标准做一次完整演示（生成、填写、汇总），不需要任何配置
+  template   为每个鉴定机构生成预填好的自评表（.xlsx）
+  check      校验并评分自评表，不汇总；机构上传前自查用
+  run        立即做一次汇总：收件文件夹 → 汇总排名表和回执
+  help       显示帮助；kaohe help <命令> 显示该命令的帮助
+  version    显示版本
+
+退出码: 0 成功；1 出错；2 命令行有误；3 check 发现不合格文件；75 另一个运行正在进行
+`
+
+var commands map[string]func([]string) error
+
+func init() {
+	commands = map[string]func([]string) error{
+		"demo": cmdDemo, "template": cmdTemplate, "check": cmdCheck, "run": cmdRun,
+		"help": cmdHelp, "-h": cmdHelp, "--help": cmdHelp, "version": cmdVersion,
+	}
+}
+
+// newFlags makes a subcommand's flag set with its Chinese help text.
+func newFlags(name, help string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), help)
+		fmt.Fprintln(fs.Output(), "\n参数:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	return nil
+}
+
+func cmdHelp(args []string) error {
+	if len(args) == 1 {
+		if c, ok := commands[args[0]]; ok && args[0] != "help" {
+			return c([]string{"-h"})
+		}
+	}
+	fmt.Print(usage)
+	return nil
+}
+
+func cmdVersion([]string) error {
+	fmt.Println("kaohe 0.1 (内置评分标准年度:", templates.Years(), ")")
+	return nil
+}
+
+// configFlags are the flags shared by run and demo.
+type configFlags struct {
+	config, inbox, out *string
+}
+
+func addConfigFlags(fs *flag.FlagSet) configFlags {
+	return configFlags{
+		config: fs.String("config", "", "配置文件（TOML），见 config.example.toml；不给则全部用默认值"),
+		inbox:  fs.String("inbox", "", "收件文件夹（覆盖配置中的 inbox）"),
+		out:    fs.String("out", "", "输出文件夹（覆盖配置中的 out）"),
+	}
+}
+
+func (c configFlags) load() (pipeline.Config, error) {
+	cfg := pipeline.DefaultConfig()
+	if *c.config != "" {
+		var err error
+		if cfg, err = pipeline.LoadConfig(*c.config); err != nil {
+			return cfg, err
+		}
+	}
+	if *c.inbox != "" {
+		cfg.Inbox = *c.inbox
+	}
+	if *c.out != "" {
+		cfg.Out = *c.out
+	}
+	return cfg, cfg.Resolve()
+}
+
+func logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// terminal returns stderr when it is a terminal, for progress lines.
+func terminal() io.Writer {
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		return os.Stderr
+	}
+	return nil
+}
+
+func cmdDemo(args []string) error {
+	fs := newFlags("demo", `用法: kaohe demo [--dir 文件夹]
+
+用内置的 2013 年评分标准做一次完整演示：生成 32 个鉴定机构的自评表，
+填入各不相同的模拟数据（其中两份有错误、一个机构重复提交），放进收件文件夹，
+然后运行与 kaohe run 完全相同的汇总，最后告诉你汇总排名表和回执在哪里。
+再次运行会替换上一次的演示文件夹。
+`)
+	dir := fs.String("dir", "kaohe-demo", "演示文件夹")
+	if err := parse(fs, args); err != nil || isHelp(args) {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d, err := pipeline.Demo(ctx, *dir, pipeline.Options{Config: pipeline.DefaultConfig(), Log: logger(), Progress: terminal()})
+	if err != nil {
+		return err
+	}
+	s := d.Summary
+	fmt.Printf("演示完成：收到 %d 个文件，接受 %d，退回 %d，重复 %d；排名 %d 家，未提交或未通过 %d 家。\n",
+		s.New+s.Duplicates, s.Accepted, s.Rejected, s.Duplicates, s.Ranked, s.Missing)
+	fmt.Printf("  自评表模板: %s\n", d.Templates)
+	fmt.Printf("  汇总排名表: %s\n", filepath.Join(d.Out, s.Report))
+	fmt.Printf("  回执:       %s\n", filepath.Join(d.Out, pipeline.ReceiptDir))
+	fmt.Printf("  已归档原件: %s，退回原件: %s\n", filepath.Join(d.Inbox, pipeline.ArchiveDir), filepath.Join(d.Inbox, pipeline.RejectedDir))
+	return nil
+}
+
+func isHelp(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			return true
+		}
+	}
+	return false
+}
+
+func cmdTemplate(args []string) error {
+	fs := newFlags("template", `用法: kaohe template --out 文件夹 [--institution 名称] [--year 年度 | --standard 文件夹]
+
+为分配表（附件2）中的每个鉴定机构生成自评表，机构名称和目标已预先填好并锁定，
+文件名如 2013-常柴国家职业技能鉴定所-自评表.xlsx。--institution 只生成一个机构的，
+名称可以只写一部分（如 常柴），只要唯一。
+`)
+	out := fs.String("out", "", "输出文件夹（必填）")
+	inst := fs.String("institution", "", "只生成这个鉴定机构的自评表")
+	year := fs.Int("year", templates.DefaultYear, "内置评分标准的年度")
+	dir := fs.String("standard", "", "另一年度的评分标准文件夹（含 allocation.csv 和 rules.toml）")
+	if err := parse(fs, args); err != nil || isHelp(args) {
+		return err
+	}
+	if *out == "" {
+		fmt.Fprintln(os.Stderr, "kaohe: error: 缺少 --out 输出文件夹\nkaohe: hint: kaohe template --out 自评表")
+		return errUsage
+	}
+	cfg := pipeline.DefaultConfig()
+	cfg.Year, cfg.StandardDir = *year, *dir
+	std, warns, err := cfg.LoadStandard()
+	if err != nil {
+		return err
+	}
+	printWarnings(warns)
+	paths, err := pipeline.WriteTemplates(std, *out, *inst)
+	for _, p := range paths {
+		fmt.Println(p)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "已生成 %d 份自评表，在 %s\n", len(paths), *out)
+	return nil
+}
+
+func printWarnings(ws []string) {
+	for _, w := range ws {
+		fmt.Fprintf(os.Stderr, "kaohe: warning: %s\n", w)
+	}
+}
+
+func cmdCheck(args []string) error {
+	fs := newFlags("check", `用法: kaohe check [--year 年度 | --standard 文件夹] 文件.xlsx...
+
+校验并评分自评表，但不汇总、不移动文件：逐项列出自评分、核定分和评分依据，
+然后列出错误和提醒。机构上传前用它自查。有文件不合格时退出码为 3。
+`)
+	year := fs.Int("year", templates.DefaultYear, "内置评分标准的年度")
+	dir := fs.String("standard", "", "另一年度的评分标准文件夹（含 allocation.csv 和 rules.toml）")
+	if err := parse(fs, args); err != nil || isHelp(args) {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "kaohe: error: 没有给出要检查的文件\nkaohe: hint: kaohe check 2013-常柴国家职业技能鉴定所-自评表.xlsx")
+		return errUsage
+	}
+	cfg := pipeline.DefaultConfig()
+	cfg.Year, cfg.StandardDir = *year, *dir
+	if err := cfg.Resolve(); err != nil {
+		return err
+	}
+	std, _, err := cfg.LoadStandard()
+	if err != nil {
+		return err
+	}
+	bad := 0
+	for i, file := range fs.Args() {
+		if i > 0 {
+			fmt.Println(strings.Repeat("─", 60))
+		}
+		rc, ok, err := pipeline.CheckFile(std, &cfg, file, time.Now())
+		if err != nil {
+			fmt.Printf("%s: 无法读取: %v\n", file, err)
+			bad++
+			continue
+		}
+		fmt.Print(sheets.ReceiptText(rc))
+		if !ok {
+			bad++
+		}
+	}
+	if bad > 0 {
+		fmt.Fprintf(os.Stderr, "kaohe: %d 个文件不合格，请按上面的说明修改\n", bad)
+		return errRejected
+	}
+	return nil
+}
+
+func cmdRun(args []string) error {
+	fs := newFlags("run", `用法: kaohe run [--config 配置文件] [--inbox 收件文件夹] [--out 输出文件夹]
+
+立即做一次汇总：取收件文件夹中已上传完的 .xlsx，校验、评分、排名，写出
+汇总排名表（汇总排名表-2013.xlsx 及带时间的副本）和每个文件的回执（回执/），
+然后把接受的原件移到 archive/、退回的移到 rejected/。同一文件不会重复计入；
+汇总表涵盖每个机构至今最新的合格提交。不给配置文件时全部用默认值，
+状态文件夹（台账、锁）默认在输出文件夹旁边的 kaohe-state。
+`)
+	cf := addConfigFlags(fs)
+	if err := parse(fs, args); err != nil || isHelp(args) {
+		return err
+	}
+	cfg, err := cf.load()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: logger(), Progress: terminal()})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("汇总完成：新文件 %d（接受 %d，退回 %d），重复 %d，等待中 %d；排名 %d 家，被替代 %d，未提交或未通过 %d 家。\n",
+		s.New, s.Accepted, s.Rejected, s.Duplicates, s.Waiting, s.Ranked, s.Superseded, s.Missing)
+	fmt.Printf("汇总排名表: %s\n", filepath.Join(cfg.Out, s.Report))
+	for _, m := range s.MoveErrors {
+		fmt.Fprintf(os.Stderr, "kaohe: warning: %s\n", m)
+	}
+	return nil
+}
+
+// hint suggests what to do about an error, or "".
+func hint(err error) string {
+	switch {
+	case errors.Is(err, pipeline.ErrConfig):
+		return "配置项的说明见 config.example.toml"
+	case errors.Is(err, templates.ErrInvalid):
+		return "评分标准文件夹需要 allocation.csv 和 rules.toml，格式见 templates/2013/"
+	case errors.Is(err, pipeline.ErrUnknownInstitution):
+		return "鉴定机构名称见 templates/2013/allocation.csv，可以只写一部分，如 常柴"
+	case errors.Is(err, os.ErrPermission):
+		return "检查文件夹的写权限"
+	}
+	return ""
+}

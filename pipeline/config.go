@@ -1,0 +1,181 @@
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"kaohe/pipeline/score"
+	"kaohe/templates"
+)
+
+// Config is kaohe's configuration (config.example.toml documents each key).
+// Every field has a working default, so a run needs no config file.
+type Config struct {
+	Inbox       string   `toml:"inbox"`        // drop folder
+	Out         string   `toml:"out"`          // where the report and receipts go
+	State       string   `toml:"state"`        // ledger, lock, copies of every upload; default: kaohe-state beside out
+	Year        int      `toml:"year"`         // embedded standard's year
+	StandardDir string   `toml:"standard_dir"` // folder with allocation.csv and rules.toml (overrides year)
+	Ranking     string   `toml:"ranking"`      // dense (中国式排名) or standard
+	Timezone    string   `toml:"timezone"`     // for times in names and the report
+	MinAge      Duration `toml:"min_age"`      // files younger than this wait for the next run
+	Settle      Duration `toml:"settle"`       // pause between the two looks at the inbox
+	Deadline    string   `toml:"deadline"`     // RFC 3339; empty for none
+	Late        string   `toml:"late"`         // flag or refuse files after the deadline
+	MaxFileMB   int64    `toml:"max_file_mb"`  // larger uploads are rejected unread
+
+	// Derived by Load/Resolve.
+	deadline time.Time
+	loc      *time.Location
+	style    score.Style
+}
+
+// Duration is a time.Duration written as "2m", "30s".
+type Duration time.Duration
+
+// UnmarshalText reads Go's duration syntax.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil || v < 0 {
+		return fmt.Errorf("「%s」不是有效的时长，应写成 \"90s\"、\"2m\"、\"1h\" 这样的形式", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DefaultConfig is the configuration when no file is given.
+func DefaultConfig() Config {
+	return Config{
+		Inbox:     "inbox",
+		Out:       "out",
+		Year:      templates.DefaultYear,
+		Ranking:   string(score.Dense),
+		Timezone:  "Asia/Shanghai",
+		MinAge:    Duration(time.Minute),
+		Settle:    Duration(2 * time.Second),
+		Late:      "flag",
+		MaxFileMB: 20,
+	}
+}
+
+// LoadConfig reads a TOML file over the defaults. Unknown keys and bad
+// values are errors naming the file, line and key.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("%w: 读取配置文件: %v", ErrConfig, err)
+	}
+	dec := toml.NewDecoder(bytes.NewReader(src))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		var strict *toml.StrictMissingError
+		var de *toml.DecodeError
+		switch {
+		case errors.As(err, &strict):
+			var parts []string
+			for _, e := range strict.Errors {
+				row, _ := e.Position()
+				parts = append(parts, fmt.Sprintf("%s 第 %d 行: 未知的键 %q", path, row, strings.Join(e.Key(), ".")))
+			}
+			return cfg, fmt.Errorf("%w: %s", ErrConfig, strings.Join(parts, "；"))
+		case errors.As(err, &de):
+			row, _ := de.Position()
+			return cfg, fmt.Errorf("%w: %s 第 %d 行: %v", ErrConfig, path, row, de)
+		}
+		return cfg, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
+	}
+	if err := cfg.resolve(); err != nil {
+		return cfg, placeError(path, src, err)
+	}
+	return cfg, nil
+}
+
+// keyError is a bad value of one key.
+type keyError struct {
+	key, value, msg string
+}
+
+func (e *keyError) Error() string { return fmt.Sprintf("%s = %q: %s", e.key, e.value, e.msg) }
+
+// placeError adds the file and line to a keyError.
+func placeError(path string, src []byte, err error) error {
+	var ke *keyError
+	if !errors.As(err, &ke) {
+		return err
+	}
+	re := regexp.MustCompile(`^\s*` + regexp.QuoteMeta(ke.key) + `\s*=`)
+	for i, line := range strings.Split(string(src), "\n") {
+		if re.MatchString(line) {
+			return fmt.Errorf("%w: %s 第 %d 行: %v", ErrConfig, path, i+1, ke)
+		}
+	}
+	return fmt.Errorf("%w: %s: %v", ErrConfig, path, ke)
+}
+
+// resolve checks values and derives the parsed forms; call it after
+// changing fields (LoadConfig does).
+func (c *Config) resolve() error {
+	var err error
+	if c.style, err = score.ParseStyle(c.Ranking); err != nil {
+		return &keyError{"ranking", c.Ranking, "应为 dense（中国式排名）或 standard（1,2,2,4）"}
+	}
+	if c.loc, err = time.LoadLocation(c.Timezone); err != nil {
+		return &keyError{"timezone", c.Timezone, "不是已知的时区，例如 Asia/Shanghai"}
+	}
+	c.deadline = time.Time{}
+	if c.Deadline != "" {
+		if c.deadline, err = time.Parse(time.RFC3339, c.Deadline); err != nil {
+			return &keyError{"deadline", c.Deadline, "应写成 RFC 3339 时间，例如 2013-12-31T18:00:00+08:00"}
+		}
+	}
+	if c.Late != "flag" && c.Late != "refuse" {
+		return &keyError{"late", c.Late, "应为 flag（标记逾期）或 refuse（拒收逾期文件）"}
+	}
+	if c.MaxFileMB <= 0 || c.MaxFileMB > 1024 {
+		return &keyError{"max_file_mb", fmt.Sprint(c.MaxFileMB), "应在 1 到 1024 之间"}
+	}
+	if c.Inbox == "" {
+		return &keyError{"inbox", c.Inbox, "不能为空"}
+	}
+	if c.Out == "" {
+		return &keyError{"out", c.Out, "不能为空"}
+	}
+	return nil
+}
+
+// Resolve validates a config built in code or changed by flags.
+func (c *Config) Resolve() error {
+	if err := c.resolve(); err != nil {
+		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	return nil
+}
+
+// StateDir is the state folder: State, or "kaohe-state" beside Out.
+func (c *Config) StateDir() string {
+	if c.State != "" {
+		return c.State
+	}
+	abs, err := filepath.Abs(c.Out)
+	if err != nil {
+		abs = c.Out
+	}
+	return filepath.Join(filepath.Dir(abs), "kaohe-state")
+}
+
+// LoadStandard returns the standard the config names, with load warnings.
+func (c *Config) LoadStandard() (*templates.Standard, []string, error) {
+	if c.StandardDir != "" {
+		return templates.LoadDir(c.StandardDir)
+	}
+	return templates.Load(c.Year)
+}

@@ -1,0 +1,122 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// Outcome is what became of a consumed file.
+type Outcome string
+
+// The outcomes a ledger records.
+const (
+	OutcomeAccepted Outcome = "accepted"
+	OutcomeRejected Outcome = "rejected"
+)
+
+// Record is one consumed file in the ledger.
+type Record struct {
+	Hash        string    `json:"hash"`        // hex SHA-256 of the bytes
+	Name        string    `json:"name"`        // name in the inbox when consumed
+	Size        int64     `json:"size"`        //
+	Received    time.Time `json:"received"`    // the file's modification time in the inbox
+	Institution string    `json:"institution"` // as resolved, or as written when unknown
+	Outcome     Outcome   `json:"outcome"`
+	Late        bool      `json:"late,omitempty"`
+	Errors      int       `json:"errors"`
+	Warnings    int       `json:"warnings"`
+	Run         string    `json:"run"`                // the run that consumed it
+	MovedTo     string    `json:"moved_to,omitempty"` // where the original went in the inbox store
+	MoveError   string    `json:"move_error,omitempty"`
+	Receipt     string    `json:"receipt,omitempty"`
+}
+
+// Ledger is every file ever consumed, kept as one JSON file in the state
+// folder and rewritten atomically.
+type Ledger struct {
+	path    string
+	Records []Record `json:"records"`
+	byHash  map[string]int
+}
+
+const ledgerFile = "ledger.json"
+
+// OpenLedger reads the ledger of a state folder; a missing one is empty.
+func OpenLedger(stateDir string) (*Ledger, error) {
+	l := &Ledger{path: filepath.Join(stateDir, ledgerFile)}
+	b, err := os.ReadFile(l.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		l.index()
+		return l, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading ledger: %w", err)
+	}
+	if err := json.Unmarshal(b, l); err != nil {
+		return nil, fmt.Errorf("reading ledger %s: %w", l.path, err)
+	}
+	l.index()
+	return l, nil
+}
+
+func (l *Ledger) index() {
+	l.byHash = make(map[string]int, len(l.Records))
+	for i, r := range l.Records {
+		l.byHash[r.Hash] = i
+	}
+}
+
+// Lookup returns the record of a hash seen before.
+func (l *Ledger) Lookup(hash string) (*Record, bool) {
+	i, ok := l.byHash[hash]
+	if !ok {
+		return nil, false
+	}
+	return &l.Records[i], true
+}
+
+// Add records a newly consumed file.
+func (l *Ledger) Add(r Record) {
+	l.byHash[r.Hash] = len(l.Records)
+	l.Records = append(l.Records, r)
+}
+
+// Newest returns the records ordered newest first (by received time, then
+// by order of consumption).
+func (l *Ledger) Newest() []*Record {
+	idx := make([]int, len(l.Records))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool {
+		ra, rb := &l.Records[idx[a]], &l.Records[idx[b]]
+		if !ra.Received.Equal(rb.Received) {
+			return ra.Received.After(rb.Received)
+		}
+		return idx[a] > idx[b]
+	})
+	out := make([]*Record, len(idx))
+	for k, i := range idx {
+		out[k] = &l.Records[i]
+	}
+	return out
+}
+
+// Commit writes the ledger atomically.
+func (l *Ledger) Commit() error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(l); err != nil {
+		return err
+	}
+	return writeAtomic(l.path, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
+}

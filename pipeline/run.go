@@ -1,0 +1,526 @@
+// Package pipeline runs kaohe's jobs end to end: one consolidation run
+// (intake from a store, read, score, rank, write the report and receipts,
+// then archive the inputs), the templates, the checks and the demo. The
+// stores (drop folder, FTP) sit behind one small interface; a ledger in the
+// state folder remembers every file consumed so nothing counts twice.
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"kaohe/pipeline/score"
+	"kaohe/sheets"
+	"kaohe/templates"
+)
+
+// Options are one run's inputs besides the configuration.
+type Options struct {
+	Config   Config
+	Log      *slog.Logger     // nil: discard
+	Progress io.Writer        // a terminal for progress lines, or nil
+	Now      func() time.Time // nil: time.Now
+	Inbox    Store            // nil: the local folder Config.Inbox
+	Out      Store            // nil: the local folder Config.Out
+}
+
+// Summary is what one run did.
+type Summary struct {
+	Run        string // run id, e.g. 20131231-020000
+	New        int    // files consumed by this run
+	Accepted   int    // of them accepted
+	Rejected   int    // of them rejected
+	Duplicates int    // files whose bytes were consumed before (no-op)
+	Waiting    int    // files left for a later run (too young, still growing)
+	Skipped    int    // files never read (links, special files, other types)
+	Ranked     int    // institutions ranked in the report
+	Superseded int    // accepted uploads replaced by a newer one
+	Missing    int    // institutions without an accepted submission
+	Report     string // the report's name in the outbox
+	Receipts   []string
+	MoveErrors []string
+	Warnings   []string
+	Duration   time.Duration
+}
+
+// ReportName is the always-latest report's name in the outbox.
+func ReportName(std *templates.Standard) string {
+	return fmt.Sprintf("汇总排名表-%d.xlsx", std.Year)
+}
+
+// The folders of the inbox store where consumed files go, and the outbox's receipts folder.
+const (
+	ArchiveDir  = "archive"
+	RejectedDir = "rejected"
+	ReceiptDir  = "回执"
+	filesDir    = "files" // in the state folder: a copy of every upload, by hash
+)
+
+// consumed is one file read by this run.
+type consumed struct {
+	rec *Record
+	sub *sheets.Submission
+}
+
+// Run performs one consolidation run. It returns an error, and moves no
+// input, when the report, the receipts or the ledger could not be written.
+func Run(ctx context.Context, o Options) (*Summary, error) {
+	start := time.Now()
+	cfg := o.Config
+	if err := cfg.Resolve(); err != nil {
+		return nil, err
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	std, warns, err := cfg.LoadStandard()
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warns {
+		log.Warn("standard", "warning", w)
+	}
+	inbox, out := o.Inbox, o.Out
+	if inbox == nil {
+		if fi, err := os.Stat(cfg.Inbox); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("%w: 收件文件夹 %s 不存在或不是文件夹", ErrConfig, cfg.Inbox)
+		}
+		inbox = &Local{Root: cfg.Inbox}
+	}
+	if out == nil {
+		if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+			return nil, fmt.Errorf("creating output folder: %w", err)
+		}
+		out = &Local{Root: cfg.Out}
+	}
+	stateDir := cfg.StateDir()
+	if err := os.MkdirAll(filepath.Join(stateDir, filesDir), 0o755); err != nil {
+		return nil, fmt.Errorf("creating state folder: %w", err)
+	}
+	unlock, err := Lock(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	cleanTemps(stateDir)
+	cleanTemps(filepath.Join(stateDir, filesDir))
+	if l, ok := out.(*Local); ok {
+		cleanTemps(l.Root)
+		cleanTemps(filepath.Join(l.Root, ReceiptDir))
+	}
+
+	ledger, err := OpenLedger(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	t := now().In(cfg.loc)
+	sum := &Summary{Run: t.Format("20060102-150405")}
+	log = log.With("run", sum.Run)
+
+	// Intake: what is ready, read once, hashed, copied into the state folder.
+	ready, err := intake(ctx, inbox, cfg, now, sum, log)
+	if err != nil {
+		return nil, err
+	}
+	var fresh []consumed
+	var redo []*Record // seen before: only their move is due
+	for i, e := range ready {
+		progress(o.Progress, "读取", i+1, len(ready))
+		c, prev, err := consume(ctx, inbox, e, std, &cfg, stateDir, sum.Run, ledger)
+		if err != nil {
+			log.Warn("file left for the next run", "file", e.Name, "err", err)
+			sum.Waiting++
+			continue
+		}
+		if prev != nil {
+			sum.Duplicates++
+			redo = append(redo, &Record{Hash: prev.Hash, Name: e.Name, Outcome: prev.Outcome, Received: e.ModTime})
+			continue
+		}
+		ledger.Add(*c.rec) // in memory until the commit; a copy later in this run is a duplicate
+		fresh = append(fresh, c)
+		sum.New++
+		if c.rec.Outcome == OutcomeAccepted {
+			sum.Accepted++
+		} else {
+			sum.Rejected++
+		}
+		log.Info("file read", "file", e.Name, "institution", c.rec.Institution, "outcome", c.rec.Outcome, "errors", c.rec.Errors, "warnings", c.rec.Warnings)
+	}
+	crash("after-fetch")
+	for i := range fresh { // point at the ledger's copies, which later steps update
+		fresh[i].rec, _ = ledger.Lookup(fresh[i].rec.Hash)
+	}
+
+	// Report and receipts, from the whole ledger.
+	subs := map[string]*sheets.Submission{}
+	for _, c := range fresh {
+		subs[c.rec.Hash] = c.sub
+	}
+	rep, err := buildReport(std, &cfg, ledger, subs, stateDir, sum)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := sheets.WriteReport(&buf, rep); err != nil {
+		return nil, fmt.Errorf("writing the report: %w", err)
+	}
+	dated := strings.TrimSuffix(ReportName(std), ".xlsx") + "-" + sum.Run + ".xlsx"
+	for _, name := range []string{dated, ReportName(std)} {
+		if err := out.Put(ctx, name, bytes.NewReader(buf.Bytes())); err != nil {
+			return nil, fmt.Errorf("writing the report to %s: %w", out, err)
+		}
+	}
+	sum.Report = ReportName(std)
+	used := map[string]bool{}
+	for _, c := range fresh {
+		name, err := writeReceipt(ctx, out, std, c, t, used)
+		if err != nil {
+			return nil, fmt.Errorf("writing a receipt to %s: %w", out, err)
+		}
+		c.rec.Receipt = name
+		sum.Receipts = append(sum.Receipts, name)
+	}
+	crash("before-ledger-commit")
+	if err := ledger.Commit(); err != nil {
+		return nil, fmt.Errorf("committing the ledger: %w", err)
+	}
+	crash("before-archiving")
+
+	// Only now move the inputs away.
+	day := t.Format("2006-01-02")
+	moves := make([]*Record, 0, len(fresh)+len(redo))
+	for _, c := range fresh {
+		moves = append(moves, c.rec)
+	}
+	moves = append(moves, redo...)
+	for _, r := range moves {
+		dir := ArchiveDir
+		if r.Outcome == OutcomeRejected {
+			dir = RejectedDir
+		}
+		to := path.Join(dir, day, t.Format("150405")+"-"+r.Hash[:8]+"-"+path.Base(r.Name))
+		if err := inbox.Move(ctx, r.Name, to); err != nil {
+			msg := fmt.Sprintf("移动 %s 失败: %v", r.Name, err)
+			sum.MoveErrors = append(sum.MoveErrors, msg)
+			log.Error("moving input", "file", r.Name, "to", to, "err", err)
+			if rec, ok := ledger.Lookup(r.Hash); ok && rec.Name == r.Name {
+				rec.MoveError = err.Error()
+			}
+			continue
+		}
+		if rec, ok := ledger.Lookup(r.Hash); ok && rec.Name == r.Name {
+			rec.MovedTo, rec.MoveError = to, ""
+		}
+	}
+	if len(moves) > 0 {
+		if err := ledger.Commit(); err != nil {
+			return nil, fmt.Errorf("committing the ledger: %w", err)
+		}
+	}
+	sum.Warnings = append(sum.Warnings, warns...)
+	sum.Duration = time.Since(start)
+	log.Info("run done", "accepted", sum.Accepted, "rejected", sum.Rejected, "duplicates", sum.Duplicates,
+		"waiting", sum.Waiting, "ranked", sum.Ranked, "superseded", sum.Superseded, "missing", sum.Missing,
+		"move_errors", len(sum.MoveErrors), "duration", sum.Duration.Round(time.Millisecond), "report", sum.Report)
+	return sum, nil
+}
+
+// intake lists the inbox twice, settle apart, and returns the files ready
+// to read: *.xlsx (any case), not hidden, not a lock or partial name, not a
+// link or special file, older than min_age and of the same size both times.
+func intake(ctx context.Context, inbox Store, cfg Config, now func() time.Time, sum *Summary, log *slog.Logger) ([]Entry, error) {
+	first, err := inbox.List(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("listing the inbox %s: %w", inbox, err)
+	}
+	if cfg.Settle > 0 && len(first) > 0 {
+		select {
+		case <-time.After(time.Duration(cfg.Settle)):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	second, err := inbox.List(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("listing the inbox %s: %w", inbox, err)
+	}
+	sizes := map[string]int64{}
+	for _, e := range first {
+		sizes[e.Name] = e.Size
+	}
+	var ready []Entry
+	for _, e := range second {
+		base := path.Base(e.Name)
+		switch {
+		case e.Dir:
+			continue
+		case strings.HasPrefix(base, ".") || strings.HasPrefix(base, "~$"):
+			continue // hidden and Office lock files: never ours to take
+		case e.Odd != "":
+			log.Warn("skipping, never read", "file", e.Name, "reason", e.Odd)
+			sum.Skipped++
+			continue
+		case !strings.EqualFold(path.Ext(base), ".xlsx"):
+			if isPartial(base) {
+				sum.Waiting++
+			} else {
+				log.Info("skipping, not .xlsx", "file", e.Name)
+				sum.Skipped++
+			}
+			continue
+		}
+		prev, seen := sizes[e.Name]
+		if !seen || prev != e.Size || now().Sub(e.ModTime) < time.Duration(cfg.MinAge) {
+			log.Info("waiting, still being uploaded", "file", e.Name)
+			sum.Waiting++
+			continue
+		}
+		ready = append(ready, e)
+	}
+	return ready, nil
+}
+
+func isPartial(base string) bool {
+	for _, ext := range []string{".part", ".tmp", ".crdownload", ".partial", ".filepart"} {
+		if strings.HasSuffix(strings.ToLower(base), ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// consume reads one file once, hashes it and, unless the ledger has seen
+// its bytes (then prev is that record), keeps a copy and reads the workbook.
+func consume(ctx context.Context, inbox Store, e Entry, std *templates.Standard, cfg *Config, stateDir, run string, ledger *Ledger) (consumed, *Record, error) {
+	rc, err := inbox.Open(ctx, e.Name)
+	if err != nil {
+		return consumed{}, nil, err
+	}
+	limit := cfg.MaxFileMB << 20
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	rc.Close()
+	if err != nil {
+		return consumed{}, nil, fmt.Errorf("reading %s: %w", e.Name, err)
+	}
+	sum := sha256.Sum256(b)
+	hash := hex.EncodeToString(sum[:])
+	if prev, ok := ledger.Lookup(hash); ok {
+		return consumed{}, prev, nil
+	}
+	base := path.Base(e.Name)
+	if int64(len(b)) <= limit {
+		if err := writeAtomic(filepath.Join(stateDir, filesDir, hash+".xlsx"), func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+			return consumed{}, nil, err
+		}
+	}
+	sub := readSubmission(b, base, std, cfg)
+	late := !cfg.deadline.IsZero() && e.ModTime.After(cfg.deadline)
+	if late && cfg.Late == "refuse" {
+		sub.Issues = append(sub.Issues, sheets.Issue{Severity: sheets.Error, File: base,
+			Message: fmt.Sprintf("逾期提交：截止时间 %s，文件时间 %s，不予受理", sheets.FormatTime(cfg.deadline.In(cfg.loc)), sheets.FormatTime(e.ModTime.In(cfg.loc)))})
+	}
+	rec := &Record{Hash: hash, Name: e.Name, Size: int64(len(b)), Received: e.ModTime, Institution: institutionOf(sub),
+		Outcome: OutcomeAccepted, Late: late, Run: run, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
+	if !sub.Accepted() {
+		rec.Outcome = OutcomeRejected
+	}
+	return consumed{rec: rec, sub: sub}, nil, nil
+}
+
+// readSubmission reads a workbook's bytes, at most max_file_mb of them:
+// a larger file (the caller read one byte more) is rejected unread.
+func readSubmission(b []byte, base string, std *templates.Standard, cfg *Config) *sheets.Submission {
+	if int64(len(b)) > cfg.MaxFileMB<<20 {
+		return &sheets.Submission{File: base, Issues: []sheets.Issue{{Severity: sheets.Error, File: base,
+			Message: fmt.Sprintf("文件超过 %d MB，未读取。自评表通常不到 1 MB，请删除多余的内容或图片后重新上传", cfg.MaxFileMB)}}}
+	}
+	return sheets.Read(bytes.NewReader(b), base, std, readLimits(cfg))
+}
+
+func readLimits(cfg *Config) sheets.Limits {
+	lim := sheets.DefaultLimits()
+	lim.MaxFileBytes = cfg.MaxFileMB << 20
+	return lim
+}
+
+func institutionOf(s *sheets.Submission) string {
+	if s.Institution.Name != "" {
+		return s.Institution.Name
+	}
+	return s.Facts.Institution
+}
+
+// loadSubmission reads a consumed file again from the state folder's copy.
+func loadSubmission(stateDir string, r *Record, std *templates.Standard, cfg *Config) *sheets.Submission {
+	b, err := os.ReadFile(filepath.Join(stateDir, filesDir, r.Hash+".xlsx"))
+	if err != nil {
+		return &sheets.Submission{File: path.Base(r.Name), Issues: []sheets.Issue{{Severity: sheets.Error, File: path.Base(r.Name),
+			Message: "存档副本缺失，无法重新读取，请重新上传"}}}
+	}
+	return readSubmission(b, path.Base(r.Name), std, cfg)
+}
+
+func uploadOf(r *Record, loc *time.Location, status sheets.Status) sheets.Upload {
+	return sheets.Upload{File: path.Base(r.Name), Institution: r.Institution, Received: r.Received.In(loc), Hash: r.Hash,
+		Status: status, Late: r.Late, Errors: r.Errors, Warnings: r.Warnings}
+}
+
+// buildReport picks, for every institution, its newest accepted upload
+// (older accepted ones are 被替代) and, when the newest upload of all was
+// rejected, that one too; it scores and ranks them.
+func buildReport(std *templates.Standard, cfg *Config, ledger *Ledger, subs map[string]*sheets.Submission, stateDir string, sum *Summary) (*sheets.Report, error) {
+	get := func(r *Record) *sheets.Submission {
+		if s, ok := subs[r.Hash]; ok {
+			return s
+		}
+		s := loadSubmission(stateDir, r, std, cfg)
+		subs[r.Hash] = s
+		return s
+	}
+	rep := &sheets.Report{Standard: std}
+	counted := map[string]*Record{}  // institution -> newest accepted
+	rejected := map[string]*Record{} // institution -> newest upload, when rejected and newer than any accepted
+	for _, r := range ledger.Newest() {
+		status := sheets.StatusRejected
+		key := r.Institution
+		if key == "" {
+			key = "文件 " + r.Name
+		}
+		switch {
+		case r.Outcome == OutcomeAccepted && counted[key] == nil:
+			counted[key] = r
+			status = sheets.StatusAccepted
+		case r.Outcome == OutcomeAccepted:
+			status = sheets.StatusSuperseded
+			sum.Superseded++
+		case counted[key] == nil && rejected[key] == nil:
+			rejected[key] = r
+		}
+		u := uploadOf(r, cfg.loc, status)
+		if status == sheets.StatusSuperseded {
+			u.Note = "已被 " + sheets.FormatTime(counted[key].Received.In(cfg.loc)) + " 上传的 " + path.Base(counted[key].Name) + " 替代"
+		}
+		if r.MoveError != "" {
+			u.Note = strings.TrimPrefix(u.Note+"；移动失败: "+r.MoveError, "；")
+		}
+		rep.Uploads = append(rep.Uploads, u)
+		if r.Received.After(rep.Generated) {
+			rep.Generated = r.Received.In(cfg.loc)
+		}
+	}
+	var results []score.Result
+	uploads := map[string]*sheets.Upload{}
+	for _, in := range std.Institutions {
+		r := counted[in.Name]
+		if r == nil {
+			continue
+		}
+		s := get(r)
+		if !s.Accepted() { // the rules or the allocation changed since it was consumed
+			rejected[in.Name], counted[in.Name] = r, nil
+			continue
+		}
+		results = append(results, score.Score(std, s.Institution, s.Facts))
+		u := uploadOf(r, cfg.loc, sheets.StatusAccepted)
+		uploads[in.Name] = &u
+		rep.Issues = append(rep.Issues, s.Issues...)
+	}
+	for _, rk := range score.Rank(results, cfg.style) {
+		rk := rk
+		rep.Standings = append(rep.Standings, sheets.Standing{Institution: rk.Institution, Status: sheets.StatusAccepted, Ranked: &rk, Upload: uploads[rk.Institution.Name]})
+	}
+	sum.Ranked = len(results)
+	for _, in := range std.Institutions {
+		if counted[in.Name] != nil {
+			continue
+		}
+		st := sheets.Standing{Institution: in, Status: sheets.StatusMissing}
+		if r := rejected[in.Name]; r != nil {
+			u := uploadOf(r, cfg.loc, sheets.StatusRejected)
+			st.Status, st.Upload = sheets.StatusRejected, &u
+		}
+		rep.Standings = append(rep.Standings, st)
+		sum.Missing++
+	}
+	// Issues of rejected uploads that are the newest of their institution
+	// (known or not), in a stable order.
+	for _, r := range ledger.Newest() {
+		key := r.Institution
+		if key == "" {
+			key = "文件 " + r.Name
+		}
+		if rejected[key] == r {
+			rep.Issues = append(rep.Issues, get(r).Issues...)
+		}
+	}
+	return rep, nil
+}
+
+// writeReceipt puts one receipt into the outbox's 回执 folder.
+func writeReceipt(ctx context.Context, out Store, std *templates.Standard, c consumed, t time.Time, used map[string]bool) (string, error) {
+	status := sheets.StatusAccepted
+	if c.rec.Outcome == OutcomeRejected {
+		status = sheets.StatusRejected
+	}
+	rc := newReceipt(std, uploadOf(c.rec, t.Location(), status), c.sub, t)
+	name := sheets.ReceiptFileName(rc.Upload, t)
+	if used[name] {
+		name = strings.TrimSuffix(name, ".xlsx") + "-" + c.rec.Hash[:8] + ".xlsx"
+	}
+	used[name] = true
+	var buf bytes.Buffer
+	if err := sheets.WriteReceipt(&buf, rc); err != nil {
+		return "", err
+	}
+	full := path.Join(ReceiptDir, name)
+	if err := out.Put(ctx, full, &buf); err != nil {
+		return "", err
+	}
+	return full, nil
+}
+
+// newReceipt answers one submission, with its verified scores when accepted.
+func newReceipt(std *templates.Standard, u sheets.Upload, sub *sheets.Submission, t time.Time) *sheets.Receipt {
+	rc := &sheets.Receipt{Standard: std, Upload: u, Submission: sub, Issued: t}
+	if sub.Accepted() {
+		r := score.Score(std, sub.Institution, sub.Facts)
+		rc.Result = &r
+	}
+	return rc
+}
+
+// progress prints "读取 3/35" on a terminal, overwriting the line.
+func progress(w io.Writer, what string, i, n int) {
+	if w == nil || n < 10 {
+		return
+	}
+	fmt.Fprintf(w, "\r%s %d/%d", what, i, n)
+	if i == n {
+		fmt.Fprintln(w)
+	}
+}
+
+// crash exits hard at a named stage when KAOHE_CRASH_AT names it: a test
+// hook for the guarantee that a run killed anywhere loses nothing.
+func crash(stage string) {
+	if os.Getenv("KAOHE_CRASH_AT") == stage {
+		fmt.Fprintf(os.Stderr, "kaohe: crash point %s\n", stage)
+		os.Exit(97)
+	}
+}

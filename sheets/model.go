@@ -1,0 +1,160 @@
+// Package sheets is everything excelize: it builds the self-assessment
+// workbook (自评表), reads a submission by its defined names, and writes the
+// ranking workbook (汇总排名表) and the receipts (回执). It takes io.Reader and
+// io.Writer, never paths or network connections, and holds no scoring logic.
+package sheets
+
+import (
+	"fmt"
+	"time"
+
+	"kaohe/pipeline/score"
+	"kaohe/templates"
+)
+
+// Severity says whether an issue rejects a submission.
+type Severity string
+
+// The two severities.
+const (
+	Error   Severity = "错误" // the submission is rejected
+	Warning Severity = "提醒" // accepted, but someone should look
+)
+
+// Issue is one problem found in a submission. Every field but Message may be
+// empty when it does not apply (a file that is not a workbook has no cell).
+type Issue struct {
+	Severity Severity
+	File     string // the uploaded file's name
+	Sheet    string // e.g. 完成情况
+	Cell     string // e.g. C5
+	Field    string // defined name, e.g. actual_certified
+	Label    string // the field's Chinese label
+	Value    string // the value found, as text
+	Message  string // what is wrong and what was expected, in Chinese
+}
+
+// Place is "sheet!cell", or "" when the issue has no cell.
+func (i Issue) Place() string {
+	if i.Sheet == "" && i.Cell == "" {
+		return ""
+	}
+	return i.Sheet + "!" + i.Cell
+}
+
+// String is the one-line form people read, e.g.
+// `完成情况!C5「职业资格取证人数 实际完成」: 「一千二」不是非负整数`.
+func (i Issue) String() string {
+	s := i.Place()
+	if i.Label != "" {
+		s += "「" + i.Label + "」"
+	}
+	if s != "" {
+		s += ": "
+	}
+	return s + i.Message
+}
+
+// Submission is one workbook as read: its facts and everything found wrong.
+type Submission struct {
+	File         string
+	Institution  templates.Institution // resolved against the allocation; zero when unknown
+	Facts        score.Facts
+	ContactName  string
+	ContactPhone string
+	Issues       []Issue
+}
+
+// Accepted reports whether the submission has no errors (warnings allowed).
+func (s *Submission) Accepted() bool { return s.Errors() == 0 }
+
+// Errors counts the issues of severity Error.
+func (s *Submission) Errors() int {
+	n := 0
+	for _, i := range s.Issues {
+		if i.Severity == Error {
+			n++
+		}
+	}
+	return n
+}
+
+// Status is an institution's standing in a report.
+type Status string
+
+// The statuses of the 提交情况 sheet.
+const (
+	StatusAccepted   Status = "已接受"
+	StatusRejected   Status = "未通过校验"
+	StatusMissing    Status = "未提交"
+	StatusSuperseded Status = "被替代"
+	StatusLate       Status = "逾期"
+)
+
+// Upload is one consumed file as the report and receipts show it.
+type Upload struct {
+	File        string    // the name it was uploaded under
+	Institution string    // as resolved, or as written in the workbook when unknown
+	Received    time.Time // upload (modification) time
+	Hash        string    // hex SHA-256
+	Status      Status    // 已接受, 未通过校验, 被替代
+	Late        bool      // 逾期: received after the deadline
+	Errors      int
+	Warnings    int
+	Note        string // e.g. why it was superseded or refused
+}
+
+// ShortHash is the first 12 hex digits of the hash.
+func (u Upload) ShortHash() string {
+	if len(u.Hash) > 12 {
+		return u.Hash[:12]
+	}
+	return u.Hash
+}
+
+// Standing is one institution's line in the report: its ranked result when
+// it has an accepted submission, else why not.
+type Standing struct {
+	Institution templates.Institution
+	Status      Status        // 已接受, 未通过校验 or 未提交
+	Ranked      *score.Ranked // nil unless accepted
+	Upload      *Upload       // the submission that counts (or the latest rejected one); nil when 未提交
+}
+
+// Report is everything the 汇总排名表 shows.
+type Report struct {
+	Standard  *templates.Standard
+	Generated time.Time // the run's time, shown in the title rows
+	// Standings lists every institution: the ranked ones in rank order, then
+	// the others in allocation order.
+	Standings []Standing
+	Uploads   []Upload // every file consumed so far, newest first
+	Issues    []Issue  // every error and warning of the uploads that count
+}
+
+// Receipt (回执) answers one consumed file.
+type Receipt struct {
+	Standard   *templates.Standard
+	Upload     Upload
+	Submission *Submission   // as read; nil when the file could not be read at all
+	Result     *score.Result // verified scores when accepted
+	Issued     time.Time     // when the receipt was written
+}
+
+// FormatTime is how times appear in workbooks: 2013-12-31 18:05.
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format("2006-01-02 15:04")
+}
+
+// Percent formats part/whole as a percentage with one decimal, exactly
+// (no floating point): 9500/9000 is "105.6%". Empty when whole is 0.
+func Percent(part, whole int64) string {
+	if whole <= 0 {
+		return ""
+	}
+	tenths := (part*1000 + whole/2) / whole
+	return fmt.Sprintf("%d.%d%%", tenths/10, tenths%10)
+}
