@@ -96,9 +96,9 @@ func fillDemoInbox(std *templates.Standard, tmplDir, inbox string, now time.Time
 		when := now.Add(-time.Duration(n-i) * 7 * time.Minute)
 		name := fmt.Sprintf("%s-自评表.xlsx", in.Name)
 		switch i {
-		case n - 2: // a count typed as words, and a formula in a field
+		case n - 2: // a count typed as words, and more passed than appraised
 			values["actual_certified"] = "一千二"
-			values["i7_arrears_yuan"] = "=1+1"
+			values["actual_passed"] = int64(99999)
 		case n - 1: // not a workbook at all: a CSV export renamed .xlsx
 			if err := writeDemoFile(filepath.Join(inbox, name), []byte("鉴定机构,鉴定人数\n"+in.Name+",800\n"), when); err != nil {
 				return err

@@ -48,12 +48,16 @@ const usage = `kaohe —— 职业技能鉴定机构年度考核：下发自评�
 退出码: 0 成功；1 出错；2 命令行有误；3 check 发现不合格文件；75 另一个运行正在进行
 `
 
-var commands map[string]func([]string) error
+// commands maps a subcommand's name to its function; each file registers
+// its own in an init function.
+var commands = map[string]func([]string) error{}
 
 func init() {
-	commands = map[string]func([]string) error{
+	for name, cmd := range map[string]func([]string) error{
 		"demo": cmdDemo, "template": cmdTemplate, "check": cmdCheck, "run": cmdRun,
 		"help": cmdHelp, "-h": cmdHelp, "--help": cmdHelp, "version": cmdVersion,
+	} {
+		commands[name] = cmd
 	}
 }
 
