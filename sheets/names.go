@@ -1,0 +1,225 @@
+package sheets
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// ErrUnknownName marks a field name that is not a workbook-scope defined
+// name of the workbook (or does not point at one cell).
+var ErrUnknownName = errors.New("no such defined name")
+
+// nameCell is the one cell a workbook-scope defined name points at.
+type nameCell struct {
+	Sheet string // sheet name, unquoted
+	Cell  string // cell reference without $, e.g. C5
+}
+
+// nameWorkbookScope is how excelize reports a workbook-scope defined name.
+const nameWorkbookScope = "Workbook"
+
+// nameParseRef reads a defined name's RefersTo as one cell: `'完成情况'!$C$5`,
+// `完成情况!C5`, with or without a leading =, with quotes doubled inside a
+// quoted sheet name. It rejects ranges, several areas, #REF!, external
+// references and references without a sheet; the error text is Chinese and
+// says what was found.
+func nameParseRef(refersTo string) (nameCell, error) {
+	s := strings.TrimSpace(refersTo)
+	s = strings.TrimSpace(strings.TrimPrefix(s, "="))
+	bad := func(why string) (nameCell, error) {
+		return nameCell{}, fmt.Errorf("指向「%s」，%s", refersTo, why)
+	}
+	if s == "" {
+		return bad("没有引用任何单元格")
+	}
+	if strings.Contains(strings.ToUpper(s), "#REF!") {
+		return bad("引用已失效（#REF!），可能是所在的行、列或工作表被删除了")
+	}
+	if nameOutsideQuotes(s, ",;~()") {
+		return bad("包含多个区域或公式，应指向一个单元格")
+	}
+	if strings.HasPrefix(s, "[") || strings.HasPrefix(s, "'[") {
+		return bad("引用了其他工作簿")
+	}
+	var sheet, rest string
+	if s[0] == '\'' {
+		var b strings.Builder
+		i := 1
+		closed := false
+		for i < len(s) {
+			if s[i] == '\'' {
+				if i+1 < len(s) && s[i+1] == '\'' {
+					b.WriteByte('\'')
+					i += 2
+					continue
+				}
+				closed = true
+				i++
+				break
+			}
+			b.WriteByte(s[i])
+			i++
+		}
+		if !closed || i >= len(s) || s[i] != '!' {
+			return bad("无法识别的引用")
+		}
+		sheet, rest = b.String(), s[i+1:]
+	} else {
+		var ok bool
+		sheet, rest, ok = strings.Cut(s, "!")
+		if !ok {
+			return bad("没有指明工作表")
+		}
+		if strings.ContainsAny(sheet, "'\"()[], +-*/&=<>:") {
+			return bad("应指向一个单元格")
+		}
+	}
+	if sheet == "" {
+		return bad("没有指明工作表")
+	}
+	if strings.Contains(rest, ":") {
+		return bad("是一个区域，应指向一个单元格")
+	}
+	if strings.ContainsAny(rest, ",;!'()") {
+		return bad("包含多个区域，应指向一个单元格")
+	}
+	cell := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(rest), "$", ""))
+	col, row, err := excelize.CellNameToCoordinates(cell)
+	if err != nil || !nameIsCellRef(rest) {
+		return bad("应指向一个单元格")
+	}
+	cell, _ = excelize.CoordinatesToCellName(col, row)
+	return nameCell{Sheet: sheet, Cell: cell}, nil
+}
+
+// nameOutsideQuotes reports whether s holds any of chars outside '…' quotes.
+func nameOutsideQuotes(s, chars string) bool {
+	quoted := false
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			quoted = !quoted // a doubled '' toggles twice
+		case !quoted && strings.ContainsRune(chars, r):
+			return true
+		}
+	}
+	return false
+}
+
+// nameIsCellRef reports whether s is a plain A1 reference with optional $.
+func nameIsCellRef(s string) bool {
+	s = strings.TrimSpace(s)
+	i := 0
+	if i < len(s) && s[i] == '$' {
+		i++
+	}
+	letters := 0
+	for i < len(s) && (s[i] >= 'A' && s[i] <= 'Z' || s[i] >= 'a' && s[i] <= 'z') {
+		i++
+		letters++
+	}
+	if letters == 0 || letters > 3 {
+		return false
+	}
+	if i < len(s) && s[i] == '$' {
+		i++
+	}
+	nums := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+		nums++
+	}
+	return nums > 0 && i == len(s)
+}
+
+// nameQuoteSheet quotes a sheet name for a RefersTo: '完成情况'.
+func nameQuoteSheet(sheet string) string {
+	return "'" + strings.ReplaceAll(sheet, "'", "''") + "'"
+}
+
+// nameAbsRef is the RefersTo of one cell: '完成情况'!$C$5.
+func nameAbsRef(sheet, cell string) string {
+	col, row, err := excelize.CellNameToCoordinates(cell)
+	if err != nil {
+		return nameQuoteSheet(sheet) + "!" + cell
+	}
+	letters, _ := excelize.ColumnNumberToName(col)
+	return fmt.Sprintf("%s!$%s$%d", nameQuoteSheet(sheet), letters, row)
+}
+
+// nameTable holds a workbook's defined names resolved to cells. Names are
+// matched case-insensitively, as Excel does.
+type nameTable struct {
+	cells  map[string]nameCell // workbook-scope names that point at one cell
+	bad    map[string]string   // workbook-scope names that do not: why (Chinese)
+	scoped map[string]string   // names defined only with a sheet scope: the sheet
+	count  int                 // defined names of any scope in the workbook
+}
+
+func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+// nameResolve reads every defined name of f. A sheet-scoped name never
+// shadows the workbook-scope one of the same name.
+func nameResolve(f *excelize.File) *nameTable {
+	t := &nameTable{cells: map[string]nameCell{}, bad: map[string]string{}, scoped: map[string]string{}}
+	sheets := map[string]string{} // lower-case → actual sheet name
+	for _, s := range f.GetSheetList() {
+		sheets[strings.ToLower(s)] = s
+	}
+	for _, dn := range f.GetDefinedName() {
+		t.count++
+		k := nameKey(dn.Name)
+		if dn.Scope != nameWorkbookScope {
+			if _, ok := t.scoped[k]; !ok {
+				t.scoped[k] = dn.Scope
+			}
+			continue
+		}
+		if _, ok := t.cells[k]; ok {
+			continue // the first workbook-scope definition wins
+		}
+		if _, ok := t.bad[k]; ok {
+			continue
+		}
+		c, err := nameParseRef(dn.RefersTo)
+		if err != nil {
+			t.bad[k] = err.Error()
+			continue
+		}
+		actual, ok := sheets[strings.ToLower(c.Sheet)]
+		if !ok {
+			t.bad[k] = fmt.Sprintf("指向「%s」，但工作簿中没有工作表「%s」", dn.RefersTo, c.Sheet)
+			continue
+		}
+		c.Sheet = actual
+		t.cells[k] = c
+	}
+	return t
+}
+
+// lookup returns the cell of a workbook-scope name, or why it has none (Chinese).
+func (t *nameTable) lookup(name string) (nameCell, string, bool) {
+	k := nameKey(name)
+	if c, ok := t.cells[k]; ok {
+		return c, "", true
+	}
+	if why, ok := t.bad[k]; ok {
+		return nameCell{}, "定义名称 " + name + " " + why, false
+	}
+	if sheet, ok := t.scoped[k]; ok {
+		return nameCell{}, fmt.Sprintf("定义名称 %s 只定义在工作表「%s」范围内，应为工作簿范围", name, sheet), false
+	}
+	return nameCell{}, "找不到定义名称 " + name, false
+}
+
+// has reports whether name is defined with workbook scope at all (even if
+// it does not point at one cell).
+func (t *nameTable) has(name string) bool {
+	k := nameKey(name)
+	_, ok1 := t.cells[k]
+	_, ok2 := t.bad[k]
+	return ok1 || ok2
+}

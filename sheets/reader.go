@@ -1,0 +1,576 @@
+package sheets
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/xuri/excelize/v2"
+
+	"kaohe/pipeline/score"
+	"kaohe/templates"
+)
+
+// Limits bound what reading one upload may cost.
+type Limits struct {
+	MaxFileBytes      int64 // the upload itself
+	UnzipSizeLimit    int64 // all parts of the workbook, unzipped
+	UnzipXMLSizeLimit int64 // one worksheet or the shared strings held in memory
+}
+
+// DefaultLimits are 20 MB per file, 64 MB unzipped and 16 MB of XML in
+// memory; a self-assessment workbook is about 20 KB. (excelize's own
+// default unzip limit is 16 GB.)
+func DefaultLimits() Limits {
+	return Limits{MaxFileBytes: 20 << 20, UnzipSizeLimit: 64 << 20, UnzipXMLSizeLimit: 16 << 20}
+}
+
+// withDefaults replaces zero or negative limits by the defaults.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.MaxFileBytes <= 0 {
+		l.MaxFileBytes = d.MaxFileBytes
+	}
+	if l.UnzipSizeLimit <= 0 {
+		l.UnzipSizeLimit = d.UnzipSizeLimit
+	}
+	if l.UnzipXMLSizeLimit <= 0 {
+		l.UnzipXMLSizeLimit = min(d.UnzipXMLSizeLimit, l.UnzipSizeLimit)
+	}
+	l.UnzipXMLSizeLimit = min(l.UnzipXMLSizeLimit, l.UnzipSizeLimit)
+	return l
+}
+
+// readMaxCount bounds counts: Excel keeps 15 significant digits.
+const readMaxCount = 999_999_999_999_999
+
+// Read reads one uploaded self-assessment workbook (file is its name, for
+// messages) against std. It never panics and never returns nil: whatever
+// is wrong with the file, its fields or their values becomes an Issue, and
+// the submission is accepted when no issue is an Error. Fields are found by
+// their workbook-scope defined names only (spec/template.md).
+func Read(r io.Reader, file string, std *templates.Standard, lim Limits) (sub *Submission) {
+	sub = &Submission{File: file}
+	rd := &reader{sub: sub, std: std}
+	defer func() {
+		if p := recover(); p != nil {
+			rd.issue(Error, nil, nameCell{}, "", fmt.Sprintf("工作簿内容异常，无法读取（%v）；请用 Excel、WPS 或 LibreOffice 打开后另存为 .xlsx 再上传", p))
+		}
+	}()
+	if std == nil {
+		rd.issue(Error, nil, nameCell{}, "", "没有可用的考核评分标准，无法校验")
+		return sub
+	}
+	lim = lim.withDefaults()
+	data, err := io.ReadAll(io.LimitReader(r, lim.MaxFileBytes+1))
+	if err != nil {
+		rd.issue(Error, nil, nameCell{}, "", fmt.Sprintf("读取文件失败（%v），请重新上传", err))
+		return sub
+	}
+	if int64(len(data)) > lim.MaxFileBytes {
+		rd.issue(Error, nil, nameCell{}, "", fmt.Sprintf("文件超过 %s MB，不像是自评表（正常约 20 KB）；请使用市中心下发的模板填写后重新上传", readMB(lim.MaxFileBytes)))
+		return sub
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
+		UnzipSizeLimit:    lim.UnzipSizeLimit,
+		UnzipXMLSizeLimit: lim.UnzipXMLSizeLimit,
+	})
+	if f != nil {
+		defer f.Close()
+	}
+	if err != nil {
+		msg := "不是可读取的 .xlsx 工作簿；请用 Excel、WPS 或 LibreOffice 打开后另存为 .xlsx（Excel 工作簿）格式再上传"
+		if strings.Contains(err.Error(), "unzip size exceeds") {
+			msg = fmt.Sprintf("工作簿解压后超过 %s MB，不像是自评表；请使用市中心下发的模板填写后重新上传", readMB(lim.UnzipSizeLimit))
+		}
+		rd.issue(Error, nil, nameCell{}, "", msg)
+		return sub
+	}
+	rd.f = f
+	rd.read()
+	return sub
+}
+
+func readMB(n int64) string {
+	return strconv.FormatFloat(math.Round(float64(n)*100/(1<<20))/100, 'f', -1, 64)
+}
+
+type reader struct {
+	sub   *Submission
+	std   *templates.Standard
+	f     *excelize.File
+	names *nameTable
+
+	ints   map[string]int64 // int and yesno fields read without error
+	texts  map[string]string
+	places map[string]nameCell
+	known  bool // the institution is in the allocation
+}
+
+// issue records a problem; fd may be nil.
+func (rd *reader) issue(sev Severity, fd *templates.Field, at nameCell, value, msg string) {
+	is := Issue{Severity: sev, File: rd.sub.File, Sheet: at.Sheet, Cell: at.Cell, Value: value, Message: msg}
+	if fd != nil {
+		is.Field, is.Label = fd.Name, fd.Label
+	}
+	rd.sub.Issues = append(rd.sub.Issues, is)
+}
+
+func (rd *reader) read() {
+	rd.names = nameResolve(rd.f)
+	ours := 0
+	for _, fd := range templates.Fields {
+		if rd.names.has(fd.Name) {
+			ours++
+		}
+	}
+	if ours == 0 {
+		var first []string
+		for _, fd := range templates.Fields[:min(2, len(templates.Fields))] {
+			first = append(first, fd.Name)
+		}
+		rd.issue(Error, nil, nameCell{}, "", fmt.Sprintf("不是本年度的自评表模板（没有找到定义名称 %s 等），请使用市中心下发的模板", strings.Join(first, "、")))
+		return
+	}
+	rd.ints = map[string]int64{}
+	rd.texts = map[string]string{}
+	rd.places = map[string]nameCell{}
+	facts := score.Facts{Values: map[string]int64{}, Self: map[int]templates.Points{}}
+	for i := range templates.Fields {
+		fd := &templates.Fields[i]
+		at, why, ok := rd.names.lookup(fd.Name)
+		if !ok {
+			rd.issue(Error, fd, nameCell{}, "", why+"；请使用市中心下发的模板，不要删除或修改定义名称")
+			continue
+		}
+		rd.places[fd.Name] = at
+		c, err := rd.cell(at)
+		if err != nil {
+			rd.issue(Error, fd, at, "", "无法读取该单元格的内容，请重新填写后另存为 .xlsx")
+			continue
+		}
+		if c.formula != "" {
+			rd.issue(Error, fd, at, "="+c.formula, fmt.Sprintf("单元格中是公式「=%s」；请直接填写数值，不要使用公式", c.formula))
+			continue
+		}
+		switch {
+		case fd.Role == templates.RoleIdentity:
+			rd.identity(fd, at, c)
+		case fd.Kind == templates.KindScore:
+			if p, ok := rd.points(fd, at, c); ok {
+				facts.Self[fd.Item] = p
+			}
+		case fd.Kind == templates.KindText:
+			rd.texts[fd.Name] = readText(c)
+		case fd.Kind == templates.KindYesNo:
+			if v, ok := rd.yesNo(fd, at, c); ok {
+				rd.ints[fd.Name] = v
+			}
+		default:
+			if v, ok := rd.count(fd, at, c); ok {
+				rd.ints[fd.Name] = v
+			}
+		}
+	}
+	rd.crossChecks()
+
+	facts.Institution = rd.texts[templates.FieldInstitution]
+	if y, ok := rd.ints[templates.FieldYear]; ok {
+		facts.Year = int(y)
+	}
+	for _, fd := range templates.Fields {
+		if fd.Role == templates.RoleIdentity || (fd.Kind != templates.KindInt && fd.Kind != templates.KindYesNo) {
+			continue
+		}
+		if v, ok := rd.ints[fd.Name]; ok {
+			facts.Values[fd.Name] = v
+		}
+	}
+	if rd.known {
+		for _, fd := range templates.Fields {
+			if v, ok := tmplTarget(rd.sub.Institution.Targets, fd.Name); ok {
+				facts.Values[fd.Name] = v // the allocation wins over the workbook
+			}
+		}
+	}
+	rd.sub.Facts = facts
+	rd.sub.ContactName = rd.texts[templates.FieldContactName]
+	rd.sub.ContactPhone = rd.texts[templates.FieldContactPhone]
+}
+
+// readCell is one field cell as stored.
+type readCell struct {
+	typ     excelize.CellType
+	raw     string // the stored value: a number as written in the file, or the text
+	formula string
+}
+
+func (rd *reader) cell(at nameCell) (readCell, error) {
+	var c readCell
+	var err error
+	if c.formula, err = rd.f.GetCellFormula(at.Sheet, at.Cell); err != nil {
+		return c, err
+	}
+	if c.typ, err = rd.f.GetCellType(at.Sheet, at.Cell); err != nil {
+		return c, err
+	}
+	c.raw, err = rd.f.GetCellValue(at.Sheet, at.Cell, excelize.Options{RawCellValue: true})
+	return c, err
+}
+
+// numeric reports whether the cell holds a number (not text).
+func (c readCell) numeric() bool {
+	return c.typ == excelize.CellTypeNumber || c.typ == excelize.CellTypeUnset && strings.TrimSpace(c.raw) != ""
+}
+
+// shown is the value as a person would see it, for messages.
+func (c readCell) shown() string {
+	if c.numeric() {
+		if r, ok := readNumber(c.raw); ok {
+			return readRatText(r)
+		}
+	}
+	if c.typ == excelize.CellTypeBool {
+		switch strings.TrimSpace(c.raw) {
+		case "1":
+			return "TRUE"
+		case "0":
+			return "FALSE"
+		}
+	}
+	return readTrim(c.raw)
+}
+
+// blank reports whether the cell holds nothing but spaces.
+func (c readCell) blank() bool { return readTrim(c.raw) == "" }
+
+// readNumber reads a stored number as Excel shows it: rounded to 15
+// significant digits (17.899999999999999 is 17.9), exactly, as a fraction.
+func readNumber(raw string) (*big.Rat, bool) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return nil, false
+	}
+	r, ok := new(big.Rat).SetString(strconv.FormatFloat(v, 'e', 14, 64))
+	return r, ok
+}
+
+// readRatText formats a decimal fraction without trailing zeros: 1200, 17.9.
+func readRatText(r *big.Rat) string {
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	s := strings.TrimRight(r.FloatString(20), "0")
+	return strings.TrimSuffix(s, ".")
+}
+
+// readTrim trims spaces people leave around values: ASCII and full-width
+// spaces, NBSP, zero-width spaces and a BOM.
+func readTrim(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff' || r == '\u3000' || r == '\u00a0'
+	})
+}
+
+// readNormalize maps full-width forms to ASCII (１２０ → 120, ，→ ,) and
+// trims; it is for numbers and 是/否, never for names.
+func readNormalize(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= 0xFF01 && r <= 0xFF5E:
+			return r - 0xFEE0
+		case r == '\u3000' || r == '\u00a0':
+			return ' '
+		case r == '\u2212':
+			return '-'
+		}
+		return r
+	}, s)
+	return readTrim(s)
+}
+
+// readCountText parses a count typed as text: 1200, 1,200, 1，200, １２０.
+// A zero fraction (1200.0) is allowed; anything else is not a count.
+func readCountText(s string) (int64, bool) {
+	s = readNormalize(s)
+	if whole, frac, ok := strings.Cut(s, "."); ok {
+		if frac == "" || strings.Trim(frac, "0") != "" {
+			return 0, false
+		}
+		s = whole
+	}
+	if strings.Contains(s, ",") {
+		groups := strings.Split(s, ",")
+		if len(groups[0]) < 1 || len(groups[0]) > 3 {
+			return 0, false
+		}
+		for _, g := range groups[1:] {
+			if len(g) != 3 {
+				return 0, false
+			}
+		}
+		s = strings.Join(groups, "")
+	}
+	if s == "" || len(s) > 15 {
+		return 0, false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	return v, err == nil
+}
+
+// readCount reads a cell as a non-negative whole number.
+func readCount(c readCell) (int64, bool) {
+	if c.numeric() {
+		r, ok := readNumber(c.raw)
+		if !ok || !r.IsInt() || r.Sign() < 0 || !r.Num().IsInt64() || r.Num().Int64() > readMaxCount {
+			return 0, false
+		}
+		return r.Num().Int64(), true
+	}
+	if c.typ == excelize.CellTypeBool || c.typ == excelize.CellTypeError || c.typ == excelize.CellTypeDate {
+		return 0, false
+	}
+	return readCountText(c.raw)
+}
+
+const readCountExpect = "应填写非负整数，如 1200"
+
+func (rd *reader) count(fd *templates.Field, at nameCell, c readCell) (int64, bool) {
+	if c.blank() {
+		if fd.Role == templates.RoleRequired {
+			rd.issue(Error, fd, at, "", "必填项未填写；"+readCountExpect+"，没有请填 0")
+			return 0, false
+		}
+		return 0, true // a blank optional count is 0
+	}
+	v, ok := readCount(c)
+	if !ok {
+		rd.issue(Error, fd, at, c.shown(), fmt.Sprintf("「%s」不是非负整数；%s", c.shown(), readCountExpect))
+	}
+	return v, ok
+}
+
+// readYesNo reads 是/否 and its common spellings; blank is 否.
+func readYesNo(c readCell) (int64, bool) {
+	if c.blank() {
+		return 0, true
+	}
+	if c.numeric() || c.typ == excelize.CellTypeBool {
+		if r, ok := readNumber(c.raw); ok && r.IsInt() && (r.Sign() == 0 || r.Cmp(big.NewRat(1, 1)) == 0) {
+			return int64(r.Sign()), true
+		}
+	}
+	switch strings.ToLower(readNormalize(c.raw)) {
+	case "是", "y", "yes", "true", "1", "√":
+		return 1, true
+	case "否", "n", "no", "false", "0", "×":
+		return 0, true
+	}
+	return 0, false
+}
+
+func (rd *reader) yesNo(fd *templates.Field, at nameCell, c readCell) (int64, bool) {
+	v, ok := readYesNo(c)
+	if !ok {
+		rd.issue(Error, fd, at, c.shown(), fmt.Sprintf("「%s」不是“是”或“否”；应从下拉列表中选择“是”或“否”", c.shown()))
+	}
+	return v, ok
+}
+
+// readPoints reads a score: a number ≥ 0 with at most two decimals.
+func readPoints(c readCell) (templates.Points, bool) {
+	s := readNormalize(c.raw)
+	if c.numeric() {
+		r, ok := readNumber(c.raw)
+		if !ok {
+			return 0, false
+		}
+		s = readRatText(r)
+	} else if c.typ == excelize.CellTypeBool || c.typ == excelize.CellTypeError || c.typ == excelize.CellTypeDate {
+		return 0, false
+	}
+	p, err := templates.ParsePoints(s)
+	return p, err == nil
+}
+
+func (rd *reader) points(fd *templates.Field, at nameCell, c readCell) (templates.Points, bool) {
+	if c.blank() {
+		rd.issue(Warning, fd, at, "", "自评分未填写")
+		return 0, false
+	}
+	p, ok := readPoints(c)
+	if !ok {
+		rd.issue(Error, fd, at, c.shown(), fmt.Sprintf("「%s」不是最多两位小数的非负分数；应填写如 29.3 的分数", c.shown()))
+	}
+	return p, ok
+}
+
+// readText is a text field's value, trimmed; a number is written as shown.
+func readText(c readCell) string {
+	if c.numeric() {
+		return c.shown()
+	}
+	return readTrim(c.raw)
+}
+
+// identity checks the pre-filled fields against the allocation.
+func (rd *reader) identity(fd *templates.Field, at nameCell, c readCell) {
+	std := rd.std
+	switch fd.Name {
+	case templates.FieldYear:
+		if c.blank() {
+			rd.issue(Error, fd, at, "", fmt.Sprintf("考核年度未填写；应为 %d，请使用市中心下发的 %d 年度自评表", std.Year, std.Year))
+			return
+		}
+		y, ok := readCount(c)
+		if !ok {
+			rd.issue(Error, fd, at, c.shown(), fmt.Sprintf("「%s」不是考核年度；应为 %d，请使用市中心下发的 %d 年度自评表", c.shown(), std.Year, std.Year))
+			return
+		}
+		rd.ints[fd.Name] = y
+		if y != int64(std.Year) {
+			rd.issue(Error, fd, at, c.shown(), fmt.Sprintf("这是 %d 年度的自评表，本次考核为 %d 年度；请使用市中心下发的 %d 年度自评表", y, std.Year, std.Year))
+		}
+	case templates.FieldInstitution:
+		name := readText(c)
+		rd.texts[fd.Name] = name
+		if name == "" {
+			rd.issue(Error, fd, at, "", "鉴定机构未填写；请使用市中心下发给本机构的自评表")
+			return
+		}
+		if in, ok := std.Institution(name); ok {
+			rd.sub.Institution, rd.known = in, true
+			return
+		}
+		msg := fmt.Sprintf("「%s」不是 %d 年度目标任务分解表（附件2）中的鉴定机构", name, std.Year)
+		if s := readSuggest(std, name); len(s) > 0 {
+			msg += "；可能是：「" + strings.Join(s, "」「") + "」"
+		}
+		rd.issue(Error, fd, at, name, msg+"。请使用市中心下发给本机构的自评表，不要修改鉴定机构名称")
+	default:
+		if !rd.known {
+			return // nothing to compare with; the institution error says why
+		}
+		want, ok := tmplTarget(rd.sub.Institution.Targets, fd.Name)
+		if !ok {
+			return
+		}
+		got, ok := readCount(c)
+		switch {
+		case c.blank():
+			rd.issue(Warning, fd, at, "", fmt.Sprintf("目标未填写；按目标任务分解表（附件2）的 %d 计算", want))
+		case !ok:
+			rd.issue(Warning, fd, at, c.shown(), fmt.Sprintf("「%s」不是非负整数；按目标任务分解表（附件2）的 %d 计算", c.shown(), want))
+		case got != want:
+			rd.issue(Warning, fd, at, c.shown(), fmt.Sprintf("与目标任务分解表（附件2）不一致：表中为 %d，按附件2的 %d 计算", got, want))
+		}
+	}
+}
+
+// crossChecks compares fields with each other.
+func (rd *reader) crossChecks() {
+	appraised, ok1 := rd.ints[templates.FieldActualAppraised]
+	passed, ok2 := rd.ints[templates.FieldActualPassed]
+	certified, ok3 := rd.ints[templates.FieldActualCertified]
+	fa, _ := templates.FieldByName(templates.FieldActualAppraised)
+	if ok1 && ok2 && passed > appraised {
+		fd, _ := templates.FieldByName(templates.FieldActualPassed)
+		rd.issue(Error, &fd, rd.places[fd.Name], strconv.FormatInt(passed, 10),
+			fmt.Sprintf("%d 大于「%s」%d；合格人数不能超过鉴定人数", passed, fa.Label, appraised))
+	}
+	if ok1 && ok3 && certified > appraised {
+		fd, _ := templates.FieldByName(templates.FieldActualCertified)
+		rd.issue(Warning, &fd, rd.places[fd.Name], strconv.FormatInt(certified, 10),
+			fmt.Sprintf("%d 大于「%s」%d；取证人数一般不超过鉴定人数，请核对", certified, fa.Label, appraised))
+	}
+}
+
+// readSuggest returns up to three institutions of std whose names are
+// closest to name: containing it (or contained in it) first, then those
+// holding its characters in order (常柴所), then by edit distance.
+func readSuggest(std *templates.Standard, name string) []string {
+	type cand struct {
+		name        string
+		class, dist int
+		order       int
+	}
+	in := []rune(name)
+	limit := max(2, len(in)/2)
+	var cs []cand
+	for _, inst := range std.Institutions {
+		d := readDistance(in, []rune(inst.Name))
+		c := cand{name: inst.Name, dist: d, order: inst.Order, class: 3}
+		switch {
+		case strings.Contains(inst.Name, name) || strings.Contains(name, inst.Name):
+			c.class = 0
+		case readSubsequence(in, []rune(inst.Name)):
+			c.class = 1
+		case d <= limit:
+			c.class = 2
+		}
+		if c.class < 3 {
+			cs = append(cs, c)
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if a.class != b.class {
+			return a.class < b.class
+		}
+		if a.dist != b.dist {
+			return a.dist < b.dist
+		}
+		return a.order < b.order
+	})
+	var out []string
+	for _, c := range cs[:min(3, len(cs))] {
+		out = append(out, c.name)
+	}
+	return out
+}
+
+// readSubsequence reports whether every rune of a appears in b, in order.
+func readSubsequence(a, b []rune) bool {
+	if len(a) < 2 {
+		return false
+	}
+	i := 0
+	for _, r := range b {
+		if i < len(a) && a[i] == r {
+			i++
+		}
+	}
+	return i == len(a)
+}
+
+// readDistance is the Levenshtein distance of two rune strings.
+func readDistance(a, b []rune) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
