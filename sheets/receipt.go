@@ -1,0 +1,434 @@
+package sheets
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+
+	"kaohe/templates"
+)
+
+// rcptSheet is the receipt workbook's only sheet.
+const rcptSheet = "回执"
+
+// rcptAgain is what a rejected receipt asks for.
+const rcptAgain = "请按上述说明修改后重新上传。"
+
+// ReceiptFileName is the name of the receipt (回执) of u, issued at issued:
+//
+//	回执-常柴国家职业技能鉴定所-20131231-1805-已接受.xlsx
+//
+// The parts are the institution, the issue time (minutes) and the status,
+// with 逾期 for a late file. Two files of one institution answered in the
+// same minute get the same name: the caller tells them apart (the pipeline
+// adds the hash). The institution part is u.Institution or, when that is
+// empty, the uploaded file's base name, reduced to letters, digits and a few
+// safe marks: the name is kaohe's own, never a path taken from an upload.
+func ReceiptFileName(u Upload, issued time.Time) string {
+	who := rcptNamePart(u.Institution)
+	if who == "" {
+		base := path.Base(strings.ReplaceAll(u.File, `\`, "/"))
+		who = rcptNamePart(strings.TrimSuffix(base, path.Ext(base)))
+	}
+	if who == "" {
+		who = "未知机构"
+	}
+	parts := []string{"回执", who, issued.Format("20060102-1504")}
+	if s := rcptNamePart(string(u.Status)); s != "" {
+		parts = append(parts, s)
+	}
+	if u.Late {
+		parts = append(parts, string(StatusLate))
+	}
+	return strings.Join(parts, "-") + ".xlsx"
+}
+
+// rcptNamePart keeps letters, digits and ( ) （ ） _ · of s; every other run
+// of characters becomes one "_"; at most 40 characters.
+func rcptNamePart(s string) string {
+	var b strings.Builder
+	n, gap := 0, false
+	for _, r := range s {
+		if n >= 40 {
+			break
+		}
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("()（）_·", r) {
+			if gap && b.Len() > 0 {
+				b.WriteByte('_')
+				n++
+			}
+			b.WriteRune(r)
+			n++
+			gap = false
+			continue
+		}
+		gap = true
+	}
+	return strings.Trim(b.String(), "_")
+}
+
+// rcptDoc is a receipt's content, shared by the workbook and the text form.
+type rcptDoc struct {
+	title    string
+	info     [][2]string // label, value
+	verdict  string
+	accepted bool
+	note     string // why superseded, late, refused (Upload.Note)
+	result   bool   // items and totals below are set
+	items    []rcptItem
+	self     templates.Points
+	total    templates.Points
+	max      templates.Points
+	elig     string // 取消评优资格（…）, "" when eligible
+	errors   []Issue
+	warnings []Issue
+	advice   string
+	source   string // the standard
+}
+
+type rcptItem struct {
+	no      int
+	title   string
+	self    templates.Points
+	selfSet bool
+	points  templates.Points
+	diff    templates.Points
+	basis   string
+}
+
+func rcptBuild(rc *Receipt) *rcptDoc {
+	d := &rcptDoc{title: "鉴定机构考核 自评表回执"}
+	items := map[int]templates.Item{}
+	if rc.Standard != nil {
+		d.title = fmt.Sprintf("%d年度鉴定机构考核 自评表回执", rc.Standard.Year)
+		d.source = rc.Standard.Title
+		for _, it := range rc.Standard.Items {
+			items[it.No] = it
+		}
+		d.max = rc.Standard.MaxTotal()
+	}
+	u := rc.Upload
+	inst := u.Institution
+	if rc.Submission != nil && rc.Submission.Institution.Name != "" {
+		inst = rc.Submission.Institution.Name
+	}
+	if inst == "" {
+		inst = "（未能识别）"
+	}
+	received := FormatTime(u.Received)
+	if u.Late {
+		received += "（逾期）"
+	}
+	d.info = [][2]string{
+		{"鉴定机构", inst},
+		{"文件名", u.File},
+		{"收到时间", received},
+		{"SHA-256", u.Hash},
+		{"回执时间", FormatTime(rc.Issued)},
+	}
+	if rc.Submission != nil {
+		for _, is := range rc.Submission.Issues {
+			if is.Severity == Error {
+				d.errors = append(d.errors, is)
+			} else {
+				d.warnings = append(d.warnings, is)
+			}
+		}
+	}
+	d.accepted = u.Status == StatusAccepted ||
+		(u.Status == "" && rc.Submission != nil && rc.Submission.Accepted() && rc.Result != nil)
+	d.verdict = string(u.Status)
+	if d.verdict == "" {
+		d.verdict = string(StatusRejected)
+		if d.accepted {
+			d.verdict = string(StatusAccepted)
+		}
+	}
+	d.note = u.Note
+	if rc.Submission == nil && !d.accepted && d.note == "" {
+		d.note = "文件无法读取，请确认上传的是市中心下发的 .xlsx 自评表。"
+	}
+	if r := rc.Result; r != nil {
+		d.result = true
+		for _, is := range r.Items {
+			d.items = append(d.items, rcptItem{no: is.No, title: items[is.No].Title, self: is.Self, selfSet: is.SelfSet,
+				points: is.Points, diff: is.Diff(), basis: is.Basis})
+		}
+		d.self, d.total, d.elig = r.SelfTotal, r.Total, r.Eligibility()
+	}
+	switch {
+	case len(d.errors) > 0 || (!d.accepted && d.verdict == string(StatusRejected)):
+		d.advice = rcptAgain
+	case d.accepted:
+		d.advice = "自评表已接受。核定分由程序按评分标准根据填报的事实计算，自评分仅作对照。"
+	}
+	return d
+}
+
+// WriteReceipt writes the receipt (回执) of one consumed file to w: one
+// sheet 回执 with the file's particulars, the verdict in large text, the
+// verified score per item (已接受) or every error with its place and what to
+// do (未通过校验), and the warnings. Every text is a text cell.
+//
+// The workbook is built in full before anything is written to w, so when rc
+// is nil or a text is longer than an Excel cell holds (ErrCellTooLong) it
+// fails with w untouched. It also fails when writing to w fails.
+func WriteReceipt(w io.Writer, rc *Receipt) error {
+	if rc == nil {
+		return errors.New("writing receipt: no receipt")
+	}
+	d := rcptBuild(rc)
+	f, st, err := cellNewFile(rcptSheet)
+	if err != nil {
+		return fmt.Errorf("writing receipt: %w", err)
+	}
+	defer f.Close()
+	t := rcptTable(d, st)
+	if err := cellWrite(f, t); err != nil {
+		return fmt.Errorf("writing receipt: %w", err)
+	}
+	if err := cellSetProps(f, d.title, d.verdict+" "+rc.Upload.File, d.source, rc.Issued); err != nil {
+		return fmt.Errorf("writing receipt: %w", err)
+	}
+	if err := f.Write(w); err != nil {
+		return fmt.Errorf("writing receipt: %w", err)
+	}
+	return nil
+}
+
+// rcptWidths are the receipt's columns: 序号 | 考核内容/位置 | 自评分/字段 |
+// 核定分/字段 | 差值/值 | 评分依据/说明.
+var rcptWidths = []float64{6, 25, 10, 10, 12, 52}
+
+// rcptSpan is the width of columns from..to (1-based).
+func rcptSpan(from, to int) float64 {
+	w := 0.0
+	for c := from; c <= to; c++ {
+		w += rcptWidths[c-1]
+	}
+	return w
+}
+
+// rcptH is the height of a row whose texts need the given (text, width) lines.
+func rcptH(texts ...any) float64 {
+	n := 1
+	for i := 0; i+1 < len(texts); i += 2 {
+		n = max(n, cellLines(texts[i].(string), texts[i+1].(float64)))
+	}
+	return cellHeightFor(n)
+}
+
+func rcptTable(d *rcptDoc, st *cellStyles) *cellTable {
+	t := &cellTable{Name: rcptSheet, Portrait: true, Footer: d.title}
+	for _, w := range rcptWidths {
+		t.Cols = append(t.Cols, cellCol{Width: w})
+	}
+	merge := func(format string) { t.Merges = append(t.Merges, fmt.Sprintf(format, t.row())) }
+
+	merge("A%[1]d:F%[1]d")
+	t.addH(34, cellS(st.title, d.title))
+	t.addH(8)
+	for _, kv := range d.info {
+		merge("A%[1]d:B%[1]d")
+		merge("C%[1]d:F%[1]d")
+		t.addH(rcptH(kv[1], rcptSpan(3, 6)), cellS(st.label, kv[0]), cellS(st.label, ""),
+			cellS(st.wrap, kv[1]), cellE(st.wrap), cellE(st.wrap), cellE(st.wrap))
+	}
+	t.addH(8)
+	verdict := st.verdictBad
+	switch {
+	case d.accepted:
+		verdict = st.verdictOK
+	case d.verdict == string(StatusSuperseded):
+		verdict = st.verdictInfo
+	}
+	merge("A%[1]d:B%[1]d")
+	merge("C%[1]d:F%[1]d")
+	t.addH(40, cellS(st.label, "校验结果"), cellS(st.label, ""), cellS(verdict, d.verdict),
+		cellE(verdict), cellE(verdict), cellE(verdict))
+	if d.note != "" {
+		merge("A%[1]d:F%[1]d")
+		t.addH(rcptH("说明："+d.note, rcptSpan(1, 6)), cellS(st.wrap, "说明："+d.note))
+	}
+
+	section := func(s string) {
+		t.addH(8)
+		merge("A%[1]d:F%[1]d")
+		t.addH(24, cellS(st.section, s))
+	}
+	if d.result {
+		section("核定分")
+		t.addH(22, cellS(st.header, "序号"), cellS(st.header, "考核内容"), cellS(st.header, "自评分"),
+			cellS(st.header, "核定分"), cellS(st.header, "差值"), cellS(st.header, "评分依据"))
+		for _, it := range d.items {
+			self := cellE(st.score)
+			if it.selfSet {
+				self = cellF(st.score, it.self.Float())
+			}
+			t.addH(rcptH(it.title, rcptWidths[1], it.basis, rcptWidths[5]),
+				cellI(st.center, int64(it.no)), cellS(st.wrap, it.title), self,
+				cellF(st.score, it.points.Float()), cellF(st.diff, it.diff.Float()), cellS(st.wrap, it.basis))
+		}
+		sum := fmt.Sprintf("分值合计 %s 分", d.max)
+		t.add(cellS(st.sumText, ""), cellS(st.sumText, "合计"), cellF(st.sumScore, d.self.Float()),
+			cellF(st.sumScore, d.total.Float()), cellF(st.sumDiff, (d.self-d.total).Float()), cellS(st.sumText, sum))
+		if d.elig != "" {
+			merge("A%[1]d:B%[1]d")
+			merge("C%[1]d:F%[1]d")
+			t.addH(rcptH(d.elig, rcptSpan(3, 6)), cellS(st.label, "评优资格"), cellS(st.label, ""),
+				cellS(st.red, d.elig), cellE(st.red), cellE(st.red), cellE(st.red))
+		}
+	}
+	issues := func(title string, list []Issue, style int) {
+		section(title)
+		merge("C%[1]d:D%[1]d")
+		t.addH(22, cellS(st.header, "序号"), cellS(st.header, "位置"), cellS(st.header, "字段"),
+			cellS(st.header, ""), cellS(st.header, "值"), cellS(st.header, "说明"))
+		for i, is := range list {
+			label := is.Label
+			if label == "" {
+				label = is.Field
+			}
+			merge("C%[1]d:D%[1]d")
+			t.addH(rcptH(is.Place(), rcptWidths[1], label, rcptSpan(3, 4), is.Value, rcptWidths[4], is.Message, rcptWidths[5]),
+				cellI(st.center, int64(i+1)), cellS(st.wrap, is.Place()), cellS(st.wrap, label), cellE(st.wrap),
+				cellS(st.wrap, is.Value), cellS(style, is.Message))
+		}
+	}
+	if len(d.errors) > 0 {
+		issues(rcptErrorsTitle(len(d.errors)), d.errors, st.red)
+	}
+	if d.advice != "" {
+		t.addH(8)
+		merge("A%[1]d:F%[1]d")
+		t.addH(rcptH(d.advice, rcptSpan(1, 6)*0.9), cellS(st.section, d.advice))
+	}
+	if len(d.warnings) > 0 {
+		issues(rcptWarningsTitle(len(d.warnings)), d.warnings, st.wrap)
+	}
+	t.addH(8)
+	if d.source != "" {
+		merge("A%[1]d:F%[1]d")
+		t.add(cellS(st.note, "评分标准："+d.source))
+	}
+	merge("A%[1]d:F%[1]d")
+	t.add(cellS(st.note, "本回执由 kaohe 自动生成。"))
+	return t
+}
+
+// ReceiptText is the receipt as plain text, for the command line (kaohe
+// check) and logs. Control and formatting characters from the submission
+// are shown escaped (\t, \u202e), so the text cannot steer a terminal.
+func ReceiptText(rc *Receipt) string {
+	if rc == nil {
+		return ""
+	}
+	d := rcptBuild(rc)
+	var b strings.Builder
+	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	line("%s", d.title)
+	line("%s", strings.Repeat("=", 40))
+	for _, kv := range d.info {
+		line("%s：%s", kv[0], rcptClean(kv[1]))
+	}
+	line("")
+	line("校验结果：%s", d.verdict)
+	if d.note != "" {
+		line("说明：%s", rcptClean(d.note))
+	}
+	if d.result {
+		line("")
+		line("核定分：")
+		for _, it := range d.items {
+			self := "未填"
+			if it.selfSet {
+				self = it.self.String()
+			}
+			line("  %d. %s：自评 %s，核定 %s，差值 %s", it.no, it.title, self, it.points, rcptSigned(it.diff))
+			line("     评分依据：%s", rcptClean(it.basis))
+		}
+		line("  合计：自评 %s，核定 %s，差值 %s（分值合计 %s）", d.self, d.total, rcptSigned(d.self-d.total), d.max)
+		if d.elig != "" {
+			line("评优资格：%s", rcptClean(d.elig))
+		}
+	}
+	list := func(title string, issues []Issue) {
+		line("")
+		line("%s：", title)
+		for i, is := range issues {
+			var parts []string
+			if p := is.Place(); p != "" {
+				parts = append(parts, "位置 "+rcptClean(p))
+			}
+			label := is.Label
+			if label == "" {
+				label = is.Field
+			}
+			if label != "" {
+				parts = append(parts, "字段「"+rcptClean(label)+"」")
+			}
+			if is.Value != "" {
+				parts = append(parts, "值「"+rcptClean(is.Value)+"」")
+			}
+			head := strings.Join(parts, "，")
+			if head != "" {
+				head += "："
+			}
+			line("  %d. %s%s", i+1, head, rcptClean(is.Message))
+		}
+	}
+	if len(d.errors) > 0 {
+		list(rcptErrorsTitle(len(d.errors)), d.errors)
+	}
+	if d.advice != "" {
+		line("")
+		line("%s", d.advice)
+	}
+	if len(d.warnings) > 0 {
+		list(rcptWarningsTitle(len(d.warnings)), d.warnings)
+	}
+	if d.source != "" {
+		line("")
+		line("评分标准：%s", d.source)
+	}
+	return b.String()
+}
+
+func rcptErrorsTitle(n int) string { return fmt.Sprintf("错误（共 %d 处）", n) }
+
+func rcptWarningsTitle(n int) string {
+	return fmt.Sprintf("提醒（共 %d 处，不影响校验结果）", n)
+}
+
+// rcptSigned is a difference with its sign, 0.00 without one.
+func rcptSigned(p templates.Points) string {
+	if p == 0 {
+		return p.String()
+	}
+	return p.Signed()
+}
+
+// rcptClean escapes control and invisible formatting characters for text
+// output: a tab is \t, a newline \n, others \uXXXX.
+func rcptClean(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == unicode.ReplacementChar:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

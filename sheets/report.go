@@ -1,0 +1,571 @@
+package sheets
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"kaohe/templates"
+)
+
+// The sheets of the 汇总排名表, in their order.
+const (
+	repSheetRanking = "排名"
+	repSheetDetails = "评分明细"
+	repSheetTargets = "目标完成"
+	repSheetUploads = "提交情况"
+	repSheetIssues  = "校验问题"
+	repSheetCharts  = "图表"
+)
+
+// repSheets lists the report's sheets in order.
+var repSheets = []string{repSheetRanking, repSheetDetails, repSheetTargets, repSheetUploads, repSheetIssues, repSheetCharts}
+
+// repRankingHeader is the 排名 sheet's header row; its first four cells are
+// a contract (issue 3): 名次, 鉴定机构, 核定总分, 自评总分.
+var repRankingHeader = []string{"名次", "鉴定机构", "核定总分", "自评总分", "差值", "评优资格", "提交时间", "状态", "文件"}
+
+// WriteReport writes the ranking workbook (汇总排名表) of rep to w. Its
+// sheets are 排名, 评分明细, 目标完成, 提交情况, 校验问题 and 图表 (two
+// column charts). Every text is a text cell, never a formula. The same
+// Report always gives the same cells: no clock is read, and the document's
+// times are rep.Generated.
+//
+// The workbook is built in full before anything is written to w, so when
+// rep has no standard or a text is longer than an Excel cell holds
+// (ErrCellTooLong, naming the sheet and cell) it fails with w untouched.
+// It also fails when writing to w fails.
+func WriteReport(w io.Writer, rep *Report) error {
+	if rep == nil || rep.Standard == nil {
+		return errors.New("writing report: no standard in the report")
+	}
+	f, st, err := cellNewFile(repSheets...)
+	if err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	defer f.Close()
+	b := &repBuilder{rep: rep, st: st, std: rep.Standard}
+	b.split()
+	for _, t := range []*cellTable{b.ranking(), b.details(), b.targets(), b.uploads(), b.issues(), b.charts()} {
+		if err := cellWrite(f, t); err != nil {
+			return fmt.Errorf("writing report sheet %s: %w", t.Name, err)
+		}
+	}
+	std := rep.Standard
+	if err := cellSetProps(f,
+		fmt.Sprintf("%d年度鉴定机构考核 汇总排名表", std.Year), std.Title,
+		"生成时间 "+FormatTime(rep.Generated), rep.Generated); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	f.SetActiveSheet(0)
+	if err := f.Write(w); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	return nil
+}
+
+type repBuilder struct {
+	rep      *Report
+	std      *templates.Standard
+	st       *cellStyles
+	ranked   []Standing // with a result, in rank order
+	unranked []Standing // the others, in the report's order
+	byName   map[string]Standing
+}
+
+// split separates ranked and unranked standings, keeping the report's order.
+func (b *repBuilder) split() {
+	b.byName = map[string]Standing{}
+	for _, s := range b.rep.Standings {
+		if s.Ranked != nil {
+			b.ranked = append(b.ranked, s)
+		} else {
+			b.unranked = append(b.unranked, s)
+		}
+		b.byName[s.Institution.Name] = s
+	}
+}
+
+// repStatus is what the standing's status shows: 未提交 when nothing counts.
+func repStatus(s Standing) string {
+	if s.Status == "" {
+		if s.Ranked != nil {
+			return string(StatusAccepted)
+		}
+		return string(StatusMissing)
+	}
+	return string(s.Status)
+}
+
+func (b *repBuilder) footer() string {
+	return b.std.Title + "　生成时间 " + FormatTime(b.rep.Generated)
+}
+
+func (b *repBuilder) header(what string) string {
+	return fmt.Sprintf("%d年度鉴定机构考核 汇总排名表 — %s", b.std.Year, what)
+}
+
+func (b *repBuilder) headerRow(t *cellTable, names ...string) {
+	cells := make([]excelize.Cell, len(names))
+	for i, n := range names {
+		cells[i] = cellS(b.st.header, n)
+	}
+	t.addH(22, cells...)
+}
+
+// ranking is the 排名 sheet: the header in row 1, ranked institutions in
+// rank order, then the others with an empty 名次; notes under the table.
+func (b *repBuilder) ranking() *cellTable {
+	st := b.st
+	t := &cellTable{
+		Name: repSheetRanking, Freeze: 1, Header: b.header("排名"), Footer: b.footer(),
+		Cols: []cellCol{
+			{Width: 7}, {Min: 16, Max: 36}, {Width: 11}, {Width: 11}, {Width: 9},
+			{Min: 12, Max: 40, Wrap: true}, {Width: 18}, {Min: 10, Max: 14}, {Min: 14, Max: 40, Wrap: true},
+		},
+	}
+	b.headerRow(t, repRankingHeader...)
+	for _, s := range b.ranked {
+		r := s.Ranked
+		elig := cellS(st.wrap, r.Eligibility())
+		if r.Eligibility() != "" {
+			elig.StyleID = st.red
+		}
+		t.add(
+			cellI(st.center, int64(r.Rank)),
+			cellS(st.text, s.Institution.Name),
+			cellF(st.score, r.Total.Float()),
+			cellF(st.score, r.SelfTotal.Float()),
+			cellF(st.diff, (r.SelfTotal-r.Total).Float()),
+			elig,
+			cellS(st.center, repReceived(s.Upload)),
+			cellS(st.center, repStatus(s)),
+			cellS(st.wrap, repFile(s.Upload)),
+		)
+	}
+	for _, s := range b.unranked {
+		t.add(
+			cellE(st.center),
+			cellS(st.text, s.Institution.Name),
+			cellE(st.score), cellE(st.score), cellE(st.diff), cellE(st.wrap),
+			cellS(st.center, repReceived(s.Upload)),
+			cellS(st.redCenter, repStatus(s)),
+			cellS(st.wrap, repFile(s.Upload)),
+		)
+	}
+	last := t.row() - 1
+	t.Filter = fmt.Sprintf("A1:I%d", last)
+	t.add()
+	for _, n := range []string{
+		"说明：差值 = 自评总分 − 核定总分。核定总分由程序按评分标准根据自评表填报的事实计算，自评分仅作对照。",
+		"名次相同表示核定总分相同；同分时取证目标任务较大的鉴定机构列前。未提交或未通过校验的鉴定机构不参加排名，列在最后。",
+		"评分标准：" + b.std.Title + "；生成时间：" + FormatTime(b.rep.Generated) + "。",
+	} {
+		t.add(cellS(st.note, n))
+	}
+	return t
+}
+
+func repReceived(u *Upload) string {
+	if u == nil {
+		return ""
+	}
+	return FormatTime(u.Received)
+}
+
+func repFile(u *Upload) string {
+	if u == nil {
+		return ""
+	}
+	return u.File
+}
+
+// details is the 评分明细 sheet: each ranked institution's nine items and a
+// total row, in rank order.
+func (b *repBuilder) details() *cellTable {
+	st := b.st
+	t := &cellTable{
+		Name: repSheetDetails, Freeze: 1, Header: b.header("评分明细"), Footer: b.footer(),
+		Cols: []cellCol{
+			{Min: 16, Max: 32, Wrap: true}, {Width: 6}, {Min: 12, Max: 26, Wrap: true}, {Width: 8},
+			{Width: 9}, {Width: 9}, {Width: 9}, {Width: 56, Wrap: true},
+		},
+	}
+	b.headerRow(t, "鉴定机构", "序号", "考核内容", "分值", "自评分", "核定分", "差值", "评分依据")
+	items := map[int]templates.Item{}
+	for _, it := range b.std.Items {
+		items[it.No] = it
+	}
+	for _, s := range b.ranked {
+		r := s.Ranked
+		t.Blocks = append(t.Blocks, t.row())
+		for _, is := range r.Items {
+			it := items[is.No]
+			self := cellE(st.score)
+			if is.SelfSet {
+				self = cellF(st.score, is.Self.Float())
+			}
+			t.add(
+				cellS(st.wrap, s.Institution.Name),
+				cellI(st.center, int64(is.No)),
+				cellS(st.wrap, it.Title),
+				cellF(st.score, it.Max.Float()),
+				self,
+				cellF(st.score, is.Points.Float()),
+				cellF(st.diff, is.Diff().Float()),
+				cellS(st.wrap, is.Basis),
+			)
+		}
+		t.add(
+			cellS(st.sumText, s.Institution.Name),
+			cellS(st.sumText, ""),
+			cellS(st.sumText, "合计"),
+			cellF(st.sumScore, b.std.MaxTotal().Float()),
+			cellF(st.sumScore, r.SelfTotal.Float()),
+			cellF(st.sumScore, r.Total.Float()),
+			cellF(st.sumDiff, (r.SelfTotal-r.Total).Float()),
+			cellS(st.sumText, r.Eligibility()),
+		)
+	}
+	t.Filter = fmt.Sprintf("A1:H%d", t.row()-1)
+	t.add()
+	t.add(cellS(st.note, "说明：差值 = 自评分 − 核定分；自评分空白表示未填，按 0 分计入自评总分。"))
+	return t
+}
+
+// repTargetKinds are the four measures of 附件2, in its order.
+var repTargetKinds = []struct {
+	title string
+	get   func(templates.Targets) int64
+}{
+	{"职业技能鉴定人数", func(t templates.Targets) int64 { return t.Appraised }},
+	{"职业资格取证人数", func(t templates.Targets) int64 { return t.Certified }},
+	{"全国(省)统考人数", func(t templates.Targets) int64 { return t.UnifiedExam }},
+	{"新增高技能人才取证数", func(t templates.Targets) int64 { return t.HighSkill }},
+}
+
+// repTargetsFirstRow is the first institution row of 目标完成 (two header rows).
+const repTargetsFirstRow = 3
+
+// targets is the 目标完成 sheet: each institution's targets (附件2 order),
+// actuals and completion rates, then the city totals against the city's
+// targets and against the sum of the allocations.
+func (b *repBuilder) targets() *cellTable {
+	st := b.st
+	t := &cellTable{
+		Name: repSheetTargets, Freeze: 2, Header: b.header("目标完成"), Footer: b.footer(),
+		Cols: []cellCol{{Min: 16, Max: 36}},
+	}
+	top := []excelize.Cell{cellS(st.header, "鉴定机构")}
+	sub := []excelize.Cell{cellS(st.header, "")}
+	for i, k := range repTargetKinds {
+		top = append(top, cellS(st.header, k.title), cellS(st.header, ""), cellS(st.header, ""))
+		sub = append(sub, cellS(st.header, "目标"), cellS(st.header, "实际"), cellS(st.header, "完成率"))
+		t.Cols = append(t.Cols, cellCol{Width: 9}, cellCol{Width: 9}, cellCol{Width: 9})
+		c1, _ := excelize.ColumnNumberToName(2 + 3*i)
+		c3, _ := excelize.ColumnNumberToName(4 + 3*i)
+		t.Merges = append(t.Merges, c1+"1:"+c3+"1")
+	}
+	top = append(top, cellS(st.header, "状态"))
+	sub = append(sub, cellS(st.header, ""))
+	t.Cols = append(t.Cols, cellCol{Min: 10, Max: 14})
+	t.Merges = append(t.Merges, "A1:A2", "N1:N2")
+	t.addH(22, top...)
+	t.addH(20, sub...)
+
+	var sum templates.Targets
+	for _, in := range b.std.Institutions {
+		s, ok := b.byName[in.Name]
+		var actual *templates.Targets
+		if ok && s.Ranked != nil {
+			actual = &s.Ranked.Actuals
+			sum = sum.Add(*actual)
+		}
+		status := string(StatusMissing)
+		if ok {
+			status = repStatus(s)
+		}
+		row := []excelize.Cell{cellS(st.text, in.Name)}
+		row = append(row, b.targetCells(in.Targets, actual, false)...)
+		statusStyle := st.center
+		if status != string(StatusAccepted) {
+			statusStyle = st.redCenter
+		}
+		row = append(row, cellS(statusStyle, status))
+		t.add(row...)
+	}
+	for _, total := range []struct {
+		label  string
+		target templates.Targets
+	}{
+		{"全市合计（对全市目标）", b.std.CityTargets},
+		{"全市合计（对各机构目标之和）", b.std.AllocatedTotal()},
+	} {
+		row := []excelize.Cell{cellS(st.sumText, total.label)}
+		row = append(row, b.targetCells(total.target, &sum, true)...)
+		row = append(row, cellS(st.sumText, ""))
+		t.add(row...)
+	}
+	lastTotal := t.row() - 1
+	t.add()
+	t.add(cellS(st.note, "说明：实际完成只计已接受的自评表；未提交或未通过校验的鉴定机构不计入。目标为 0 时不计算完成率。完成率低于 100% 的以红色标出。"))
+	t.add(cellS(st.note, fmt.Sprintf("全市目标为评分标准规定的全市总任务；各机构目标之和为目标分解表（附件2）%d 个鉴定机构目标的合计。", len(b.std.Institutions))))
+	t.Before = func(f *excelize.File, sheet string) error {
+		for i := range repTargetKinds {
+			col, _ := excelize.ColumnNumberToName(4 + 3*i)
+			first := col + strconv.Itoa(repTargetsFirstRow)
+			rng := fmt.Sprintf("%s:%s%d", first, col, lastTotal)
+			if err := f.SetConditionalFormat(sheet, rng, []excelize.ConditionalFormatOptions{{
+				Type:     "formula",
+				Criteria: fmt.Sprintf("AND(ISNUMBER(%s),%s<1)", first, first),
+				Format:   &b.st.highlight,
+			}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return t
+}
+
+// targetCells are the target, actual and rate cells of the four measures;
+// actual nil leaves actual and rate empty; a target of 0 leaves the rate empty.
+func (b *repBuilder) targetCells(target templates.Targets, actual *templates.Targets, total bool) []excelize.Cell {
+	st := b.st
+	intS, pctS := st.integer, st.pct
+	if total {
+		intS, pctS = st.sumInt, st.sumPct
+	}
+	var out []excelize.Cell
+	for _, k := range repTargetKinds {
+		tg := k.get(target)
+		out = append(out, cellI(intS, tg))
+		if actual == nil {
+			out = append(out, cellE(intS), cellE(pctS))
+			continue
+		}
+		a := k.get(*actual)
+		out = append(out, cellI(intS, a))
+		if tg <= 0 {
+			out = append(out, cellE(pctS))
+		} else {
+			out = append(out, cellF(pctS, float64(a)/float64(tg)))
+		}
+	}
+	return out
+}
+
+// uploads is the 提交情况 sheet: every institution's state (附件2 order),
+// then every consumed file, superseded and late ones included.
+func (b *repBuilder) uploads() *cellTable {
+	st := b.st
+	t := &cellTable{
+		Name: repSheetUploads, Freeze: 1, Header: b.header("提交情况"), Footer: b.footer(),
+		Cols: []cellCol{
+			{Width: 6}, {Min: 16, Max: 36, Wrap: true}, {Min: 10, Max: 22, Wrap: true}, {Min: 16, Max: 40, Wrap: true},
+			{Width: 18}, {Width: 15}, {Width: 8}, {Width: 8}, {Min: 16, Max: 50, Wrap: true},
+		},
+	}
+	head := []string{"序号", "鉴定机构", "状态", "文件", "上传时间", "校验码", "错误数", "提醒数", "说明"}
+	b.headerRow(t, head...)
+	for i, in := range b.std.Institutions {
+		s, ok := b.byName[in.Name]
+		status := string(StatusMissing)
+		if ok {
+			status = repStatus(s)
+		}
+		statusStyle := st.center
+		if status != string(StatusAccepted) {
+			statusStyle = st.redCenter
+		}
+		row := []excelize.Cell{cellI(st.center, int64(i+1)), cellS(st.wrap, in.Name), cellS(statusStyle, status)}
+		if !ok || s.Upload == nil {
+			row = append(row, cellE(st.wrap), cellE(st.center), cellE(st.center), cellE(st.integer), cellE(st.integer),
+				cellS(st.wrap, "未收到自评表"))
+		} else {
+			u := s.Upload
+			note := u.Note
+			if note == "" && status == string(StatusRejected) {
+				note = "错误见“校验问题”表"
+			}
+			row = append(row, cellS(st.wrap, u.File), cellS(st.center, FormatTime(u.Received)),
+				cellS(st.center, u.ShortHash()), cellI(st.integer, int64(u.Errors)), cellI(st.integer, int64(u.Warnings)),
+				cellS(st.wrap, note))
+		}
+		t.add(row...)
+	}
+	t.Filter = fmt.Sprintf("A1:I%d", t.row()-1)
+	t.add()
+	t.addH(24, cellS(st.section, fmt.Sprintf("收到的全部文件（%d 个，最新的在前，含被替代和逾期的）", len(b.rep.Uploads))))
+	b.headerRow(t, head...)
+	for i, u := range b.rep.Uploads {
+		status := string(u.Status)
+		if u.Late {
+			status += "（逾期）"
+		}
+		statusStyle := st.center
+		if u.Status != StatusAccepted || u.Late {
+			statusStyle = st.redCenter
+		}
+		t.add(cellI(st.center, int64(i+1)), cellS(st.wrap, u.Institution), cellS(statusStyle, status),
+			cellS(st.wrap, u.File), cellS(st.center, FormatTime(u.Received)), cellS(st.center, u.ShortHash()),
+			cellI(st.integer, int64(u.Errors)), cellI(st.integer, int64(u.Warnings)), cellS(st.wrap, u.Note))
+	}
+	if len(b.rep.Uploads) == 0 {
+		t.add(cellS(st.note, "尚未收到任何文件。"))
+	}
+	t.add()
+	t.add(cellS(st.note, "校验码为文件 SHA-256 的前 12 位，完整值见回执。"))
+	return t
+}
+
+// issues is the 校验问题 sheet: every error and warning.
+func (b *repBuilder) issues() *cellTable {
+	st := b.st
+	t := &cellTable{
+		Name: repSheetIssues, Freeze: 1, Header: b.header("校验问题"), Footer: b.footer(),
+		Cols: []cellCol{
+			{Width: 6}, {Min: 16, Max: 36, Wrap: true}, {Min: 10, Max: 20, Wrap: true}, {Min: 12, Max: 30, Wrap: true},
+			{Min: 10, Max: 30, Wrap: true}, {Width: 7}, {Min: 30, Max: 60, Wrap: true},
+		},
+	}
+	b.headerRow(t, "序号", "文件", "位置", "字段", "值", "类别", "说明")
+	for i, is := range b.rep.Issues {
+		label := is.Label
+		if label == "" {
+			label = is.Field
+		}
+		sev := cellS(st.center, string(is.Severity))
+		if is.Severity == Error {
+			sev.StyleID = st.redCenter
+		}
+		t.add(cellI(st.center, int64(i+1)), cellS(st.wrap, is.File), cellS(st.wrap, is.Place()),
+			cellS(st.wrap, label), cellS(st.wrap, is.Value), sev, cellS(st.wrap, is.Message))
+	}
+	t.Filter = fmt.Sprintf("A1:G%d", t.row()-1)
+	if len(b.rep.Issues) == 0 {
+		t.add()
+		t.add(cellS(st.note, "没有错误或提醒。"))
+	}
+	return t
+}
+
+// repShortName is an institution's name without the suffix all share, for
+// chart labels: 常州纺织服装国家职业技能鉴定所 is 常州纺织服装.
+func repShortName(name string) string {
+	for _, suffix := range []string{"国家职业技能鉴定所", "职业技能鉴定所", "鉴定所"} {
+		if short, ok := strings.CutSuffix(name, suffix); ok && short != "" {
+			return short
+		}
+	}
+	return name
+}
+
+// The 图表 sheet: two charts, one per printed page, over columns A–P; their
+// data (short names) in columns R–W beside them, outside the print area.
+const (
+	repChartCols   = 16   // columns A–P hold the charts
+	repChartRows   = 32   // rows per chart page
+	repChartWidth  = 1000 // pixels
+	repChartHeight = 640
+)
+
+// charts is the 图表 sheet: 核定总分 by institution (rank order) and
+// 取证完成率 by institution (附件2 order), column charts whose categories are
+// short names. The charts reference the data table beside them, which
+// repeats the numbers of 排名 and 目标完成 with the names shortened.
+func (b *repBuilder) charts() *cellTable {
+	st := b.st
+	t := &cellTable{Name: repSheetCharts, Header: b.header("图表"), Footer: b.footer(),
+		PrintArea: fmt.Sprintf("A1:%s%d", "P", 2*repChartRows), Breaks: []int{repChartRows + 1}}
+	for range repChartCols {
+		// Wide enough that the columns cover the charts wherever a
+		// column unit is 6 to 8 pixels (LibreOffice, Excel).
+		t.Cols = append(t.Cols, cellCol{Width: 11})
+	}
+	t.Cols = append(t.Cols, cellCol{Width: 3}, cellCol{Width: 6}, cellCol{Min: 8, Max: 16}, cellCol{Width: 10},
+		cellCol{Width: 3}, cellCol{Min: 8, Max: 16}, cellCol{Width: 11})
+	lead := make([]excelize.Cell, repChartCols+1) // A–Q stay empty
+	row := func(cells ...excelize.Cell) []excelize.Cell {
+		return append(append([]excelize.Cell{}, lead...), cells...)
+	}
+	var gap excelize.Cell // not written at all
+	rows := max(len(b.ranked), len(b.std.Institutions))
+	t.addH(22, row(cellS(st.header, "名次"), cellS(st.header, "鉴定机构"), cellS(st.header, "核定总分"), gap,
+		cellS(st.header, "鉴定机构"), cellS(st.header, "取证完成率"))...)
+	for i := range rows {
+		var cells []excelize.Cell
+		if i < len(b.ranked) {
+			r := b.ranked[i].Ranked
+			cells = append(cells, cellI(st.center, int64(r.Rank)), cellS(st.text, repShortName(r.Institution.Name)),
+				cellF(st.score, r.Total.Float()))
+		} else {
+			cells = append(cells, gap, gap, gap)
+		}
+		cells = append(cells, gap)
+		if i < len(b.std.Institutions) {
+			in := b.std.Institutions[i]
+			rate := cellE(st.pct)
+			if s, ok := b.byName[in.Name]; ok && s.Ranked != nil && in.Targets.Certified > 0 {
+				rate = cellF(st.pct, float64(s.Ranked.Actuals.Certified)/float64(in.Targets.Certified))
+			}
+			cells = append(cells, cellS(st.text, repShortName(in.Name)), rate)
+		}
+		t.add(row(cells...)...)
+	}
+	t.Before = func(f *excelize.File, sheet string) error { return b.addCharts(f, sheet) }
+	return t
+}
+
+func (b *repBuilder) addCharts(f *excelize.File, sheet string) error {
+	noVary := false
+	// Category labels are Chinese names: East Asian vertical text (eaVert)
+	// stacks the characters upright in Excel (LibreOffice turns them).
+	axisFont := excelize.Font{Size: 10, Color: "404040"}
+	xAxis := excelize.ChartAxis{Font: axisFont, Alignment: excelize.Alignment{Vertical: "eaVert"}}
+	title := func(s string) excelize.ChartTitle {
+		return excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: s, Font: &excelize.Font{Bold: true, Size: 14, Color: "262626"}}}}
+	}
+	q := "'" + sheet + "'"
+	n, m := len(b.ranked), len(b.std.Institutions)
+	if n > 0 {
+		if err := f.AddChart(sheet, "A1", &excelize.Chart{
+			Type:       excelize.Col,
+			VaryColors: &noVary,
+			Title:      title(fmt.Sprintf("%d年度鉴定机构核定总分（按名次）", b.std.Year)),
+			Dimension:  excelize.ChartDimension{Width: repChartWidth, Height: repChartHeight},
+			Legend:     excelize.ChartLegend{Position: "none"},
+			Series: []excelize.ChartSeries{{
+				Name:       q + "!$T$1",
+				Categories: fmt.Sprintf("%s!$S$2:$S$%d", q, n+1),
+				Values:     fmt.Sprintf("%s!$T$2:$T$%d", q, n+1),
+				Fill:       excelize.Fill{Type: "pattern", Color: []string{"4472C4"}, Pattern: 1},
+			}},
+			XAxis:  xAxis,
+			YAxis:  excelize.ChartAxis{Font: axisFont, MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0"}},
+			Format: excelize.GraphicOptions{AltText: "核定总分柱形图"},
+		}); err != nil {
+			return err
+		}
+	}
+	return f.AddChart(sheet, fmt.Sprintf("A%d", repChartRows+1), &excelize.Chart{
+		Type:       excelize.Col,
+		VaryColors: &noVary,
+		Title:      title(fmt.Sprintf("%d年度鉴定机构取证完成率（按目标分解表顺序）", b.std.Year)),
+		Dimension:  excelize.ChartDimension{Width: repChartWidth, Height: repChartHeight},
+		Legend:     excelize.ChartLegend{Position: "none"},
+		Series: []excelize.ChartSeries{{
+			Name:       q + "!$W$1",
+			Categories: fmt.Sprintf("%s!$V$2:$V$%d", q, m+1),
+			Values:     fmt.Sprintf("%s!$W$2:$W$%d", q, m+1),
+			Fill:       excelize.Fill{Type: "pattern", Color: []string{"70AD47"}, Pattern: 1},
+		}},
+		XAxis:  xAxis,
+		YAxis:  excelize.ChartAxis{Font: axisFont, MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0%"}},
+		Format: excelize.GraphicOptions{AltText: "取证完成率柱形图"},
+	})
+}
