@@ -31,8 +31,14 @@ type Config struct {
 	Deadline    string   `toml:"deadline"`     // RFC 3339; empty for none
 	Late        string   `toml:"late"`         // flag or refuse files after the deadline
 	MaxFileMB   int64    `toml:"max_file_mb"`  // larger uploads are rejected unread
+	Schedule    string   `toml:"schedule"`     // kaohe serve: when to run (cron spec)
+	Grace       Duration `toml:"grace"`        // kaohe serve: how long a stop waits for the current run
+	LogFormat   string   `toml:"log_format"`   // text or json
+
+	FTP FTPConfig `toml:"ftp"` // when inbox or out is an ftp:// or ftps:// URL (where.go)
 
 	// Derived by Load/Resolve.
+	file     string // the file LoadConfig read, if any
 	deadline time.Time
 	loc      *time.Location
 	style    score.Style
@@ -63,6 +69,10 @@ func DefaultConfig() Config {
 		Settle:    Duration(2 * time.Second),
 		Late:      "flag",
 		MaxFileMB: 20,
+		Schedule:  DefaultSchedule,
+		Grace:     Duration(10 * time.Minute),
+		LogFormat: "text",
+		FTP:       defaultFTPConfig(),
 	}
 }
 
@@ -93,6 +103,7 @@ func LoadConfig(path string) (Config, error) {
 		}
 		return cfg, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
 	}
+	cfg.file = path
 	if err := cfg.resolve(); err != nil {
 		return cfg, placeError(path, src, err)
 	}
@@ -112,9 +123,19 @@ func placeError(path string, src []byte, err error) error {
 	if !errors.As(err, &ke) {
 		return err
 	}
-	re := regexp.MustCompile(`^\s*` + regexp.QuoteMeta(ke.key) + `\s*=`)
+	table, key := "", ke.key // "ftp.timeout" is timeout in [ftp]
+	if i := strings.LastIndex(key, "."); i >= 0 {
+		table, key = key[:i], key[i+1:]
+	}
+	re := regexp.MustCompile(`^\s*` + regexp.QuoteMeta(key) + `\s*=`)
+	header := regexp.MustCompile(`^\s*\[\s*([^\]\s]+)\s*\]`)
+	cur := ""
 	for i, line := range strings.Split(string(src), "\n") {
-		if re.MatchString(line) {
+		if m := header.FindStringSubmatch(line); m != nil {
+			cur = m[1]
+			continue
+		}
+		if cur == table && re.MatchString(line) {
 			return fmt.Errorf("%w: %s 第 %d 行: %v", ErrConfig, path, i+1, ke)
 		}
 	}
@@ -143,11 +164,20 @@ func (c *Config) resolve() error {
 	if c.MaxFileMB <= 0 || c.MaxFileMB > 1024 {
 		return &keyError{"max_file_mb", fmt.Sprint(c.MaxFileMB), "应在 1 到 1024 之间"}
 	}
+	if _, err := ParseSchedule(c.Schedule); err != nil {
+		return &keyError{"schedule", c.Schedule, err.Error()}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return &keyError{"log_format", c.LogFormat, "应为 text（每行 键=值）或 json（每行一个 JSON 对象）"}
+	}
 	if c.Inbox == "" {
 		return &keyError{"inbox", c.Inbox, "不能为空"}
 	}
 	if c.Out == "" {
 		return &keyError{"out", c.Out, "不能为空"}
+	}
+	if err := c.checkLocations(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -160,10 +190,18 @@ func (c *Config) Resolve() error {
 	return nil
 }
 
-// StateDir is the state folder: State, or "kaohe-state" beside Out.
+// StateDir is the state folder: State, or "kaohe-state" beside Out; when
+// Out is on an FTP server, "kaohe-state" beside the config file, or in the
+// current folder without one.
 func (c *Config) StateDir() string {
 	if c.State != "" {
 		return c.State
+	}
+	if l, err := ParseLocation(c.Out); err == nil && l.Remote() {
+		if c.file != "" {
+			return filepath.Join(filepath.Dir(c.file), "kaohe-state")
+		}
+		return "kaohe-state"
 	}
 	abs, err := filepath.Abs(c.Out)
 	if err != nil {

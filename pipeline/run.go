@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,10 +48,12 @@ type Summary struct {
 	Superseded int    // accepted uploads replaced by a newer one
 	Missing    int    // institutions without an accepted submission
 	Report     string // the report's name in the outbox
+	ReportPath string // where it is: a local path or the outbox's URL (no password)
 	Receipts   []string
 	MoveErrors []string
 	Warnings   []string
 	Duration   time.Duration
+	Stages     Stages // how long each step took
 }
 
 // ReportName is the always-latest report's name in the outbox.
@@ -74,7 +77,9 @@ type consumed struct {
 
 // Run performs one consolidation run. It returns an error, and moves no
 // input, when the report, the receipts or the ledger could not be written.
-func Run(ctx context.Context, o Options) (*Summary, error) {
+// Once it holds the lock, it records its outcome in the state folder's
+// last-run.json (see ReadLastRun), failed or not.
+func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	start := time.Now()
 	cfg := o.Config
 	if err := cfg.Resolve(); err != nil {
@@ -95,19 +100,6 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	for _, w := range warns {
 		log.Warn("standard", "warning", w)
 	}
-	inbox, out := o.Inbox, o.Out
-	if inbox == nil {
-		if fi, err := os.Stat(cfg.Inbox); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("%w: 收件文件夹 %s 不存在或不是文件夹", ErrConfig, cfg.Inbox)
-		}
-		inbox = &Local{Root: cfg.Inbox}
-	}
-	if out == nil {
-		if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-			return nil, fmt.Errorf("creating output folder: %w", err)
-		}
-		out = &Local{Root: cfg.Out}
-	}
 	stateDir := cfg.StateDir()
 	if err := os.MkdirAll(filepath.Join(stateDir, filesDir), 0o755); err != nil {
 		return nil, fmt.Errorf("creating state folder: %w", err)
@@ -117,6 +109,23 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	defer unlock()
+	defer func() { recordRun(stateDir, cfg, o.Out, start, res, err, log) }() // under the lock
+	inbox, out := o.Inbox, o.Out
+	for _, s := range []struct {
+		store      *Store
+		key, where string
+	}{{&inbox, "inbox", cfg.Inbox}, {&out, "out", cfg.Out}} {
+		if *s.store != nil {
+			continue
+		}
+		if *s.store, err = OpenStore(s.key, s.where, &cfg, log); err != nil { // a folder, or an FTP server (where.go)
+			return nil, err
+		}
+		if c, ok := (*s.store).(io.Closer); ok {
+			defer c.Close()
+		}
+	}
+	o.Inbox, o.Out = inbox, out // recordRun names where the report went
 	cleanTemps(stateDir)
 	cleanTemps(filepath.Join(stateDir, filesDir))
 	if l, ok := out.(*Local); ok {
@@ -133,15 +142,20 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	log = log.With("run", sum.Run)
 
 	// Intake: what is ready, read once, hashed, copied into the state folder.
+	clock := newStageClock()
 	ready, err := intake(ctx, inbox, cfg, now, sum, log)
 	if err != nil {
 		return nil, err
 	}
+	clock.lap(&sum.Stages.List)
 	var fresh []consumed
 	var redo []*Record // seen before: only their move is due
 	for i, e := range ready {
 		progress(o.Progress, "读取", i+1, len(ready))
 		c, prev, err := consume(ctx, inbox, e, std, &cfg, stateDir, sum.Run, ledger)
+		if err != nil && (errors.Is(err, ErrUnavailable) || ctx.Err() != nil) {
+			return nil, fmt.Errorf("reading %s from %s: %w", e.Name, inbox, err) // nothing written or moved yet
+		}
 		if err != nil {
 			log.Warn("file left for the next run", "file", e.Name, "err", err)
 			sum.Waiting++
@@ -162,7 +176,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		log.Info("file read", "file", e.Name, "institution", c.rec.Institution, "outcome", c.rec.Outcome, "errors", c.rec.Errors, "warnings", c.rec.Warnings)
 	}
+	clock.lap(&sum.Stages.Read)
 	crash("after-fetch")
+	if err := checkpoint(ctx); err != nil { // nothing written or moved yet
+		return nil, err
+	}
 	for i := range fresh { // point at the ledger's copies, which later steps update
 		fresh[i].rec, _ = ledger.Lookup(fresh[i].rec.Hash)
 	}
@@ -176,6 +194,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	clock.lap(&sum.Stages.Score)
 	var buf bytes.Buffer
 	if err := sheets.WriteReport(&buf, rep); err != nil {
 		return nil, fmt.Errorf("writing the report: %w", err)
@@ -187,6 +206,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 	}
 	sum.Report = ReportName(std)
+	sum.ReportPath = reportLocation(cfg, out, sum.Report)
+	clock.lap(&sum.Stages.Report)
 	used := map[string]bool{}
 	for _, c := range fresh {
 		name, err := writeReceipt(ctx, out, std, c, t, used)
@@ -196,10 +217,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		c.rec.Receipt = name
 		sum.Receipts = append(sum.Receipts, name)
 	}
+	clock.lap(&sum.Stages.Receipts)
 	crash("before-ledger-commit")
 	if err := ledger.Commit(); err != nil {
 		return nil, fmt.Errorf("committing the ledger: %w", err)
 	}
+	clock.lap(&sum.Stages.Ledger)
 	crash("before-archiving")
 
 	// Only now move the inputs away.
@@ -209,13 +232,21 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		moves = append(moves, c.rec)
 	}
 	moves = append(moves, redo...)
+	var down error // the inbox's server is gone: the other moves wait for the next run
 	for _, r := range moves {
 		dir := ArchiveDir
 		if r.Outcome == OutcomeRejected {
 			dir = RejectedDir
 		}
-		to := path.Join(dir, day, t.Format("150405")+"-"+r.Hash[:8]+"-"+path.Base(r.Name))
-		if err := inbox.Move(ctx, r.Name, to); err != nil {
+		to := path.Join(dir, day, path.Dir(r.Name), t.Format("150405")+"-"+r.Hash[:8]+"-"+path.Base(r.Name)) // keeps an institution's subfolder
+		err := down
+		if err == nil {
+			err = inbox.Move(ctx, r.Name, to)
+		}
+		if errors.Is(err, ErrUnavailable) {
+			down = err
+		}
+		if err != nil {
 			msg := fmt.Sprintf("移动 %s 失败: %v", r.Name, err)
 			sum.MoveErrors = append(sum.MoveErrors, msg)
 			log.Error("moving input", "file", r.Name, "to", to, "err", err)
@@ -228,16 +259,20 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			rec.MovedTo, rec.MoveError = to, ""
 		}
 	}
+	clock.lap(&sum.Stages.Archive)
 	if len(moves) > 0 {
 		if err := ledger.Commit(); err != nil {
 			return nil, fmt.Errorf("committing the ledger: %w", err)
 		}
 	}
+	clock.lap(&sum.Stages.Ledger)
+	copyReceipts(ctx, inbox, out, fresh, sum, log)
+	clock.lap(&sum.Stages.Archive)
 	sum.Warnings = append(sum.Warnings, warns...)
 	sum.Duration = time.Since(start)
 	log.Info("run done", "accepted", sum.Accepted, "rejected", sum.Rejected, "duplicates", sum.Duplicates,
 		"waiting", sum.Waiting, "ranked", sum.Ranked, "superseded", sum.Superseded, "missing", sum.Missing,
-		"move_errors", len(sum.MoveErrors), "duration", sum.Duration.Round(time.Millisecond), "report", sum.Report)
+		"move_errors", len(sum.MoveErrors), "duration", sum.Duration.Round(time.Millisecond), "report", sum.ReportPath)
 	return sum, nil
 }
 
@@ -245,7 +280,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 // to read: *.xlsx (any case), not hidden, not a lock or partial name, not a
 // link or special file, older than min_age and of the same size both times.
 func intake(ctx context.Context, inbox Store, cfg Config, now func() time.Time, sum *Summary, log *slog.Logger) ([]Entry, error) {
-	first, err := inbox.List(ctx, "")
+	first, err := listInbox(ctx, inbox)
 	if err != nil {
 		return nil, fmt.Errorf("listing the inbox %s: %w", inbox, err)
 	}
@@ -256,7 +291,7 @@ func intake(ctx context.Context, inbox Store, cfg Config, now func() time.Time, 
 			return nil, ctx.Err()
 		}
 	}
-	second, err := inbox.List(ctx, "")
+	second, err := listInbox(ctx, inbox)
 	if err != nil {
 		return nil, fmt.Errorf("listing the inbox %s: %w", inbox, err)
 	}
@@ -269,6 +304,10 @@ func intake(ctx context.Context, inbox Store, cfg Config, now func() time.Time, 
 		base := path.Base(e.Name)
 		switch {
 		case e.Dir:
+			continue
+		case CheckName(e.Name) != nil: // remote names are data: never used
+			log.Warn("skipping, unsafe name", "file", e.Name)
+			sum.Skipped++
 			continue
 		case strings.HasPrefix(base, ".") || strings.HasPrefix(base, "~$"):
 			continue // hidden and Office lock files: never ours to take
@@ -294,6 +333,62 @@ func intake(ctx context.Context, inbox Store, cfg Config, now func() time.Time, 
 		ready = append(ready, e)
 	}
 	return ready, nil
+}
+
+// listInbox lists the inbox and, one level down, its subfolders: an FTP
+// server may give each institution a folder of its own. archive/,
+// rejected/, 回执/ and hidden folders are not looked into.
+func listInbox(ctx context.Context, inbox Store) ([]Entry, error) {
+	root, err := inbox.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	all := append([]Entry(nil), root...)
+	for _, e := range root {
+		switch base := path.Base(e.Name); {
+		case !e.Dir, e.Odd != "", base == ArchiveDir, base == RejectedDir, base == ReceiptDir,
+			strings.HasPrefix(base, "."), CheckName(e.Name) != nil:
+			continue
+		}
+		sub, err := inbox.List(ctx, e.Name)
+		if errors.Is(err, ErrNotFound) {
+			continue // removed since
+		}
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, sub...)
+	}
+	return all, nil
+}
+
+// copyReceipts puts a copy of each new receipt into the inbox subfolder
+// its file came from, where an institution with a folder of its own (on an
+// FTP server, often the only one it can see) fetches it. The receipts in
+// the outbox are the record; a copy that fails is a warning.
+func copyReceipts(ctx context.Context, inbox, out Store, fresh []consumed, sum *Summary, log *slog.Logger) {
+	for _, c := range fresh {
+		dir := path.Dir(c.rec.Name)
+		if dir == "." || c.rec.Receipt == "" {
+			continue
+		}
+		to := path.Join(dir, ReceiptDir, path.Base(c.rec.Receipt))
+		err := func() error {
+			rc, err := out.Open(ctx, c.rec.Receipt)
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			return inbox.Put(ctx, to, rc)
+		}()
+		if err != nil {
+			log.Warn("copying a receipt into the upload folder", "receipt", c.rec.Receipt, "to", to, "err", err)
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("回执 %s 未能复制到 %s: %v", c.rec.Receipt, to, err))
+			if errors.Is(err, ErrUnavailable) {
+				return // the server is gone: no point trying the others
+			}
+		}
+	}
 }
 
 func isPartial(base string) bool {
@@ -324,6 +419,9 @@ func consume(ctx context.Context, inbox Store, e Entry, std *templates.Standard,
 		return consumed{}, prev, nil
 	}
 	base := path.Base(e.Name)
+	if n := int64(len(b)); n <= limit && n != e.Size {
+		return consumed{}, nil, fmt.Errorf("reading %s: %d bytes, listed as %d: changed since listing", e.Name, n, e.Size)
+	}
 	if int64(len(b)) <= limit {
 		if err := writeAtomic(filepath.Join(stateDir, filesDir, hash+".xlsx"), func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
 			return consumed{}, nil, err

@@ -142,14 +142,25 @@ func Years() []int {
 
 // Load returns the embedded standard of year, with load warnings.
 func Load(year int) (*Standard, []string, error) {
+	sub, err := FS(year)
+	if err != nil {
+		return nil, nil, err
+	}
+	return LoadFS(sub, fmt.Sprintf("内置 %d 年标准", year))
+}
+
+// FS returns the embedded files of year's standard (allocation.csv and
+// rules.toml), e.g. to start another year's folder from them. The error
+// wraps ErrInvalid when year is not embedded.
+func FS(year int) (fs.FS, error) {
 	sub, err := fs.Sub(embedded, strconv.Itoa(year))
 	if err == nil {
 		_, err = fs.Stat(sub, RulesFile)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: 没有内置 %d 年的评分标准（内置年度：%v）", ErrInvalid, year, Years())
+		return nil, fmt.Errorf("%w: 没有内置 %d 年的评分标准（内置年度：%v）", ErrInvalid, year, Years())
 	}
-	return LoadFS(sub, fmt.Sprintf("内置 %d 年标准", year))
+	return sub, nil
 }
 
 // LoadDir loads a standard from a folder holding allocation.csv and rules.toml.

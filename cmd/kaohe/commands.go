@@ -42,6 +42,8 @@ const usage = `kaohe —— 职业技能鉴定机构年度考核：下发自评�
   template   为每个鉴定机构生成预填好的自评表（.xlsx）
   check      校验并评分自评表，不汇总；机构上传前自查用
   run        立即做一次汇总：收件文件夹 → 汇总排名表和回执
+  serve      按计划定时汇总（默认每天 2:00），一直运行；用 systemd 等保持它运行
+  status     显示上次汇总的结果和下次计划运行的时间
   help       显示帮助；kaohe help <命令> 显示该命令的帮助
   version    显示版本
 
@@ -105,8 +107,8 @@ type configFlags struct {
 func addConfigFlags(fs *flag.FlagSet) configFlags {
 	return configFlags{
 		config: fs.String("config", "", "配置文件（TOML），见 config.example.toml；不给则全部用默认值"),
-		inbox:  fs.String("inbox", "", "收件文件夹（覆盖配置中的 inbox）"),
-		out:    fs.String("out", "", "输出文件夹（覆盖配置中的 out）"),
+		inbox:  fs.String("inbox", "", "收件文件夹或 ftp://用户@主机:端口/路径、ftps://…（覆盖配置中的 inbox；密码用环境变量 KAOHE_FTP_PASSWORD）"),
+		out:    fs.String("out", "", "输出文件夹或 ftp://、ftps:// 地址（覆盖配置中的 out）"),
 	}
 }
 
@@ -128,7 +130,16 @@ func (c configFlags) load() (pipeline.Config, error) {
 }
 
 func logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return newLogger("text", slog.LevelWarn)
+}
+
+// newLogger logs to stderr as text or JSON lines (config key log_format).
+func newLogger(format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
 // terminal returns stderr when it is a terminal, for progress lines.
@@ -284,13 +295,13 @@ func cmdRun(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: logger(), Progress: terminal()})
+	s, err := pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: newLogger(cfg.LogFormat, slog.LevelWarn), Progress: terminal()})
 	if err != nil {
 		return err
 	}
 	fmt.Printf("汇总完成：新文件 %d（接受 %d，退回 %d），重复 %d，等待中 %d；排名 %d 家，被替代 %d，未提交或未通过 %d 家。\n",
 		s.New, s.Accepted, s.Rejected, s.Duplicates, s.Waiting, s.Ranked, s.Superseded, s.Missing)
-	fmt.Printf("汇总排名表: %s\n", filepath.Join(cfg.Out, s.Report))
+	fmt.Printf("汇总排名表: %s\n", s.ReportPath)
 	for _, m := range s.MoveErrors {
 		fmt.Fprintf(os.Stderr, "kaohe: warning: %s\n", m)
 	}

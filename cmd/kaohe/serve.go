@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"kaohe/pipeline"
+)
+
+func init() {
+	commands["serve"] = cmdServe
+	commands["status"] = cmdStatus
+}
+
+func cmdServe(args []string) error {
+	fs := newFlags("serve", `用法: kaohe serve [--config 配置文件] [--inbox 收件文件夹] [--out 输出文件夹] [--schedule 计划] [--run-now]
+
+按计划定时做汇总（与 kaohe run 相同），一直运行，直到收到 SIGTERM 或 Ctrl-C。
+默认计划是每天北京时间 2:00（配置项 schedule）。
+
+- 同一时间只做一个汇总：上一次还没做完时，到点的这次跳过，不排队；另一个进程
+  （如手动的 kaohe run）正持有锁时，这次也跳过，日志中有记录。
+- 不漏掉一晚：启动时，如果上次成功的汇总早于最近一个计划时间（例如那时机器关着），
+  或者从没成功汇总过，立即补做一次。--run-now 则无论如何先做一次。
+- 停止：收到 SIGTERM 或 Ctrl-C 后不再开始新的汇总，等当前这次做完（最多等 grace，
+  默认 10m）后以 0 退出。超过 grace 时中止它，输入文件留在原处，下次照常处理，
+  退出码为 1。再按一次 Ctrl-C 立即退出。
+- 日志写到标准错误（配置项 log_format: text 或 json），每次汇总一行摘要（run done）。
+  每次汇总的结果写在状态文件夹的 last-run.json，用 kaohe status 查看。
+
+计划的写法：「分 时 日 月 周」，可在最前面加一个秒字段，可在前面加时区，
+如 "CRON_TZ=Asia/Shanghai 0 2 * * *"（每天 2:00）、"30 1 * * 1-5"（工作日 1:30）；
+也可写 @daily、@hourly、@every 6h。不写时区时按配置项 timezone。
+`)
+	cf := addConfigFlags(fs)
+	schedule := fs.String("schedule", "", "计划（cron 表达式，覆盖配置中的 schedule）")
+	runNow := fs.Bool("run-now", false, "启动时先立即汇总一次")
+	if err := parse(fs, args); err != nil || isHelp(args) {
+		return err
+	}
+	cfg, err := loadWithSchedule(cf, *schedule)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // from now on a second signal ends the process at once
+	}()
+	return pipeline.Serve(ctx, pipeline.ServeOptions{Config: cfg, RunNow: *runNow,
+		Log: newLogger(cfg.LogFormat, slog.LevelInfo), Progress: terminal()})
+}
+
+// loadWithSchedule loads the configuration and applies --schedule; a bad
+// --schedule is a command-line error.
+func loadWithSchedule(cf configFlags, schedule string) (pipeline.Config, error) {
+	if schedule != "" {
+		if _, err := pipeline.ParseSchedule(schedule); err != nil {
+			fmt.Fprintf(os.Stderr, "kaohe: error: --schedule %q: %v\n", schedule, err)
+			fmt.Fprintln(os.Stderr, `kaohe: hint: 每秒一次: "* * * * * *"；每天 2:00: "CRON_TZ=Asia/Shanghai 0 2 * * *"`)
+			return pipeline.Config{}, errUsage
+		}
+	}
+	cfg, err := cf.load()
+	if err != nil {
+		return cfg, err
+	}
+	if schedule != "" {
+		cfg.Schedule = schedule
+	}
+	return cfg, cfg.Resolve()
+}
+
+func cmdStatus(args []string) error {
+	fs := newFlags("status", `用法: kaohe status [--config 配置文件] [--out 输出文件夹] [--schedule 计划]
+
+显示状态文件夹中记录的上次汇总（开始和结束时间、成功或失败的原因、接受和退回的文件数、
+汇总排名表的位置），上次成功的时间，以及按计划下次运行的时间。
+参数与 kaohe serve 相同，用来找到同一个状态文件夹和计划。
+`)
+	cf := addConfigFlags(fs)
+	schedule := fs.String("schedule", "", "计划（cron 表达式，覆盖配置中的 schedule）")
+	if err := parse(fs, args); err != nil || isHelp(args) {
+		return err
+	}
+	cfg, err := loadWithSchedule(cf, *schedule)
+	if err != nil {
+		return err
+	}
+	st, err := pipeline.ReadStatus(cfg, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("状态文件夹: %s\n", st.StateDir)
+	switch l := st.Last; {
+	case l == nil:
+		fmt.Println("上次汇总: 还没有运行过")
+	default:
+		result := "成功"
+		if !l.OK {
+			result = "失败: " + l.Error
+		}
+		fmt.Printf("上次汇总: %s 至 %s（用时 %s），%s\n", clock(l.Start), clock(l.End), l.End.Sub(l.Start).Round(time.Second), result)
+		if l.Run != "" {
+			fmt.Printf("  新文件 %d（接受 %d，退回 %d），重复 %d，等待中 %d；排名 %d 家，被替代 %d，未提交或未通过 %d 家。\n",
+				l.New, l.Accepted, l.Rejected, l.Duplicates, l.Waiting, l.Ranked, l.Superseded, l.Missing)
+		}
+		if l.MoveErrors > 0 {
+			fmt.Printf("  %d 个文件移动失败，见日志和汇总表的「提交情况」\n", l.MoveErrors)
+		}
+		if l.Report != "" {
+			fmt.Printf("  汇总排名表: %s\n", l.Report)
+		}
+		if !l.OK {
+			if l.LastSuccess.IsZero() {
+				fmt.Println("上次成功: 从未成功")
+			} else {
+				fmt.Printf("上次成功: %s\n", clock(l.LastSuccess))
+			}
+		}
+	}
+	fmt.Printf("计划: %s\n", st.Schedule)
+	if st.Next.IsZero() {
+		fmt.Println("下次运行: 无")
+	} else {
+		fmt.Printf("下次运行: %s（%s）\n", clock(st.Next), st.Next.Location())
+	}
+	if st.Overdue {
+		fmt.Printf("提醒: 计划时间 %s 之后还没有成功的汇总；kaohe serve 启动时会立即补做\n", clock(st.LastDue))
+	}
+	return nil
+}
+
+// clock formats a time for a person, in its own zone.
+func clock(t time.Time) string {
+	return t.Format("2006-01-02 15:04:05")
+}
