@@ -34,14 +34,19 @@ type Config struct {
 	Schedule    string   `toml:"schedule"`     // kaohe serve: when to run (cron spec)
 	Grace       Duration `toml:"grace"`        // kaohe serve: how long a stop waits for the current run
 	LogFormat   string   `toml:"log_format"`   // text or json
+	ReadTimeout Duration `toml:"read_timeout"` // one upload not read by then is rejected as unreadable
+	// TokenSecretEnv names the environment variable holding the secret of
+	// the template tokens (token.go); empty: no tokens written or checked.
+	TokenSecretEnv string `toml:"token_secret_env"`
 
 	FTP FTPConfig `toml:"ftp"` // when inbox or out is an ftp:// or ftps:// URL (where.go)
 
 	// Derived by Load/Resolve.
-	file     string // the file LoadConfig read, if any
-	deadline time.Time
-	loc      *time.Location
-	style    score.Style
+	file        string // the file LoadConfig read, if any
+	deadline    time.Time
+	loc         *time.Location
+	style       score.Style
+	tokenSecret []byte // from the environment variable TokenSecretEnv names; never logged
 }
 
 // Duration is a time.Duration written as "2m", "30s".
@@ -60,19 +65,20 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // DefaultConfig is the configuration when no file is given.
 func DefaultConfig() Config {
 	return Config{
-		Inbox:     "inbox",
-		Out:       "out",
-		Year:      templates.DefaultYear,
-		Ranking:   string(score.Dense),
-		Timezone:  "Asia/Shanghai",
-		MinAge:    Duration(time.Minute),
-		Settle:    Duration(2 * time.Second),
-		Late:      "flag",
-		MaxFileMB: 20,
-		Schedule:  DefaultSchedule,
-		Grace:     Duration(10 * time.Minute),
-		LogFormat: "text",
-		FTP:       defaultFTPConfig(),
+		Inbox:       "inbox",
+		Out:         "out",
+		Year:        templates.DefaultYear,
+		Ranking:     string(score.Dense),
+		Timezone:    "Asia/Shanghai",
+		MinAge:      Duration(time.Minute),
+		Settle:      Duration(2 * time.Second),
+		Late:        "flag",
+		MaxFileMB:   20,
+		Schedule:    DefaultSchedule,
+		Grace:       Duration(10 * time.Minute),
+		LogFormat:   "text",
+		ReadTimeout: Duration(20 * time.Second),
+		FTP:         defaultFTPConfig(),
 	}
 }
 
@@ -179,7 +185,10 @@ func (c *Config) resolve() error {
 	if err := c.checkLocations(); err != nil {
 		return err
 	}
-	return nil
+	if c.ReadTimeout < 0 || c.ReadTimeout > 0 && time.Duration(c.ReadTimeout) < time.Second {
+		return &keyError{"read_timeout", time.Duration(c.ReadTimeout).String(), "应至少为 1 秒，如 \"20s\""}
+	}
+	return c.resolveToken()
 }
 
 // Resolve validates a config built in code or changed by flags.

@@ -47,26 +47,7 @@ func FindInstitution(std *templates.Standard, name string) (templates.Institutio
 // WriteTemplates writes the self-assessment workbook of every institution,
 // or of the one named, into dir, and returns the paths written.
 func WriteTemplates(std *templates.Standard, dir, institution string) ([]string, error) {
-	list := std.Institutions
-	if institution != "" {
-		in, err := FindInstitution(std, institution)
-		if err != nil {
-			return nil, err
-		}
-		list = []templates.Institution{in}
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", dir, err)
-	}
-	var paths []string
-	for _, in := range list {
-		p := filepath.Join(dir, sheets.TemplateFileName(std, in))
-		if err := writeAtomic(p, func(w io.Writer) error { return sheets.WriteTemplate(w, std, in) }); err != nil {
-			return paths, err
-		}
-		paths = append(paths, p)
-	}
-	return paths, nil
+	return WriteTemplatesConfig(&Config{}, std, dir, institution) // no tokens
 }
 
 // CheckFile reads, validates and scores one workbook on disk, as a run

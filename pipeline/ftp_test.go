@@ -262,22 +262,35 @@ func TestFTPUnsafeRemoteNames(t *testing.T) {
 // is not retried.
 func TestFTPTransientRetried(t *testing.T) {
 	srv := startVsftpd(t, NoTLS, "max_per_ip=1")
-	hog, err := net.Dial("tcp", srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 100)
-	hog.Read(buf) // its greeting: the session is up
 	var retries []error
-	s := srv.Store("", FTPOptions{Retries: 6, Backoff: 50 * time.Millisecond})
-	s.onRetry = func(err error) {
-		retries = append(retries, err)
-		hog.Close()
+	var s *FTP
+	// Now and then vsftpd lets the second connection in all the same (its
+	// per-IP count lags the hog's greeting); try again with a new hog then.
+	for try := 0; len(retries) == 0; try++ {
+		if try == 20 {
+			t.Fatal("vsftpd never answered 421 to a second connection")
+		}
+		hog, err := net.Dial("tcp", srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 100)
+		hog.Read(buf) // its greeting: the session is up
+		s = srv.Store("", FTPOptions{Retries: 6, Backoff: 50 * time.Millisecond})
+		s.onRetry = func(err error) {
+			retries = append(retries, err)
+			hog.Close()
+		}
+		if _, err := s.List(context.Background(), ""); err != nil {
+			t.Fatalf("List after a 421: %v", err)
+		}
+		if len(retries) == 0 {
+			s.Close()
+			hog.Close()
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
-	if _, err := s.List(context.Background(), ""); err != nil {
-		t.Fatalf("List after a 421: %v", err)
-	}
-	if len(retries) == 0 || replyCode(retries[0]) != 421 {
+	if replyCode(retries[0]) != 421 {
 		t.Errorf("retries = %v, want a 421 first", retries)
 	}
 	retries = nil
@@ -513,8 +526,10 @@ func TestRunServerKilledMidDownload(t *testing.T) {
 	if err == nil {
 		t.Fatal("the run succeeded with the server killed")
 	}
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), w.srv.Addr()) || !strings.Contains(err.Error(), "big.xlsx") {
-		t.Errorf("err = %v, want ErrUnavailable naming the server and the file", err)
+	// Files are read by a pool of workers: the error names whichever file
+	// the dead server failed first.
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), w.srv.Addr()) || !strings.Contains(err.Error(), ".xlsx from ") {
+		t.Errorf("err = %v, want ErrUnavailable naming the server and a file", err)
 	}
 	t.Logf("run error: %v", err)
 

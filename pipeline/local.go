@@ -120,12 +120,33 @@ func (l *Local) Put(ctx context.Context, name string, r io.Reader) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", p, err)
 	}
-	return writeAtomic(p, func(w io.Writer) error { _, err := io.Copy(w, r); return err })
+	hooks, _ := ctx.Value(putHooksKey{}).(putHooks)
+	return writeAtomicHooks(p, func(w io.Writer) error { _, err := io.Copy(w, r); return err }, hooks)
+}
+
+// putHooks are test hooks of one Put, for the kill points of a run
+// (KAOHE_CRASH_AT, see crash): afterTemp runs once the temp file is
+// written, synced and closed, before the rename; afterRename once it is
+// renamed into place. A Put finds them in its context (withPutHooks); the
+// FTP store ignores them.
+type putHooks struct {
+	afterTemp, afterRename func()
+}
+
+type putHooksKey struct{}
+
+// withPutHooks returns ctx carrying h for the Puts made with it.
+func withPutHooks(ctx context.Context, h putHooks) context.Context {
+	return context.WithValue(ctx, putHooksKey{}, h)
 }
 
 // writeAtomic writes a file through a temp file in the same folder, synced
 // and renamed into place; on any failure the old file is untouched.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
+func writeAtomic(path string, write func(io.Writer) error) error {
+	return writeAtomicHooks(path, write, putHooks{})
+}
+
+func writeAtomicHooks(path string, write func(io.Writer) error, hooks putHooks) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
@@ -149,8 +170,14 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+	if hooks.afterTemp != nil {
+		hooks.afterTemp()
+	}
 	if err = os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("renaming into %s: %w", path, err)
+	}
+	if hooks.afterRename != nil {
+		hooks.afterRename()
 	}
 	return syncDir(dir)
 }

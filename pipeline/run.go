@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"kaohe/pipeline/score"
 	"kaohe/sheets"
@@ -109,6 +110,8 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 		return nil, err
 	}
 	defer unlock()
+	// pool.go: a soft memory limit for the run
+	defer limitMemory()()
 	defer func() { recordRun(stateDir, cfg, o.Out, start, res, err, log) }() // under the lock
 	inbox, out := o.Inbox, o.Out
 	for _, s := range []struct {
@@ -149,10 +152,16 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	}
 	clock.lap(&sum.Stages.List)
 	var fresh []consumed
-	var redo []*Record // seen before: only their move is due
+	var redo []*Record   // seen before: only their move is due
+	keep := &fileBatch{} // the copies of the uploads in the state folder
+	defer keep.abort()
+	results := consumeAll(ctx, inbox, ready, std, &cfg, stateDir, sum.Run, ledger, keep, o.Progress) // pool.go
 	for i, e := range ready {
-		progress(o.Progress, "读取", i+1, len(ready))
-		c, prev, err := consume(ctx, inbox, e, std, &cfg, stateDir, sum.Run, ledger)
+		c, prev, err := results[i].c, results[i].prev, results[i].err
+		results[i] = consumeResult{}
+		if err == nil && prev == nil {
+			prev, _ = ledger.Lookup(c.rec.Hash) // the same bytes earlier in this run
+		}
 		if err != nil && (errors.Is(err, ErrUnavailable) || ctx.Err() != nil) {
 			return nil, fmt.Errorf("reading %s from %s: %w", e.Name, inbox, err) // nothing written or moved yet
 		}
@@ -175,6 +184,14 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 			sum.Rejected++
 		}
 		log.Info("file read", "file", e.Name, "institution", c.rec.Institution, "outcome", c.rec.Outcome, "errors", c.rec.Errors, "warnings", c.rec.Warnings)
+		for _, is := range c.sub.Issues {
+			if is.Cause != "" { // why a file was refused unread, in English
+				log.Warn("file refused", "file", e.Name, "cause", is.Cause)
+			}
+		}
+	}
+	if err := keep.commit(); err != nil {
+		return nil, fmt.Errorf("keeping copies of the uploads: %w", err)
 	}
 	clock.lap(&sum.Stages.Read)
 	crash("after-fetch")
@@ -195,28 +212,43 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 		return nil, err
 	}
 	clock.lap(&sum.Stages.Score)
+	// Into a local outbox, the receipts are written aside (pool.go, batch.go)
+	// while the report is built, and appear only after it.
+	receipts := &fileBatch{}
+	defer receipts.abort()
+	early := startReceipts(ctx, out, std, fresh, t, receipts)
+	defer early.stop()
 	var buf bytes.Buffer
 	if err := sheets.WriteReport(&buf, rep); err != nil {
 		return nil, fmt.Errorf("writing the report: %w", err)
 	}
 	dated := strings.TrimSuffix(ReportName(std), ".xlsx") + "-" + sum.Run + ".xlsx"
 	for _, name := range []string{dated, ReportName(std)} {
-		if err := out.Put(ctx, name, bytes.NewReader(buf.Bytes())); err != nil {
+		pctx := ctx
+		if name == ReportName(std) { // the kill points around the rename of the report everyone opens
+			pctx = withPutHooks(ctx, putHooks{afterTemp: func() { crash("report-temp-written") }, afterRename: func() { crash("report-renamed") }})
+		}
+		if err := out.Put(pctx, name, bytes.NewReader(buf.Bytes())); err != nil {
 			return nil, fmt.Errorf("writing the report to %s: %w", out, err)
 		}
 	}
 	sum.Report = ReportName(std)
 	sum.ReportPath = reportLocation(cfg, out, sum.Report)
 	clock.lap(&sum.Stages.Report)
-	used := map[string]bool{}
-	for _, c := range fresh {
-		name, err := writeReceipt(ctx, out, std, c, t, used)
-		if err != nil {
-			return nil, fmt.Errorf("writing a receipt to %s: %w", out, err)
-		}
-		c.rec.Receipt = name
-		sum.Receipts = append(sum.Receipts, name)
+	names, err := early.wait()
+	if early == nil {
+		names, err = writeReceipts(ctx, out, std, fresh, t, receipts) // pool.go
 	}
+	if err == nil {
+		err = receipts.commit()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("writing a receipt to %s: %w", out, err)
+	}
+	for i, c := range fresh {
+		c.rec.Receipt = names[i]
+	}
+	sum.Receipts = names
 	clock.lap(&sum.Stages.Receipts)
 	crash("before-ledger-commit")
 	if err := ledger.Commit(); err != nil {
@@ -232,16 +264,19 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 		moves = append(moves, c.rec)
 	}
 	moves = append(moves, redo...)
-	var down error // the inbox's server is gone: the other moves wait for the next run
+	var down error               // the inbox's server is gone: the other moves wait for the next run
+	movedTo := map[string]bool{} // folders to sync once the moves are done
 	for _, r := range moves {
 		dir := ArchiveDir
 		if r.Outcome == OutcomeRejected {
 			dir = RejectedDir
 		}
-		to := path.Join(dir, day, path.Dir(r.Name), t.Format("150405")+"-"+r.Hash[:8]+"-"+path.Base(r.Name)) // keeps an institution's subfolder
+		to := path.Join(dir, day, path.Dir(r.Name), t.Format("150405")+"-"+r.Hash[:8]+"-"+archiveBase(path.Base(r.Name))) // keeps an institution's subfolder
 		err := down
 		if err == nil {
-			err = inbox.Move(ctx, r.Name, to)
+			var dir string
+			dir, err = moveLazy(ctx, inbox, r.Name, to) // batch.go: the folders are synced below
+			movedTo[dir] = dir != ""
 		}
 		if errors.Is(err, ErrUnavailable) {
 			down = err
@@ -258,6 +293,15 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 		if rec, ok := ledger.Lookup(r.Hash); ok && rec.Name == r.Name {
 			rec.MovedTo, rec.MoveError = to, ""
 		}
+	}
+	var dirs []string
+	for d, ok := range movedTo {
+		if ok {
+			dirs = append(dirs, d)
+		}
+	}
+	if err := syncDirs(dirs); err != nil { // the moves are done; only their durability is in doubt
+		log.Warn("syncing the archive folders", "err", err)
 	}
 	clock.lap(&sum.Stages.Archive)
 	if len(moves) > 0 {
@@ -313,13 +357,14 @@ func intake(ctx context.Context, inbox Store, cfg Config, now func() time.Time, 
 			continue // hidden and Office lock files: never ours to take
 		case e.Odd != "":
 			log.Warn("skipping, never read", "file", e.Name, "reason", e.Odd)
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("跳过 %s：%s，从不读取", e.Name, e.Odd))
 			sum.Skipped++
 			continue
-		case !strings.EqualFold(path.Ext(base), ".xlsx"):
+		case !isSpreadsheet(base):
 			if isPartial(base) {
 				sum.Waiting++
 			} else {
-				log.Info("skipping, not .xlsx", "file", e.Name)
+				log.Info("skipping, not a spreadsheet", "file", e.Name)
 				sum.Skipped++
 			}
 			continue
@@ -391,6 +436,38 @@ func copyReceipts(ctx context.Context, inbox, out Store, fresh []consumed, sum *
 	}
 }
 
+// archiveBase is an upload's name as kept in archive/ or rejected/ behind
+// a 16-byte prefix: at most 200 bytes, cut at a character boundary with its
+// extension kept, so that the name fits the 255 bytes a file system allows.
+func archiveBase(base string) string {
+	const most = 200
+	if len(base) <= most {
+		return base
+	}
+	ext := path.Ext(base)
+	if len(ext) > 16 {
+		ext = ""
+	}
+	stem := base[:len(base)-len(ext)]
+	cut := most - len(ext)
+	for cut > 0 && !utf8.RuneStart(stem[cut]) {
+		cut--
+	}
+	return stem[:cut] + ext
+}
+
+// isSpreadsheet reports whether a file is taken by a run: .xlsx, and the
+// other spreadsheet files people upload by mistake (.xls, .xlsm, .ods, .csv,
+// WPS's .et …), so that they get a receipt saying what to do. What a file
+// really is is decided from its bytes (sheets.Read), never from its name.
+func isSpreadsheet(base string) bool {
+	switch strings.ToLower(path.Ext(base)) {
+	case ".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".et", ".ett", ".ods", ".csv":
+		return true
+	}
+	return false
+}
+
 func isPartial(base string) bool {
 	for _, ext := range []string{".part", ".tmp", ".crdownload", ".partial", ".filepart"} {
 		if strings.HasSuffix(strings.ToLower(base), ext) {
@@ -401,14 +478,15 @@ func isPartial(base string) bool {
 }
 
 // consume reads one file once, hashes it and, unless the ledger has seen
-// its bytes (then prev is that record), keeps a copy and reads the workbook.
-func consume(ctx context.Context, inbox Store, e Entry, std *templates.Standard, cfg *Config, stateDir, run string, ledger *Ledger) (consumed, *Record, error) {
+// its bytes (then prev is that record), keeps a copy (in keep) and reads
+// the workbook. It only reads the ledger: consumeAll runs it on a pool.
+func consume(ctx context.Context, inbox Store, e Entry, std *templates.Standard, cfg *Config, stateDir, run string, ledger *Ledger, keep *fileBatch) (consumed, *Record, error) {
 	rc, err := inbox.Open(ctx, e.Name)
 	if err != nil {
 		return consumed{}, nil, err
 	}
 	limit := cfg.MaxFileMB << 20
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	b, err := readAllSized(rc, e.Size, limit+1) // pool.go
 	rc.Close()
 	if err != nil {
 		return consumed{}, nil, fmt.Errorf("reading %s: %w", e.Name, err)
@@ -423,7 +501,7 @@ func consume(ctx context.Context, inbox Store, e Entry, std *templates.Standard,
 		return consumed{}, nil, fmt.Errorf("reading %s: %d bytes, listed as %d: changed since listing", e.Name, n, e.Size)
 	}
 	if int64(len(b)) <= limit {
-		if err := writeAtomic(filepath.Join(stateDir, filesDir, hash+".xlsx"), func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+		if err := keep.write(filepath.Join(stateDir, filesDir, hash+".xlsx"), b); err != nil { // durable once the batch commits
 			return consumed{}, nil, err
 		}
 	}
@@ -448,12 +526,17 @@ func readSubmission(b []byte, base string, std *templates.Standard, cfg *Config)
 		return &sheets.Submission{File: base, Issues: []sheets.Issue{{Severity: sheets.Error, File: base,
 			Message: fmt.Sprintf("文件超过 %d MB，未读取。自评表通常不到 1 MB，请删除多余的内容或图片后重新上传", cfg.MaxFileMB)}}}
 	}
-	return sheets.Read(bytes.NewReader(b), base, std, readLimits(cfg))
+	sub := sheets.Read(bytes.NewReader(b), base, std, readLimits(cfg))
+	checkToken(sub, std, cfg)
+	return sub
 }
 
 func readLimits(cfg *Config) sheets.Limits {
 	lim := sheets.DefaultLimits()
 	lim.MaxFileBytes = cfg.MaxFileMB << 20
+	if cfg.ReadTimeout > 0 {
+		lim.Timeout = time.Duration(cfg.ReadTimeout)
+	}
 	return lim
 }
 
@@ -570,29 +653,6 @@ func buildReport(std *templates.Standard, cfg *Config, ledger *Ledger, subs map[
 	return rep, nil
 }
 
-// writeReceipt puts one receipt into the outbox's 回执 folder.
-func writeReceipt(ctx context.Context, out Store, std *templates.Standard, c consumed, t time.Time, used map[string]bool) (string, error) {
-	status := sheets.StatusAccepted
-	if c.rec.Outcome == OutcomeRejected {
-		status = sheets.StatusRejected
-	}
-	rc := newReceipt(std, uploadOf(c.rec, t.Location(), status), c.sub, t)
-	name := sheets.ReceiptFileName(rc.Upload, t)
-	if used[name] {
-		name = strings.TrimSuffix(name, ".xlsx") + "-" + c.rec.Hash[:8] + ".xlsx"
-	}
-	used[name] = true
-	var buf bytes.Buffer
-	if err := sheets.WriteReceipt(&buf, rc); err != nil {
-		return "", err
-	}
-	full := path.Join(ReceiptDir, name)
-	if err := out.Put(ctx, full, &buf); err != nil {
-		return "", err
-	}
-	return full, nil
-}
-
 // newReceipt answers one submission, with its verified scores when accepted.
 func newReceipt(std *templates.Standard, u sheets.Upload, sub *sheets.Submission, t time.Time) *sheets.Receipt {
 	rc := &sheets.Receipt{Standard: std, Upload: u, Submission: sub, Issued: t}
@@ -614,8 +674,13 @@ func progress(w io.Writer, what string, i, n int) {
 	}
 }
 
-// crash exits hard at a named stage when KAOHE_CRASH_AT names it: a test
-// hook for the guarantee that a run killed anywhere loses nothing.
+// crash exits hard (code 97) at a named stage when KAOHE_CRASH_AT names it:
+// a test hook for the guarantee that a run killed anywhere loses nothing.
+// The stages, in order: after-fetch (inputs read and copied, nothing
+// written), report-temp-written (the report's temp file written in a local
+// outbox, not renamed), report-renamed (the report in place, no receipt
+// yet), before-ledger-commit (report and receipts written), before-archiving
+// (ledger committed, no input moved).
 func crash(stage string) {
 	if os.Getenv("KAOHE_CRASH_AT") == stage {
 		fmt.Fprintf(os.Stderr, "kaohe: crash point %s\n", stage)

@@ -315,6 +315,71 @@ type cellTable struct {
 	// Before adds what needs the sheet in memory (conditional formats,
 	// charts); it runs before the stream is created.
 	Before func(f *excelize.File, sheet string) error
+	// Lazy rows are made when needed, not kept: a sheet of 100,000 rows is
+	// written without holding its cells (see lazy).
+	Lazy []cellLazy
+}
+
+// cellLazy is a run of rows made on demand, before Rows[At:].
+type cellLazy struct {
+	At, N int
+	// Row makes the i-th row of the run (0-based); it is called several
+	// times per row and must return the same cells each time, in new slices.
+	Row func(i int) cellRow
+}
+
+// lazy makes the next n rows be those row makes on demand.
+func (t *cellTable) lazy(n int, row func(i int) cellRow) {
+	if n > 0 {
+		t.Lazy = append(t.Lazy, cellLazy{At: len(t.Rows), N: n, Row: row})
+	}
+}
+
+// lazyRows makes the next n rows, row i holding the cells row(i) makes.
+func (t *cellTable) lazyRows(n int, row func(i int) []excelize.Cell) {
+	t.lazy(n, func(i int) cellRow { return cellRow{cells: row(i)} })
+}
+
+// rowCount is the number of rows, lazy ones included.
+func (t *cellTable) rowCount() int {
+	n := len(t.Rows)
+	for _, l := range t.Lazy {
+		n += l.N
+	}
+	return n
+}
+
+// rowAt is row r (0-based) for writing. A lazy row is made anew, its texts
+// cleaned (cellClean) as cellPrepare cleans the others.
+func (t *cellTable) rowAt(r int) cellRow { return t.row0(r, true) }
+
+// rowMeasured is row r for measuring: a lazy row's texts are not cleaned,
+// which changes neither their widths nor their lengths (cellClean puts one
+// U+FFFD for each rune or byte it replaces).
+func (t *cellTable) rowMeasured(r int) cellRow { return t.row0(r, false) }
+
+func (t *cellTable) row0(r int, clean bool) cellRow {
+	made := 0 // lazy rows before the run looked at
+	for _, l := range t.Lazy {
+		start := l.At + made
+		if r < start {
+			break
+		}
+		if r < start+l.N {
+			row := l.Row(r - start)
+			for c, cell := range row.cells {
+				if !clean {
+					break
+				}
+				if s, ok := cell.Value.(string); ok {
+					row.cells[c].Value = cellClean(s)
+				}
+			}
+			return row
+		}
+		made += l.N
+	}
+	return t.Rows[r-made]
 }
 
 // add appends a row.
@@ -326,7 +391,7 @@ func (t *cellTable) addH(height float64, cells ...excelize.Cell) {
 }
 
 // row is the 1-based number the next added row gets.
-func (t *cellTable) row() int { return len(t.Rows) + 1 }
+func (t *cellTable) row() int { return t.rowCount() + 1 }
 
 // cellAbs makes a cell reference absolute: P64 is $P$64.
 func cellAbs(ref string) string {
@@ -342,35 +407,29 @@ func cellHF(s string) string { return strings.ReplaceAll(cellClean(s), "&", "&&"
 
 // cellWrite writes t to its sheet, which must exist in f.
 func cellWrite(f *excelize.File, t *cellTable) error {
-	// Check and clean every text first: the widths are computed from it.
-	for r := range t.Rows {
-		for c, cell := range t.Rows[r].cells {
-			s, ok := cell.Value.(string)
-			if !ok {
-				continue
-			}
-			ref, _ := excelize.CoordinatesToCellName(c+1, r+1)
-			clean, err := cellCheck(t.Name, ref, s)
-			if err != nil {
-				return err
-			}
-			t.Rows[r].cells[c].Value = clean
-		}
+	_, err := cellWriteSheet(f, t, true)
+	return err
+}
+
+// cellWriteSheet writes t to its sheet: its settings and, when rows is
+// set, its rows; without them, the caller writes the rows into the sheet's
+// XML itself (report_fast.go), at the row heights returned.
+func cellWriteSheet(f *excelize.File, t *cellTable, rows bool) ([]float64, error) {
+	widths, heights, breaks, err := cellPrepare(t)
+	if err != nil {
+		return nil, err
 	}
-	widths := cellWidths(t)
-	heights := cellHeights(t, widths)
-	breaks := append(append([]int{}, t.Breaks...), cellBlockBreaks(t, widths, heights)...)
 
 	// Sheet settings, all before the stream exists (see the file comment).
 	// AutoFilter replaces sheetPr, so it comes before SetSheetProps.
 	if t.Filter != "" {
 		if err := f.AutoFilter(t.Name, t.Filter, nil); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	yes, one, zero := true, 1, 0
 	if err := f.SetSheetProps(t.Name, &excelize.SheetPropsOptions{FitToPage: &yes}); err != nil {
-		return err
+		return nil, err
 	}
 	orientation, a4 := "landscape", 9
 	if t.Portrait {
@@ -379,26 +438,26 @@ func cellWrite(f *excelize.File, t *cellTable) error {
 	if err := f.SetPageLayout(t.Name, &excelize.PageLayoutOptions{
 		Size: &a4, Orientation: &orientation, FitToWidth: &one, FitToHeight: &zero,
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	m, mh := 0.5, 0.3
 	if err := f.SetPageMargins(t.Name, &excelize.PageLayoutMarginsOptions{
 		Left: &m, Right: &m, Top: &m, Bottom: &m, Header: &mh, Footer: &mh,
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	hf := &excelize.HeaderFooterOptions{OddFooter: "&L" + cellHF(t.Footer) + "&R第 &P 页，共 &N 页"}
 	if t.Header != "" {
 		hf.OddHeader = "&C" + cellHF(t.Header)
 	}
 	if err := f.SetHeaderFooter(t.Name, hf); err != nil {
-		return err
+		return nil, err
 	}
 	if t.Freeze > 0 {
 		if err := f.SetDefinedName(&excelize.DefinedName{
 			Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("'%s'!$1:$%d", t.Name, t.Freeze), Scope: t.Name,
 		}); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if t.PrintArea != "" {
@@ -406,18 +465,18 @@ func cellWrite(f *excelize.File, t *cellTable) error {
 		if err := f.SetDefinedName(&excelize.DefinedName{
 			Name: "_xlnm.Print_Area", RefersTo: fmt.Sprintf("'%s'!%s:%s", t.Name, cellAbs(from), cellAbs(to)), Scope: t.Name,
 		}); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if t.Before != nil {
 		if err := t.Before(f, t.Name); err != nil {
-			return err
+			return nil, err
 		}
 	}
 
 	sw, err := f.NewStreamWriter(t.Name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if t.Freeze > 0 {
 		top, _ := excelize.CoordinatesToCellName(1, t.Freeze+1)
@@ -425,43 +484,76 @@ func cellWrite(f *excelize.File, t *cellTable) error {
 			Freeze: true, YSplit: t.Freeze, TopLeftCell: top, ActivePane: "bottomLeft",
 			Selection: []excelize.Selection{{SQRef: top, ActiveCell: top, Pane: "bottomLeft"}},
 		}); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for c, w := range widths {
 		if err := sw.SetColWidth(c+1, c+1, w); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	for r, row := range t.Rows {
+	var vals []any
+	for r := range t.rowCount() {
+		if !rows {
+			break
+		}
+		row := t.rowAt(r)
 		h := heights[r]
 		if h == cellDefaultHeight {
 			h = 0
 		}
-		vals := make([]any, len(row.cells))
+		vals = slices.Grow(vals[:0], len(row.cells))[:len(row.cells)]
 		for i, c := range row.cells {
+			vals[i] = nil
 			if c.StyleID != 0 || c.Value != nil {
 				vals[i] = c // an unstyled empty cell is not written at all
 			}
 		}
 		ref, _ := excelize.CoordinatesToCellName(1, r+1)
 		if err := sw.SetRow(ref, vals, excelize.RowOpts{Height: h}); err != nil {
-			return fmt.Errorf("%s!%s: %w", t.Name, ref, err)
+			return nil, fmt.Errorf("%s!%s: %w", t.Name, ref, err)
 		}
 	}
 	for _, rng := range t.Merges {
 		from, to, _ := strings.Cut(rng, ":")
 		if err := sw.MergeCell(from, to); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, r := range breaks {
 		if err := sw.InsertPageBreak(fmt.Sprintf("A%d", r)); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return sw.Flush()
+	return heights, sw.Flush()
 }
+
+// cellPrepare checks and cleans every text of t (see cellCheck) and works
+// out its column widths, row heights and page breaks.
+func cellPrepare(t *cellTable) (widths, heights []float64, breaks []int, err error) {
+	// Check and clean every text (the widths are computed from it), in one
+	// pass with the widths: lazy rows are made once per pass.
+	for r := range t.Rows {
+		for c, cell := range t.Rows[r].cells {
+			if s, ok := cell.Value.(string); ok {
+				t.Rows[r].cells[c].Value = cellClean(s)
+			}
+		}
+	}
+	if widths, err = cellWidths(t); err != nil {
+		return nil, nil, nil, err
+	}
+	heights = cellHeights(t, widths)
+	breaks = append(append([]int{}, t.Breaks...), cellBlockBreaks(t, widths, heights)...)
+	if len(breaks) > cellMaxBreaks {
+		breaks = breaks[:cellMaxBreaks] // the rest of the pages break where they fall
+	}
+	return widths, heights, breaks, nil
+}
+
+// cellMaxBreaks is the most manual page breaks Excel allows in a sheet
+// (1,026): a sheet with more is one Excel has to repair.
+const cellMaxBreaks = 1026
 
 // cellDefaultHeight is what a row of the default height is taken to be.
 const cellDefaultHeight = 15
@@ -469,8 +561,9 @@ const cellDefaultHeight = 15
 // cellHeights are the rows' heights in points: as set, or estimated for a
 // row with cells, or cellDefaultHeight for an empty or default row.
 func cellHeights(t *cellTable, widths []float64) []float64 {
-	out := make([]float64, len(t.Rows))
-	for r, row := range t.Rows {
+	out := make([]float64, t.rowCount())
+	for r := range out {
+		row := t.rowMeasured(r)
 		switch {
 		case row.height > 0:
 			out[r] = row.height
@@ -545,30 +638,48 @@ func cellBlockBreaks(t *cellTable, widths, heights []float64) []int {
 	return out
 }
 
-// cellWidths computes the column widths of t.
-func cellWidths(t *cellTable) []float64 {
-	merged := cellMergedCells(t)
+// cellWidths computes the column widths of t, and checks that every text
+// fits in a cell (ErrCellTooLong names the first that does not).
+func cellWidths(t *cellTable) ([]float64, error) {
+	var merged map[[2]int]bool
+	for _, col := range t.Cols {
+		if col.Width <= 0 { // a column sized by its texts: merged cells do not count
+			merged = cellMergedCells(t)
+			break
+		}
+	}
 	out := make([]float64, len(t.Cols))
+	for c, col := range t.Cols {
+		out[c] = col.Min
+	}
+	for r := range t.rowCount() {
+		row := t.rowMeasured(r)
+		for c, cell := range row.cells {
+			s, ok := cell.Value.(string)
+			if !ok {
+				continue
+			}
+			if len(s) > cellMaxChars && cellUnits(s) > cellMaxChars { // a UTF-8 byte is at most one UTF-16 unit
+				ref, _ := excelize.CoordinatesToCellName(c+1, r+1)
+				_, err := cellCheck(t.Name, ref, s)
+				return nil, err
+			}
+			if c < len(t.Cols) && t.Cols[c].Width <= 0 && !merged[[2]int{r, c}] {
+				out[c] = max(out[c], cellWidth(s)+2)
+			}
+		}
+	}
 	for c, col := range t.Cols {
 		if col.Width > 0 {
 			out[c] = col.Width
 			continue
 		}
-		w := col.Min
-		for r, row := range t.Rows {
-			if c >= len(row.cells) || merged[[2]int{r, c}] {
-				continue
-			}
-			if s, ok := row.cells[c].Value.(string); ok {
-				w = max(w, cellWidth(s)+2)
-			}
-		}
 		if col.Max > 0 {
-			w = min(w, col.Max)
+			out[c] = min(out[c], col.Max)
 		}
-		out[c] = max(w, 4)
+		out[c] = max(out[c], 4)
 	}
-	return out
+	return out, nil
 }
 
 // cellMergedCells is the set of {row, col} (0-based) inside a merged range:

@@ -14,9 +14,11 @@ import (
 // set to its value: a string becomes a text cell, an integer or
 // templates.Points a number, a bool a boolean, nil an empty cell. Fields are
 // found by their workbook-scope defined names, as the reader finds them.
+// A string is always a text cell, never a formula, whatever it begins with.
 // It returns an error wrapping ErrUnknownName for a name the workbook does
-// not define (nothing is written then), and an error for an unsupported
-// value type or when reading or writing fails.
+// not define, ErrCellTooLong for a string longer than a cell holds (nothing
+// is written then), and an error for an unsupported value type or when
+// reading or writing fails.
 func Fill(r io.Reader, w io.Writer, values map[string]any) error {
 	f, err := excelize.OpenReader(r, excelize.Options{
 		UnzipSizeLimit:    DefaultLimits().UnzipSizeLimit,
@@ -55,6 +57,9 @@ func nameSetCell(f *excelize.File, at nameCell, v any) error {
 	case nil:
 		return f.SetCellValue(at.Sheet, at.Cell, nil)
 	case string:
+		if n := cellUnits(x); n > cellMaxChars { // excelize would cut it silently
+			return fmt.Errorf("%w: %s!%s would hold %d characters (UTF-16 units), Excel allows %d", ErrCellTooLong, at.Sheet, at.Cell, n, cellMaxChars)
+		}
 		return f.SetCellStr(at.Sheet, at.Cell, x)
 	case int:
 		return f.SetCellInt(at.Sheet, at.Cell, int64(x))

@@ -32,6 +32,10 @@ type Issue struct {
 	Label    string // the field's Chinese label
 	Value    string // the value found, as text
 	Message  string // what is wrong and what was expected, in Chinese
+	// Cause is the technical cause in English, for the log, when there is
+	// one (a file refused before its fields are read: not a zip, a zip
+	// bomb, malformed XML); people see Message.
+	Cause string
 }
 
 // Place is "sheet!cell", or "" when the issue has no cell.
@@ -62,7 +66,11 @@ type Submission struct {
 	Facts        score.Facts
 	ContactName  string
 	ContactPhone string
-	Issues       []Issue
+	// Token is the workbook's template token (the defined name kaohe_token,
+	// see TokenName), "" when it has none; the pipeline checks it when a
+	// token secret is configured.
+	Token  string
+	Issues []Issue
 }
 
 // Accepted reports whether the submission has no errors (warnings allowed).

@@ -30,7 +30,7 @@ func nameParseRef(refersTo string) (nameCell, error) {
 	s := strings.TrimSpace(refersTo)
 	s = strings.TrimSpace(strings.TrimPrefix(s, "="))
 	bad := func(why string) (nameCell, error) {
-		return nameCell{}, fmt.Errorf("指向「%s」，%s", refersTo, why)
+		return nameCell{}, fmt.Errorf("指向「%s」，%s", readClip(refersTo), why)
 	}
 	if s == "" {
 		return bad("没有引用任何单元格")
@@ -156,6 +156,7 @@ type nameTable struct {
 	cells  map[string]nameCell // workbook-scope names that point at one cell
 	bad    map[string]string   // workbook-scope names that do not: why (Chinese)
 	scoped map[string]string   // names defined only with a sheet scope: the sheet
+	consts map[string]string   // workbook-scope names whose value is a string constant ("…")
 	count  int                 // defined names of any scope in the workbook
 }
 
@@ -164,12 +165,18 @@ func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name
 // nameResolve reads every defined name of f. A sheet-scoped name never
 // shadows the workbook-scope one of the same name.
 func nameResolve(f *excelize.File) *nameTable {
-	t := &nameTable{cells: map[string]nameCell{}, bad: map[string]string{}, scoped: map[string]string{}}
+	return nameResolveList(f.GetSheetList(), f.GetDefinedName())
+}
+
+// nameResolveList is nameResolve of a workbook's sheet list and defined
+// names, as excelize's GetSheetList and GetDefinedName return them.
+func nameResolveList(sheetList []string, names []excelize.DefinedName) *nameTable {
+	t := &nameTable{cells: map[string]nameCell{}, bad: map[string]string{}, scoped: map[string]string{}, consts: map[string]string{}}
 	sheets := map[string]string{} // lower-case → actual sheet name
-	for _, s := range f.GetSheetList() {
+	for _, s := range sheetList {
 		sheets[strings.ToLower(s)] = s
 	}
-	for _, dn := range f.GetDefinedName() {
+	for _, dn := range names {
 		t.count++
 		k := nameKey(dn.Name)
 		if dn.Scope != nameWorkbookScope {
@@ -186,12 +193,15 @@ func nameResolve(f *excelize.File) *nameTable {
 		}
 		c, err := nameParseRef(dn.RefersTo)
 		if err != nil {
+			if v, ok := tokenConstant(dn.RefersTo); ok {
+				t.consts[k] = v
+			}
 			t.bad[k] = err.Error()
 			continue
 		}
 		actual, ok := sheets[strings.ToLower(c.Sheet)]
 		if !ok {
-			t.bad[k] = fmt.Sprintf("指向「%s」，但工作簿中没有工作表「%s」", dn.RefersTo, c.Sheet)
+			t.bad[k] = fmt.Sprintf("指向「%s」，但工作簿中没有工作表「%s」", readClip(dn.RefersTo), readClip(c.Sheet))
 			continue
 		}
 		c.Sheet = actual
@@ -213,6 +223,13 @@ func (t *nameTable) lookup(name string) (nameCell, string, bool) {
 		return nameCell{}, fmt.Sprintf("定义名称 %s 只定义在工作表「%s」范围内，应为工作簿范围", name, sheet), false
 	}
 	return nameCell{}, "找不到定义名称 " + name, false
+}
+
+// constant returns the string value of a workbook-scope name defined as a
+// string constant (="…"), and whether there is one.
+func (t *nameTable) constant(name string) (string, bool) {
+	v, ok := t.consts[nameKey(name)]
+	return v, ok
 }
 
 // has reports whether name is defined with workbook scope at all (even if

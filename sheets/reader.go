@@ -6,10 +6,13 @@ import (
 	"io"
 	"math"
 	"math/big"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -17,18 +20,35 @@ import (
 	"kaohe/templates"
 )
 
-// Limits bound what reading one upload may cost.
+// Limits bound what reading one upload may cost. A zero field takes its
+// default (DefaultLimits). Whatever passes a limit is refused with a
+// Chinese message, never cut short silently.
 type Limits struct {
 	MaxFileBytes      int64 // the upload itself
-	UnzipSizeLimit    int64 // all parts of the workbook, unzipped
-	UnzipXMLSizeLimit int64 // one worksheet or the shared strings held in memory
+	UnzipSizeLimit    int64 // all parts of the workbook, unzipped (as the zip directory declares them)
+	UnzipXMLSizeLimit int64 // one XML part that is parsed (a sheet, the shared strings), unzipped
+	MaxParts          int   // parts in the zip
+	MaxSheets         int   // sheets in the workbook
+	MaxRows           int   // the last row of a sheet holding a field
+	MaxCells          int   // cells excelize would allocate for such a sheet (each row up to its last cell)
+	MaxStrings        int   // shared strings
+	MaxTextChars      int   // one field's text, in UTF-16 units: Excel's 32,767 per cell
+	// Timeout bounds the whole read of one file; a file not read by then is
+	// rejected as unreadable (see Read).
+	Timeout time.Duration
+
+	hold func() // test hook: runs first in the reading goroutine
 }
 
-// DefaultLimits are 20 MB per file, 64 MB unzipped and 16 MB of XML in
-// memory; a self-assessment workbook is about 20 KB. (excelize's own
-// default unzip limit is 16 GB.)
+// DefaultLimits: 20 MB per file, 64 MB unzipped, 16 MB per XML part, 1,000
+// parts, 255 sheets, 10,000 rows and 200,000 cells in a sheet holding a
+// field, 100,000 shared strings, 32,767 characters per field, 20 seconds per
+// file. A self-assessment workbook is about 20 KB with about 60 rows and a
+// few hundred cells. (excelize's own default unzip limit is 16 GB.)
 func DefaultLimits() Limits {
-	return Limits{MaxFileBytes: 20 << 20, UnzipSizeLimit: 64 << 20, UnzipXMLSizeLimit: 16 << 20}
+	return Limits{MaxFileBytes: 20 << 20, UnzipSizeLimit: 64 << 20, UnzipXMLSizeLimit: 16 << 20,
+		MaxParts: 1000, MaxSheets: 255, MaxRows: 10_000, MaxCells: 200_000, MaxStrings: 100_000,
+		MaxTextChars: cellMaxChars, Timeout: 20 * time.Second}
 }
 
 // withDefaults replaces zero or negative limits by the defaults.
@@ -44,6 +64,21 @@ func (l Limits) withDefaults() Limits {
 		l.UnzipXMLSizeLimit = min(d.UnzipXMLSizeLimit, l.UnzipSizeLimit)
 	}
 	l.UnzipXMLSizeLimit = min(l.UnzipXMLSizeLimit, l.UnzipSizeLimit)
+	for _, v := range []struct {
+		p *int
+		d int
+	}{
+		{&l.MaxParts, d.MaxParts}, {&l.MaxSheets, d.MaxSheets}, {&l.MaxRows, d.MaxRows},
+		{&l.MaxCells, d.MaxCells}, {&l.MaxStrings, d.MaxStrings}, {&l.MaxTextChars, d.MaxTextChars},
+	} {
+		if *v.p <= 0 {
+			*v.p = v.d
+		}
+	}
+	l.MaxTextChars = min(l.MaxTextChars, cellMaxChars)
+	if l.Timeout <= 0 {
+		l.Timeout = d.Timeout
+	}
 	return l
 }
 
@@ -55,27 +90,85 @@ const readMaxCount = 999_999_999_999_999
 // is wrong with the file, its fields or their values becomes an Issue, and
 // the submission is accepted when no issue is an Error. Fields are found by
 // their workbook-scope defined names only (spec/template.md).
-func Read(r io.Reader, file string, std *templates.Standard, lim Limits) (sub *Submission) {
-	sub = &Submission{File: file}
-	rd := &reader{sub: sub, std: std}
-	defer func() {
-		if p := recover(); p != nil {
-			rd.issue(Error, nil, nameCell{}, "", fmt.Sprintf("工作簿内容异常，无法读取（%v）；请用 Excel、WPS 或 LibreOffice 打开后另存为 .xlsx 再上传", p))
+//
+// Before excelize parses anything, the bytes are sniffed (sniff.go: what the
+// file really is) and the XML parts the fields rely on are scanned
+// (scan.go: sizes, well-formedness, no DTD, rows and cells within lim), so
+// that what excelize then reads is bounded by lim. The read runs in a
+// goroutine; when it takes longer than lim.Timeout, Read returns a
+// submission rejected as unreadable and the goroutine is left to finish on
+// its own (it holds only this file's memory; the scan is what bounds it).
+func Read(r io.Reader, file string, std *templates.Standard, lim Limits) *Submission {
+	lim = lim.withDefaults()
+	done := make(chan *Submission, 1)
+	go func() {
+		sub := &Submission{File: file}
+		defer func() {
+			if p := recover(); p != nil {
+				sub.Issues = append(sub.Issues, Issue{Severity: Error, File: file,
+					Message: "工作簿内容异常，无法读取；" + sniffResave,
+					Cause:   fmt.Sprintf("panic: %v\n%s", p, debug.Stack())})
+			}
+			done <- sub
+		}()
+		if lim.hold != nil {
+			lim.hold()
 		}
+		readInto(sub, r, std, lim)
 	}()
+	timer := time.NewTimer(lim.Timeout)
+	defer timer.Stop()
+	select {
+	case sub := <-done:
+		return sub
+	case <-timer.C:
+		return &Submission{File: file, Issues: []Issue{{Severity: Error, File: file,
+			Message: fmt.Sprintf("读取超时：%s 内没有读完，文件可能已损坏或内容异常，未读取；%s", lim.Timeout, sniffResave),
+			Cause:   fmt.Sprintf("read deadline of %s passed", lim.Timeout)}}}
+	}
+}
+
+// readInto reads the workbook from r into sub.
+func readInto(sub *Submission, r io.Reader, std *templates.Standard, lim Limits) {
+	rd := &reader{sub: sub, std: std, lim: lim}
+	refused := func(is *Issue) {
+		is.File = sub.File
+		sub.Issues = append(sub.Issues, *is)
+	}
 	if std == nil {
 		rd.issue(Error, nil, nameCell{}, "", "没有可用的考核评分标准，无法校验")
-		return sub
+		return
 	}
-	lim = lim.withDefaults()
-	data, err := io.ReadAll(io.LimitReader(r, lim.MaxFileBytes+1))
+	data, err := readUpload(r, lim.MaxFileBytes+1) // fastread.go: io.ReadAll of at most that
 	if err != nil {
-		rd.issue(Error, nil, nameCell{}, "", fmt.Sprintf("读取文件失败（%v），请重新上传", err))
-		return sub
+		refused(refuse("读取文件失败，请重新上传", "reading the upload: "+err.Error()))
+		return
 	}
 	if int64(len(data)) > lim.MaxFileBytes {
-		rd.issue(Error, nil, nameCell{}, "", fmt.Sprintf("文件超过 %s MB，不像是自评表（正常约 20 KB）；请使用市中心下发的模板填写后重新上传", readMB(lim.MaxFileBytes)))
-		return sub
+		refused(refuse(fmt.Sprintf("文件超过 %s MB，不像是自评表（正常约 20 KB）；请使用市中心下发的模板填写后重新上传", readMB(lim.MaxFileBytes)),
+			fmt.Sprintf("file larger than %d bytes", lim.MaxFileBytes)))
+		return
+	}
+	if book := fastOpen(data, lim); book != nil { // fastread.go: what the scan and excelize would find, in a tenth of the time
+		rd.book = book
+		rd.read()
+		if !book.missed {
+			return
+		}
+		*sub = Submission{File: sub.File}
+		*rd = reader{sub: sub, std: std, lim: lim}
+	}
+	zr, is := sniff(data, lim)
+	if is != nil {
+		refused(is)
+		return
+	}
+	scan, issues := scanWorkbook(newZipPkg(zr), lim)
+	if len(issues) > 0 {
+		for i := range issues {
+			refused(&issues[i])
+		}
+		return
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
 		UnzipSizeLimit:    lim.UnzipSizeLimit,
@@ -85,26 +178,55 @@ func Read(r io.Reader, file string, std *templates.Standard, lim Limits) (sub *S
 		defer f.Close()
 	}
 	if err != nil {
-		msg := "不是可读取的 .xlsx 工作簿；请用 Excel、WPS 或 LibreOffice 打开后另存为 .xlsx（Excel 工作簿）格式再上传"
+		msg := "不是可读取的 .xlsx 工作簿；" + sniffResave
 		if strings.Contains(err.Error(), "unzip size exceeds") {
 			msg = fmt.Sprintf("工作簿解压后超过 %s MB，不像是自评表；请使用市中心下发的模板填写后重新上传", readMB(lim.UnzipSizeLimit))
 		}
-		rd.issue(Error, nil, nameCell{}, "", msg)
-		return sub
+		refused(refuse(msg, "excelize: "+err.Error()))
+		return
 	}
-	rd.f = f
+	_ = scan // the scan bounded what excelize reads; its field issues are above
+	rd.book = excelBook{f}
 	rd.read()
-	return sub
 }
 
 func readMB(n int64) string {
 	return strconv.FormatFloat(math.Round(float64(n)*100/(1<<20))/100, 'f', -1, 64)
 }
 
+// readClipAt is how long a value may be in a message before it is shown
+// shortened (with its full length): an Excel cell holds 32,767 characters
+// and a message quotes values, so a long value must not make the report or
+// a receipt impossible to write.
+const readClipAt = 200
+
+// readClip is s for a message: as is, or its first characters followed by
+// "…（共 N 个字符）".
+func readClip(s string) string {
+	if len(s) <= readClipAt {
+		return s
+	}
+	n := utf8.RuneCountInString(s)
+	if n <= readClipAt {
+		return s
+	}
+	cut := s
+	k := 0
+	for i := range s {
+		if k == readClipAt/2 {
+			cut = s[:i]
+			break
+		}
+		k++
+	}
+	return fmt.Sprintf("%s…（共 %s 个字符）", cut, readThousands(n))
+}
+
 type reader struct {
 	sub   *Submission
 	std   *templates.Standard
-	f     *excelize.File
+	lim   Limits
+	book  readBook // the workbook: excelize's, or fastread.go's
 	names *nameTable
 
 	ints   map[string]int64 // int and yesno fields read without error
@@ -115,7 +237,7 @@ type reader struct {
 
 // issue records a problem; fd may be nil.
 func (rd *reader) issue(sev Severity, fd *templates.Field, at nameCell, value, msg string) {
-	is := Issue{Severity: sev, File: rd.sub.File, Sheet: at.Sheet, Cell: at.Cell, Value: value, Message: msg}
+	is := Issue{Severity: sev, File: rd.sub.File, Sheet: readClip(at.Sheet), Cell: at.Cell, Value: readClip(value), Message: msg}
 	if fd != nil {
 		is.Field, is.Label = fd.Name, fd.Label
 	}
@@ -123,7 +245,10 @@ func (rd *reader) issue(sev Severity, fd *templates.Field, at nameCell, value, m
 }
 
 func (rd *reader) read() {
-	rd.names = nameResolve(rd.f)
+	rd.names = rd.book.nameTable()
+	if v, ok := rd.names.constant(TokenName); ok && len(v) <= 256 {
+		rd.sub.Token = v
+	}
 	ours := 0
 	for _, fd := range templates.Fields {
 		if rd.names.has(fd.Name) {
@@ -136,6 +261,7 @@ func (rd *reader) read() {
 			first = append(first, fd.Name)
 		}
 		rd.issue(Error, nil, nameCell{}, "", fmt.Sprintf("不是本年度的自评表模板（没有找到定义名称 %s 等），请使用市中心下发的模板", strings.Join(first, "、")))
+		rd.sub.Issues[len(rd.sub.Issues)-1].Cause = fmt.Sprintf("a workbook without the template's defined names (%d names of its own)", rd.names.count)
 		return
 	}
 	rd.ints = map[string]int64{}
@@ -156,7 +282,12 @@ func (rd *reader) read() {
 			continue
 		}
 		if c.formula != "" {
-			rd.issue(Error, fd, at, "="+c.formula, fmt.Sprintf("单元格中是公式「=%s」；请直接填写数值，不要使用公式", c.formula))
+			rd.issue(Error, fd, at, "="+c.formula, fmt.Sprintf("单元格中是公式「=%s」；请直接填写数值，不要使用公式", readClip(c.formula)))
+			continue
+		}
+		if n := cellUnits(c.raw); n > rd.lim.MaxTextChars { // the scan refuses it first; this holds on every path
+			rd.issue(Error, fd, at, "", fmt.Sprintf("内容长 %s 个字符，超过 Excel 单元格的上限 %s 个字符，未读取；请改短后重新上传",
+				readThousands(n), readThousands(rd.lim.MaxTextChars)))
 			continue
 		}
 		switch {
@@ -168,6 +299,7 @@ func (rd *reader) read() {
 			}
 		case fd.Kind == templates.KindText:
 			rd.texts[fd.Name] = readText(c)
+			rd.formulaLike(fd, at, rd.texts[fd.Name])
 		case fd.Kind == templates.KindYesNo:
 			if v, ok := rd.yesNo(fd, at, c); ok {
 				rd.ints[fd.Name] = v
@@ -181,6 +313,9 @@ func (rd *reader) read() {
 	rd.crossChecks()
 
 	facts.Institution = rd.texts[templates.FieldInstitution]
+	if !rd.known {
+		facts.Institution = readClip(facts.Institution) // it is shown, not matched
+	}
 	if y, ok := rd.ints[templates.FieldYear]; ok {
 		facts.Year = int(y)
 	}
@@ -204,6 +339,14 @@ func (rd *reader) read() {
 	rd.sub.ContactPhone = rd.texts[templates.FieldContactPhone]
 }
 
+// formulaLike notes a text that a spreadsheet would take for a formula if
+// someone typed it: kaohe keeps it as text in every workbook it writes.
+func (rd *reader) formulaLike(fd *templates.Field, at nameCell, s string) {
+	if strings.HasPrefix(s, "=") || strings.HasPrefix(s, "@") {
+		rd.issue(Warning, fd, at, s, fmt.Sprintf("「%s」以“%s”开头，看起来像公式；kaohe 只把它当作文字保存，不会计算它。请确认填写无误", readClip(s), s[:1]))
+	}
+}
+
 // readCell is one field cell as stored.
 type readCell struct {
 	typ     excelize.CellType
@@ -211,18 +354,7 @@ type readCell struct {
 	formula string
 }
 
-func (rd *reader) cell(at nameCell) (readCell, error) {
-	var c readCell
-	var err error
-	if c.formula, err = rd.f.GetCellFormula(at.Sheet, at.Cell); err != nil {
-		return c, err
-	}
-	if c.typ, err = rd.f.GetCellType(at.Sheet, at.Cell); err != nil {
-		return c, err
-	}
-	c.raw, err = rd.f.GetCellValue(at.Sheet, at.Cell, excelize.Options{RawCellValue: true})
-	return c, err
-}
+func (rd *reader) cell(at nameCell) (readCell, error) { return rd.book.cell(at) }
 
 // numeric reports whether the cell holds a number (not text).
 func (c readCell) numeric() bool {
@@ -233,7 +365,7 @@ func (c readCell) numeric() bool {
 func (c readCell) shown() string {
 	if c.numeric() {
 		if r, ok := readNumber(c.raw); ok {
-			return readRatText(r)
+			return readClip(readRatText(r))
 		}
 	}
 	if c.typ == excelize.CellTypeBool {
@@ -244,7 +376,7 @@ func (c readCell) shown() string {
 			return "FALSE"
 		}
 	}
-	return readTrim(c.raw)
+	return readClip(readTrim(c.raw))
 }
 
 // blank reports whether the cell holds nothing but spaces.
@@ -253,6 +385,9 @@ func (c readCell) blank() bool { return readTrim(c.raw) == "" }
 // readNumber reads a stored number as Excel shows it: rounded to 15
 // significant digits (17.899999999999999 is 17.9), exactly, as a fraction.
 func readNumber(raw string) (*big.Rat, bool) {
+	if n, ok := readSmallInt(raw); ok { // most counts: no float to round (fastread.go)
+		return new(big.Rat).SetInt64(n), true
+	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
 	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
 		return nil, false
@@ -453,7 +588,7 @@ func (rd *reader) identity(fd *templates.Field, at nameCell, c readCell) {
 			rd.sub.Institution, rd.known = in, true
 			return
 		}
-		msg := fmt.Sprintf("「%s」不是 %d 年度目标任务分解表（附件2）中的鉴定机构", name, std.Year)
+		msg := fmt.Sprintf("「%s」不是 %d 年度目标任务分解表（附件2）中的鉴定机构", readClip(name), std.Year)
 		if s := readSuggest(std, name); len(s) > 0 {
 			msg += "；可能是：「" + strings.Join(s, "」「") + "」"
 		}

@@ -577,7 +577,6 @@ func TestReadNotATemplate(t *testing.T) {
 		}
 		return b.Bytes()
 	}
-	notReadable := "不是可读取的 .xlsx 工作簿；请用 Excel、WPS 或 LibreOffice 打开后另存为 .xlsx（Excel 工作簿）格式再上传"
 	cases := []struct {
 		name string
 		data []byte
@@ -588,15 +587,17 @@ func TestReadNotATemplate(t *testing.T) {
 		{name: "plain new workbook", data: plainBytes.Bytes(),
 			want: []readTestIssue{{Error, "", "", "不是本年度的自评表模板（没有找到定义名称 template_year、inst_name 等），请使用市中心下发的模板"}}},
 		{name: "garbage bytes", data: []byte("this is not a workbook at all"),
-			want: []readTestIssue{{Error, "", "", notReadable}}},
+			want: []readTestIssue{{Error, "", "", "这是文本文件，只是扩展名为 .xlsx，不是 Excel 工作簿；请在市中心下发的 .xlsx 自评表中填写，保存后上传工作簿文件本身"}}},
+		{name: "binary garbage", data: []byte("\x00\x01\x02\x03 not a workbook \x00\x00\x00\x00\x00\x00"),
+			want: []readTestIssue{{Error, "", "", "无法识别的文件格式，不是 Excel 工作簿（.xlsx）；请用 Excel、WPS 或 LibreOffice 打开后另存为 .xlsx（Excel 工作簿）格式再上传"}}},
 		{name: "empty file", data: nil,
-			want: []readTestIssue{{Error, "", "", notReadable}}},
+			want: []readTestIssue{{Error, "", "", "文件是空的（0 字节），可能上传没有完成；请重新上传填好的自评表"}}},
 		{name: "zip but not a workbook", data: readTestZip(t),
-			want: []readTestIssue{{Error, "", "", notReadable}}},
+			want: []readTestIssue{{Error, "", "", "这不是 Excel 工作簿（文件中没有工作簿部件）；请在市中心下发的 .xlsx 自评表中填写，保存后上传工作簿文件本身"}}},
 		{name: "too big", data: bytes.Repeat([]byte{0}, 1<<20+1), lim: Limits{MaxFileBytes: 1 << 20},
 			want: []readTestIssue{{Error, "", "", "文件超过 1 MB，不像是自评表（正常约 20 KB）；请使用市中心下发的模板填写后重新上传"}}},
 		{name: "unzips too big", data: template, lim: Limits{UnzipSizeLimit: 32 << 10, UnzipXMLSizeLimit: 1000},
-			want: []readTestIssue{{Error, "", "", "工作簿解压后超过 0.03 MB，不像是自评表；请使用市中心下发的模板填写后重新上传"}}},
+			want: []readTestIssue{{Error, "", "", "工作簿解压后超过 0.03 MB，不像是自评表（正常不到 1 MB）；请删除多余的图片或内容，或使用市中心下发的模板重新填写后上传"}}},
 		{name: "name deleted", data: edited(func(f *excelize.File) error {
 			return f.DeleteDefinedName(&excelize.DefinedName{Name: "i1_competitions"})
 		}), want: []readTestIssue{{Error, "i1_competitions", "", "找不到定义名称 i1_competitions；请使用市中心下发的模板，不要删除或修改定义名称"}}},

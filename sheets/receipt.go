@@ -1,6 +1,7 @@
 package sheets
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -181,23 +182,36 @@ func WriteReceipt(w io.Writer, rc *Receipt) error {
 	if rc == nil {
 		return errors.New("writing receipt: no receipt")
 	}
-	d := rcptBuild(rc)
+	b, err := rcptBytes(rc, rcptBuild(rc)) // receipt_fast.go
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("writing receipt: %w", err)
+	}
+	return nil
+}
+
+// rcptExcelize builds the receipt's workbook with excelize; it returns the
+// style ids it used too.
+func rcptExcelize(rc *Receipt, d *rcptDoc) ([]byte, *cellStyles, error) {
 	f, st, err := cellNewFile(rcptSheet)
 	if err != nil {
-		return fmt.Errorf("writing receipt: %w", err)
+		return nil, nil, fmt.Errorf("writing receipt: %w", err)
 	}
 	defer f.Close()
 	t := rcptTable(d, st)
 	if err := cellWrite(f, t); err != nil {
-		return fmt.Errorf("writing receipt: %w", err)
+		return nil, nil, fmt.Errorf("writing receipt: %w", err)
 	}
 	if err := cellSetProps(f, d.title, d.verdict+" "+rc.Upload.File, d.source, rc.Issued); err != nil {
-		return fmt.Errorf("writing receipt: %w", err)
+		return nil, nil, fmt.Errorf("writing receipt: %w", err)
 	}
-	if err := f.Write(w); err != nil {
-		return fmt.Errorf("writing receipt: %w", err)
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		return nil, nil, fmt.Errorf("writing receipt: %w", err)
 	}
-	return nil
+	return buf.Bytes(), st, nil
 }
 
 // rcptWidths are the receipt's columns: 序号 | 考核内容/位置 | 自评分/字段 |

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,18 @@ func WriteReport(w io.Writer, rep *Report) error {
 	if rep == nil || rep.Standard == nil {
 		return errors.New("writing report: no standard in the report")
 	}
+	if !repFastDisabled {
+		b, ok, err := repWriteFast(rep) // report_fast.go
+		if err != nil {
+			return err
+		}
+		if ok {
+			if _, err := w.Write(b); err != nil {
+				return fmt.Errorf("writing report: %w", err)
+			}
+			return nil
+		}
+	}
 	f, st, err := cellNewFile(repSheets...)
 	if err != nil {
 		return fmt.Errorf("writing report: %w", err)
@@ -50,7 +63,11 @@ func WriteReport(w io.Writer, rep *Report) error {
 	defer f.Close()
 	b := &repBuilder{rep: rep, st: st, std: rep.Standard}
 	b.split()
-	for _, t := range []*cellTable{b.ranking(), b.details(), b.targets(), b.uploads(), b.issues(), b.charts()} {
+	// Before the streams: afterwards, it would read every streamed sheet
+	// back into memory (hundreds of MB for 10,000 institutions).
+	f.SetActiveSheet(0)
+	for _, build := range []func() *cellTable{b.ranking, b.details, b.targets, b.uploads, b.issues, b.charts} {
+		t := build() // one sheet's cells in memory at a time
 		if err := cellWrite(f, t); err != nil {
 			return fmt.Errorf("writing report sheet %s: %w", t.Name, err)
 		}
@@ -61,7 +78,6 @@ func WriteReport(w io.Writer, rep *Report) error {
 		"生成时间 "+FormatTime(rep.Generated), rep.Generated); err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
-	f.SetActiveSheet(0)
 	if err := f.Write(w); err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
@@ -129,34 +145,36 @@ func (b *repBuilder) ranking() *cellTable {
 		},
 	}
 	b.headerRow(t, repRankingHeader...)
-	for _, s := range b.ranked {
+	t.lazyRows(len(b.ranked), func(i int) []excelize.Cell {
+		s := b.ranked[i]
 		r := s.Ranked
 		elig := cellS(st.wrap, r.Eligibility())
 		if r.Eligibility() != "" {
 			elig.StyleID = st.red
 		}
-		t.add(
+		return []excelize.Cell{
 			cellI(st.center, int64(r.Rank)),
 			cellS(st.text, s.Institution.Name),
 			cellF(st.score, r.Total.Float()),
 			cellF(st.score, r.SelfTotal.Float()),
-			cellF(st.diff, (r.SelfTotal-r.Total).Float()),
+			cellF(st.diff, (r.SelfTotal - r.Total).Float()),
 			elig,
 			cellS(st.center, repReceived(s.Upload)),
 			cellS(st.center, repStatus(s)),
 			cellS(st.wrap, repFile(s.Upload)),
-		)
-	}
-	for _, s := range b.unranked {
-		t.add(
+		}
+	})
+	t.lazyRows(len(b.unranked), func(i int) []excelize.Cell {
+		s := b.unranked[i]
+		return []excelize.Cell{
 			cellE(st.center),
 			cellS(st.text, s.Institution.Name),
 			cellE(st.score), cellE(st.score), cellE(st.diff), cellE(st.wrap),
 			cellS(st.center, repReceived(s.Upload)),
 			cellS(st.redCenter, repStatus(s)),
 			cellS(st.wrap, repFile(s.Upload)),
-		)
-	}
+		}
+	})
 	last := t.row() - 1
 	t.Filter = fmt.Sprintf("A1:I%d", last)
 	t.add()
@@ -200,16 +218,26 @@ func (b *repBuilder) details() *cellTable {
 	for _, it := range b.std.Items {
 		items[it.No] = it
 	}
-	for _, s := range b.ranked {
+	// Each ranked institution's block: its items and a total row, made when
+	// written (10 rows an institution: 100,000 for a national roll-up).
+	first := make([]int, len(b.ranked)+1) // first[k]: the block's first lazy row
+	for k, s := range b.ranked {
+		t.Blocks = append(t.Blocks, t.row()+first[k])
+		first[k+1] = first[k] + len(s.Ranked.Items) + 1
+	}
+	maxTotal := b.std.MaxTotal().Float()
+	t.lazy(first[len(b.ranked)], func(i int) cellRow {
+		k := sort.Search(len(b.ranked), func(k int) bool { return first[k+1] > i })
+		s := b.ranked[k]
 		r := s.Ranked
-		t.Blocks = append(t.Blocks, t.row())
-		for _, is := range r.Items {
+		if j := i - first[k]; j < len(r.Items) {
+			is := r.Items[j]
 			it := items[is.No]
 			self := cellE(st.score)
 			if is.SelfSet {
 				self = cellF(st.score, is.Self.Float())
 			}
-			t.add(
+			return cellRow{cells: []excelize.Cell{
 				cellS(st.wrap, s.Institution.Name),
 				cellI(st.center, int64(is.No)),
 				cellS(st.wrap, it.Title),
@@ -218,19 +246,19 @@ func (b *repBuilder) details() *cellTable {
 				cellF(st.score, is.Points.Float()),
 				cellF(st.diff, is.Diff().Float()),
 				cellS(st.wrap, is.Basis),
-			)
+			}}
 		}
-		t.add(
+		return cellRow{cells: []excelize.Cell{
 			cellS(st.sumText, s.Institution.Name),
 			cellS(st.sumText, ""),
 			cellS(st.sumText, "合计"),
-			cellF(st.sumScore, b.std.MaxTotal().Float()),
+			cellF(st.sumScore, maxTotal),
 			cellF(st.sumScore, r.SelfTotal.Float()),
 			cellF(st.sumScore, r.Total.Float()),
-			cellF(st.sumDiff, (r.SelfTotal-r.Total).Float()),
+			cellF(st.sumDiff, (r.SelfTotal - r.Total).Float()),
 			cellS(st.sumText, r.Eligibility()),
-		)
-	}
+		}}
+	})
 	t.Filter = fmt.Sprintf("A1:H%d", t.row()-1)
 	t.add()
 	t.add(cellS(st.note, "说明：差值 = 自评分 − 核定分；自评分空白表示未填，按 0 分计入自评总分。"))
@@ -279,11 +307,16 @@ func (b *repBuilder) targets() *cellTable {
 
 	var sum templates.Targets
 	for _, in := range b.std.Institutions {
+		if s, ok := b.byName[in.Name]; ok && s.Ranked != nil {
+			sum = sum.Add(s.Ranked.Actuals)
+		}
+	}
+	t.lazyRows(len(b.std.Institutions), func(i int) []excelize.Cell {
+		in := b.std.Institutions[i]
 		s, ok := b.byName[in.Name]
 		var actual *templates.Targets
 		if ok && s.Ranked != nil {
 			actual = &s.Ranked.Actuals
-			sum = sum.Add(*actual)
 		}
 		status := string(StatusMissing)
 		if ok {
@@ -295,9 +328,8 @@ func (b *repBuilder) targets() *cellTable {
 		if status != string(StatusAccepted) {
 			statusStyle = st.redCenter
 		}
-		row = append(row, cellS(statusStyle, status))
-		t.add(row...)
-	}
+		return append(row, cellS(statusStyle, status))
+	})
 	for _, total := range []struct {
 		label  string
 		target templates.Targets
@@ -372,7 +404,8 @@ func (b *repBuilder) uploads() *cellTable {
 	}
 	head := []string{"序号", "鉴定机构", "状态", "文件", "上传时间", "校验码", "错误数", "提醒数", "说明"}
 	b.headerRow(t, head...)
-	for i, in := range b.std.Institutions {
+	t.lazyRows(len(b.std.Institutions), func(i int) []excelize.Cell {
+		in := b.std.Institutions[i]
 		s, ok := b.byName[in.Name]
 		status := string(StatusMissing)
 		if ok {
@@ -396,13 +429,14 @@ func (b *repBuilder) uploads() *cellTable {
 				cellS(st.center, u.ShortHash()), cellI(st.integer, int64(u.Errors)), cellI(st.integer, int64(u.Warnings)),
 				cellS(st.wrap, note))
 		}
-		t.add(row...)
-	}
+		return row
+	})
 	t.Filter = fmt.Sprintf("A1:I%d", t.row()-1)
 	t.add()
 	t.addH(24, cellS(st.section, fmt.Sprintf("收到的全部文件（%d 个，最新的在前，含被替代和逾期的）", len(b.rep.Uploads))))
 	b.headerRow(t, head...)
-	for i, u := range b.rep.Uploads {
+	t.lazyRows(len(b.rep.Uploads), func(i int) []excelize.Cell {
+		u := b.rep.Uploads[i]
 		status := string(u.Status)
 		if u.Late {
 			status += "（逾期）"
@@ -411,10 +445,10 @@ func (b *repBuilder) uploads() *cellTable {
 		if u.Status != StatusAccepted || u.Late {
 			statusStyle = st.redCenter
 		}
-		t.add(cellI(st.center, int64(i+1)), cellS(st.wrap, u.Institution), cellS(statusStyle, status),
+		return []excelize.Cell{cellI(st.center, int64(i+1)), cellS(st.wrap, u.Institution), cellS(statusStyle, status),
 			cellS(st.wrap, u.File), cellS(st.center, FormatTime(u.Received)), cellS(st.center, u.ShortHash()),
-			cellI(st.integer, int64(u.Errors)), cellI(st.integer, int64(u.Warnings)), cellS(st.wrap, u.Note))
-	}
+			cellI(st.integer, int64(u.Errors)), cellI(st.integer, int64(u.Warnings)), cellS(st.wrap, u.Note)}
+	})
 	if len(b.rep.Uploads) == 0 {
 		t.add(cellS(st.note, "尚未收到任何文件。"))
 	}
@@ -497,7 +531,7 @@ func (b *repBuilder) charts() *cellTable {
 	rows := max(len(b.ranked), len(b.std.Institutions))
 	t.addH(22, row(cellS(st.header, "名次"), cellS(st.header, "鉴定机构"), cellS(st.header, "核定总分"), gap,
 		cellS(st.header, "鉴定机构"), cellS(st.header, "取证完成率"))...)
-	for i := range rows {
+	t.lazyRows(rows, func(i int) []excelize.Cell {
 		var cells []excelize.Cell
 		if i < len(b.ranked) {
 			r := b.ranked[i].Ranked
@@ -515,8 +549,8 @@ func (b *repBuilder) charts() *cellTable {
 			}
 			cells = append(cells, cellS(st.text, repShortName(in.Name)), rate)
 		}
-		t.add(row(cells...)...)
-	}
+		return row(cells...)
+	})
 	t.Before = func(f *excelize.File, sheet string) error { return b.addCharts(f, sheet) }
 	return t
 }

@@ -32,9 +32,21 @@ func TemplateFileName(std *templates.Standard, inst templates.Institution) strin
 // inputs give the same bytes. It returns an error only when excelize fails
 // or writing to w fails.
 func WriteTemplate(w io.Writer, std *templates.Standard, inst templates.Institution) error {
+	return WriteTemplateWith(w, std, inst, TemplateOptions{})
+}
+
+// TemplateOptions are the optional parts of a template.
+type TemplateOptions struct {
+	// Token, when not empty, is stored as the string value of the hidden
+	// workbook-scope defined name TokenName (see Token).
+	Token string
+}
+
+// WriteTemplateWith is WriteTemplate with options.
+func WriteTemplateWith(w io.Writer, std *templates.Standard, inst templates.Institution, opt TemplateOptions) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	t := &tmplBuilder{f: f, std: std, inst: inst}
+	t := &tmplBuilder{f: f, std: std, inst: inst, token: opt.Token}
 	if err := t.build(); err != nil {
 		return fmt.Errorf("building the template for %s: %w", inst.Name, err)
 	}
@@ -64,10 +76,11 @@ type tmplStyles struct {
 }
 
 type tmplBuilder struct {
-	f    *excelize.File
-	std  *templates.Standard
-	inst templates.Institution
-	st   tmplStyles
+	f     *excelize.File
+	std   *templates.Standard
+	inst  templates.Institution
+	st    tmplStyles
+	token string // "" for none
 }
 
 func (t *tmplBuilder) build() error {
@@ -86,7 +99,7 @@ func (t *tmplBuilder) build() error {
 			return err
 		}
 	}
-	steps := []func() error{t.guideSheet, t.factsSheet, t.selfSheet, t.props}
+	steps := []func() error{t.guideSheet, t.factsSheet, t.selfSheet, t.props, t.tokenName}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return err
@@ -774,6 +787,30 @@ func (t *tmplBuilder) guideSheet() error {
 		return err
 	}
 	return t.finishSheet(sh, "portrait")
+}
+
+// tokenName stores the template token, when there is one, as a hidden
+// workbook-scope name with a string constant (Excel, WPS and LibreOffice
+// keep such a name when they save the workbook).
+func (t *tmplBuilder) tokenName() error {
+	if t.token == "" {
+		return nil
+	}
+	if err := t.f.SetDefinedName(&excelize.DefinedName{
+		Name:     TokenName,
+		RefersTo: `"` + strings.ReplaceAll(t.token, `"`, `""`) + `"`,
+		Comment:  "kaohe 校验标记，请勿修改或删除",
+	}); err != nil {
+		return err
+	}
+	if wb := t.f.WorkBook; wb != nil && wb.DefinedNames != nil { // excelize has no option for hidden names
+		for i := range wb.DefinedNames.DefinedName {
+			if wb.DefinedNames.DefinedName[i].Name == TokenName {
+				wb.DefinedNames.DefinedName[i].Hidden = true
+			}
+		}
+	}
+	return nil
 }
 
 func (t *tmplBuilder) props() error {

@@ -188,14 +188,16 @@ func isHelp(args []string) bool {
 }
 
 func cmdTemplate(args []string) error {
-	fs := newFlags("template", `用法: kaohe template --out 文件夹 [--institution 名称] [--year 年度 | --standard 文件夹]
+	fs := newFlags("template", `用法: kaohe template --out 文件夹 [--institution 名称] [--config 配置文件] [--year 年度 | --standard 文件夹]
 
 为分配表（附件2）中的每个鉴定机构生成自评表，机构名称和目标已预先填好并锁定，
 文件名如 2013-常柴国家职业技能鉴定所-自评表.xlsx。--institution 只生成一个机构的，
-名称可以只写一部分（如 常柴），只要唯一。
+名称可以只写一部分（如 常柴），只要唯一。配置文件设置了 token_secret_env 时，
+每份自评表带有本机构的校验标记，kaohe run 和 kaohe check 须使用同一配置。
 `)
 	out := fs.String("out", "", "输出文件夹（必填）")
 	inst := fs.String("institution", "", "只生成这个鉴定机构的自评表")
+	config := fs.String("config", "", "配置文件（TOML）：用其中的 year、standard_dir 和 token_secret_env")
 	year := fs.Int("year", templates.DefaultYear, "内置评分标准的年度")
 	dir := fs.String("standard", "", "另一年度的评分标准文件夹（含 allocation.csv 和 rules.toml）")
 	if err := parse(fs, args); err != nil || isHelp(args) {
@@ -205,22 +207,46 @@ func cmdTemplate(args []string) error {
 		fmt.Fprintln(os.Stderr, "kaohe: error: 缺少 --out 输出文件夹\nkaohe: hint: kaohe template --out 自评表")
 		return errUsage
 	}
-	cfg := pipeline.DefaultConfig()
-	cfg.Year, cfg.StandardDir = *year, *dir
+	cfg, err := standardConfig(fs, *config, *year, *dir)
+	if err != nil {
+		return err
+	}
 	std, warns, err := cfg.LoadStandard()
 	if err != nil {
 		return err
 	}
 	printWarnings(warns)
-	paths, err := pipeline.WriteTemplates(std, *out, *inst)
+	paths, err := pipeline.WriteTemplatesConfig(&cfg, std, *out, *inst)
 	for _, p := range paths {
 		fmt.Println(p)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "已生成 %d 份自评表，在 %s\n", len(paths), *out)
+	token := ""
+	if cfg.Tokens() {
+		token = "（带校验标记）"
+	}
+	fmt.Fprintf(os.Stderr, "已生成 %d 份自评表%s，在 %s\n", len(paths), token, *out)
 	return nil
+}
+
+// standardConfig is the configuration of template and check: the file's,
+// if given, with --year and --standard overriding it when given.
+func standardConfig(fs *flag.FlagSet, file string, year int, dir string) (pipeline.Config, error) {
+	cfg := pipeline.DefaultConfig()
+	if file != "" {
+		var err error
+		if cfg, err = pipeline.LoadConfig(file); err != nil {
+			return cfg, err
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if file == "" || set["year"] || set["standard"] {
+		cfg.Year, cfg.StandardDir = year, dir
+	}
+	return cfg, cfg.Resolve()
 }
 
 func printWarnings(ws []string) {
@@ -230,11 +256,13 @@ func printWarnings(ws []string) {
 }
 
 func cmdCheck(args []string) error {
-	fs := newFlags("check", `用法: kaohe check [--year 年度 | --standard 文件夹] 文件.xlsx...
+	fs := newFlags("check", `用法: kaohe check [--config 配置文件] [--year 年度 | --standard 文件夹] 文件.xlsx...
 
 校验并评分自评表，但不汇总、不移动文件：逐项列出自评分、核定分和评分依据，
 然后列出错误和提醒。机构上传前用它自查。有文件不合格时退出码为 3。
+配置文件设置了 token_secret_env 时，同时核对自评表的校验标记。
 `)
+	config := fs.String("config", "", "配置文件（TOML）：用其中的 year、standard_dir、max_file_mb 和 token_secret_env")
 	year := fs.Int("year", templates.DefaultYear, "内置评分标准的年度")
 	dir := fs.String("standard", "", "另一年度的评分标准文件夹（含 allocation.csv 和 rules.toml）")
 	if err := parse(fs, args); err != nil || isHelp(args) {
@@ -244,9 +272,8 @@ func cmdCheck(args []string) error {
 		fmt.Fprintln(os.Stderr, "kaohe: error: 没有给出要检查的文件\nkaohe: hint: kaohe check 2013-常柴国家职业技能鉴定所-自评表.xlsx")
 		return errUsage
 	}
-	cfg := pipeline.DefaultConfig()
-	cfg.Year, cfg.StandardDir = *year, *dir
-	if err := cfg.Resolve(); err != nil {
+	cfg, err := standardConfig(fs, *config, *year, *dir)
+	if err != nil {
 		return err
 	}
 	std, _, err := cfg.LoadStandard()

@@ -1,0 +1,255 @@
+package pipeline
+
+// The parallel steps of a run: reading the new files and writing their
+// receipts, each on a bounded pool of workers (GOMAXPROCS: the work is CPU
+// bound once the disk syncs are batched). Every worker opens its own
+// workbooks: an excelize File is not safe for concurrent use. At most a few
+// files' bytes are held at once, never the whole inbox's.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"kaohe/sheets"
+	"kaohe/templates"
+)
+
+// workers is the size of the pools.
+func workers() int { return max(1, runtime.GOMAXPROCS(0)) }
+
+// consumeResult is consume's answer for one entry.
+type consumeResult struct {
+	c    consumed
+	prev *Record
+	err  error
+}
+
+// consumeAll consumes the entries on a pool of workers and returns the
+// results in the entries' order. The ledger is only read meanwhile: the
+// caller decides in order what is new and what a copy of a file earlier in
+// this run. Once an entry fails with ErrUnavailable or ctx ends, the
+// entries not yet started are not read (their result is that error).
+func consumeAll(ctx context.Context, inbox Store, ready []Entry, std *templates.Standard, cfg *Config,
+	stateDir, run string, ledger *Ledger, keep *fileBatch, prog io.Writer) []consumeResult {
+	out := make([]consumeResult, len(ready))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var next, done atomic.Int64
+	var mu sync.Mutex // progress lines
+	var wg sync.WaitGroup
+	for range min(workers(), len(ready)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ready) {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					out[i].err = err
+					continue
+				}
+				r := &out[i]
+				r.c, r.prev, r.err = consume(ctx, inbox, ready[i], std, cfg, stateDir, run, ledger, keep)
+				if r.err != nil && (errors.Is(r.err, ErrUnavailable) || ctx.Err() != nil) {
+					cancel() // the caller stops at the first of these
+				}
+				n := int(done.Add(1))
+				mu.Lock()
+				progress(prog, "读取", n, len(ready))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// receiptJob is one receipt to write: its name is fixed first, in order.
+type receiptJob struct {
+	c    consumed
+	name string // in the outbox, under ReceiptDir
+	data []byte
+	err  error
+}
+
+// writeReceipts writes the receipt of every fresh file: named in order,
+// built on a pool of workers, put into the outbox in order (through the
+// batch when the outbox is a local folder: committed by the caller). It
+// returns the names, in fresh's order. Each fresh[i].sub is released once
+// its receipt is built: nothing reads a submission after its receipt.
+func writeReceipts(ctx context.Context, out Store, std *templates.Standard, fresh []consumed, t time.Time, batch *fileBatch) ([]string, error) {
+	jobs := make([]*receiptJob, len(fresh))
+	used := map[string]bool{}
+	for i, c := range fresh {
+		jobs[i] = &receiptJob{c: c, name: receiptName(c, t, used)}
+	}
+	ready := make([]chan struct{}, len(jobs))
+	for i := range ready {
+		ready[i] = make(chan struct{})
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var next atomic.Int64
+	window := make(chan struct{}, 4*workers()) // bounds the receipts built ahead of the writer
+	var wg sync.WaitGroup
+	for range min(workers(), len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case window <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				i := int(next.Add(1)) - 1
+				if i >= len(jobs) {
+					<-window
+					return
+				}
+				j := jobs[i]
+				var buf bytes.Buffer
+				buf.Grow(16 << 10) // a receipt is about 9 KB
+				j.err = sheets.WriteReceipt(&buf, receiptOf(std, j.c, t))
+				j.data = buf.Bytes()
+				j.c.sub, fresh[i].sub = nil, nil // read for the last time: 10,000 of them add up
+				close(ready[i])
+			}
+		}()
+	}
+	defer func() { cancel(); wg.Wait() }()
+	local, _ := out.(*Local)
+	names := make([]string, len(jobs))
+	for i, j := range jobs {
+		select {
+		case <-ready[i]:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		<-window
+		if j.err != nil {
+			return nil, j.err
+		}
+		full := ReceiptDir + "/" + j.name
+		var err error
+		if local != nil {
+			var p string
+			if p, err = local.path(full); err == nil {
+				err = batch.write(p, j.data)
+			}
+		} else {
+			err = out.Put(ctx, full, bytes.NewReader(j.data))
+		}
+		if err != nil {
+			return nil, err
+		}
+		j.data = nil
+		names[i] = full
+	}
+	return names, nil
+}
+
+// receiptStatus is the status c's receipt shows.
+func receiptStatus(c consumed) sheets.Status {
+	if c.rec.Outcome == OutcomeRejected {
+		return sheets.StatusRejected
+	}
+	return sheets.StatusAccepted
+}
+
+// receiptName is the name of c's receipt, made unique among used.
+func receiptName(c consumed, t time.Time, used map[string]bool) string {
+	name := sheets.ReceiptFileName(uploadOf(c.rec, t.Location(), receiptStatus(c)), t)
+	if used[name] {
+		name = strings.TrimSuffix(name, ".xlsx") + "-" + c.rec.Hash[:8] + ".xlsx"
+	}
+	used[name] = true
+	return name
+}
+
+// receiptOf is c's receipt.
+func receiptOf(std *templates.Standard, c consumed, t time.Time) *sheets.Receipt {
+	return newReceipt(std, uploadOf(c.rec, t.Location(), receiptStatus(c)), c.sub, t)
+}
+
+// earlyReceipts are receipts being written aside while the report is built.
+type earlyReceipts struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	names  []string
+	err    error
+}
+
+// startReceipts starts writing the receipts into batch when the outbox is a
+// local folder (so that none appears before the report); nil otherwise:
+// they are then put after the report.
+func startReceipts(ctx context.Context, out Store, std *templates.Standard, fresh []consumed, t time.Time, batch *fileBatch) *earlyReceipts {
+	if _, ok := out.(*Local); !ok || len(fresh) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	e := &earlyReceipts{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		e.names, e.err = writeReceipts(ctx, out, std, fresh, t, batch)
+	}()
+	return e
+}
+
+// wait returns the receipts' names once written; (nil, nil) for nil.
+func (e *earlyReceipts) wait() ([]string, error) {
+	if e == nil {
+		return nil, nil
+	}
+	<-e.done
+	return e.names, e.err
+}
+
+// stop ends the writing early (a run that fails) and waits for it.
+func (e *earlyReceipts) stop() {
+	if e != nil {
+		e.cancel()
+		<-e.done
+	}
+}
+
+// runMemoryLimit is the soft limit on the Go runtime's memory during a run
+// (see limitMemory).
+const runMemoryLimit = 160 << 20
+
+// limitMemory sets a soft memory limit for a run, unless the process has
+// one (GOMEMLIMIT), and returns the function that lifts it. A run holds
+// every institution's result (about 7 KB each) and, for a moment, its
+// report; with Go's default pacing the heap may grow to twice what is live
+// before a collection, 220 MB for 10,000 institutions. Under the limit
+// the collector runs sooner when that much is live, at a small cost in
+// CPU time, and not at all differently for a city's 32 workbooks.
+func limitMemory() func() {
+	prev := debug.SetMemoryLimit(-1)
+	if prev != math.MaxInt64 {
+		return func() {}
+	}
+	debug.SetMemoryLimit(runMemoryLimit)
+	return func() { debug.SetMemoryLimit(prev) }
+}
+
+// readAllSized is io.ReadAll(io.LimitReader(r, limit)) into a buffer the
+// size the listing gave (one allocation, where ReadAll doubles its way up).
+func readAllSized(r io.Reader, size, limit int64) ([]byte, error) {
+	if size < 0 || size >= limit {
+		size = 0
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+1)) // +1: the end is seen without growing
+	_, err := buf.ReadFrom(io.LimitReader(r, limit))
+	return buf.Bytes(), err
+}

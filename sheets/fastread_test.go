@@ -1,0 +1,233 @@
+package sheets
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"kaohe/templates"
+)
+
+// fastTestRezip rewrites the parts of a workbook with edit (nil keeps a
+// part; edit returns nil to drop one).
+func fastTestRezip(t testing.TB, data []byte, edit func(name string, b []byte) []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b = edit(zf.Name, b); b == nil {
+			continue
+		}
+		w, err := zw.Create(zf.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// fastTestEditPart replaces the first match of re in one part.
+func fastTestEditPart(t testing.TB, data []byte, part, re, repl string) []byte {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	done := false
+	out := fastTestRezip(t, data, func(name string, b []byte) []byte {
+		if name != part || done {
+			return b
+		}
+		loc := rx.FindIndex(b)
+		if loc == nil {
+			t.Fatalf("%s: no match for %s", part, re)
+		}
+		done = true
+		return append(append(append([]byte{}, b[:loc[0]]...), rx.ReplaceAll(b[loc[0]:loc[1]], []byte(repl))...), b[loc[1]:]...)
+	})
+	if !done {
+		t.Fatalf("no part %s", part)
+	}
+	return out
+}
+
+// fastTestCompare checks that fastOpen answers only for workbooks that
+// sniff and the scan let through and then reads exactly what excelize
+// reads; it returns whether the fast path answered.
+func fastTestCompare(t *testing.T, data []byte) bool {
+	t.Helper()
+	lim := DefaultLimits().withDefaults()
+	book := fastOpen(data, lim)
+	if book == nil {
+		return false
+	}
+	if zr, is := sniff(data, lim); is != nil {
+		t.Errorf("the fast path reads a file sniff refuses: %s", is.Cause)
+		return true
+	} else if _, issues := scanWorkbook(newZipPkg(zr), lim); len(issues) > 0 {
+		t.Errorf("the fast path reads a workbook the scan refuses: %s", issues[0].Cause)
+		return true
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: lim.UnzipSizeLimit, UnzipXMLSizeLimit: lim.UnzipXMLSizeLimit})
+	if err != nil {
+		t.Errorf("the fast path reads a workbook excelize refuses: %v", err)
+		return true
+	}
+	defer f.Close()
+	ex := excelBook{f}
+	want := ex.nameTable()
+	if !reflect.DeepEqual(book.table, want) {
+		t.Errorf("names:\n fast %+v\n want %+v", book.table, want)
+	}
+	for _, at := range want.cells {
+		got, gerr := book.cell(at)
+		w, werr := ex.cell(at)
+		if got != w || (gerr != nil) != (werr != nil) {
+			t.Errorf("%s!%s: fast %+v (err %v), excelize %+v (err %v)", at.Sheet, at.Cell, got, gerr, w, werr)
+		}
+	}
+	if book.missed {
+		t.Error("a cell was not read ahead")
+	}
+	return true
+}
+
+// fastTestRead checks that Read says the same with and without the fast path.
+func fastTestRead(t *testing.T, std *templates.Standard, data []byte) {
+	t.Helper()
+	fast := Read(bytes.NewReader(data), "x.xlsx", std, Limits{})
+	fastDisabled = true
+	defer func() { fastDisabled = false }()
+	slow := Read(bytes.NewReader(data), "x.xlsx", std, Limits{})
+	if !reflect.DeepEqual(fast, slow) {
+		t.Errorf("Read differs with the fast path:\n fast %+v\n slow %+v", fast, slow)
+	}
+}
+
+func TestFastOpenMatchesExcelize(t *testing.T) {
+	std := tmplTestStd(t)
+	inst := tmplTestInst(t, std, "常柴")
+	template := tmplTestWrite(t, std, inst)
+	fill := func(values map[string]any) []byte {
+		var buf bytes.Buffer
+		if err := Fill(bytes.NewReader(template), &buf, values); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	base := map[string]any{"actual_appraised": 1300, "actual_certified": "1,100", "actual_passed": 1000,
+		"actual_unified_exam": 0, "actual_high_skill": 120, "i6_online_pilot": "是", "self_1": templates.Points(2930),
+		"contact_name": "张伟 <&> \"'", "contact_phone": " 0519-8888 "}
+	with := func(extra map[string]any) map[string]any {
+		m := map[string]any{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	filled := fill(base)
+	sheet2 := "xl/worksheets/sheet2.xml" // 完成情况
+	cases := []struct {
+		name string
+		data []byte
+		fast bool // the fast path must answer
+	}{
+		{"template", template, true},
+		{"filled", filled, true},
+		{"types", fill(with(map[string]any{"i1_competitions": true, "i4_dev_projects": 1.5, "i7_arrears_yuan": -3,
+			"i4_experts_recommended": "３人", "self_2": "17.905", "contact_name": "😀\ttab\nline", "self_3": nil})), true},
+		{"text like a formula", fill(with(map[string]any{"actual_unified_exam": "=500+20"})), true},
+		{"formula", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`, `<c r="D9"$1><f>500+20</f><v>520</v></c>`), false},
+		{"inline string", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`, `<c r="D9"$1 t="inlineStr"><is><t>1,234</t></is></c>`), true},
+		{"rich inline string", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`,
+			`<c r="D9"$1 t="inlineStr"><is><r><t>12</t></r><r><rPr><b/></rPr><t xml:space="preserve">34 </t></r><t>0</t><rPh><t>x</t></rPh></is></c>`), true},
+		{"entities", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`, `<c r="D9"$1 t="inlineStr"><is><t>&lt;1&amp;2&gt;&#20013;&#x4e2d;&quot;&apos;</t></is></c>`), true},
+		{"error cell", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`, `<c r="D9"$1 t="e"><v>#N/A</v></c>`), true},
+		{"str cell", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`, `<c r="D9"$1 t="str"><v>12</v></c>`), true},
+		{"date cell", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`, `<c r="D9"$1 t="d"><v>2013-12-31T00:00:00Z</v></c>`), true},
+		{"unknown type", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`, `<c r="D9"$1 t="zz"><v>12</v></c>`), true},
+		{"self-closing cell", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`, `<c r="D9"$1/>`), true},
+		{"shared string out of range", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`, `<c r="D9"$1 t="s"><v>99999</v></c>`), false},
+		{"escaped string", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`, `<c r="D9"$1 t="inlineStr"><is><t>a_x000D_b</t></is></c>`), false},
+		{"escaped shared string elsewhere", fastTestEditPart(t, filled, "xl/sharedStrings.xml", `<si><t>[^<]*</t></si>`, `<si><t>a_x000D_b</t></si>`), true},
+		{"shared formula", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`, `<c r="D9"$1><f t="shared" si="0"/><v>1</v></c>`), false},
+		{"comment", fastTestEditPart(t, filled, "xl/workbook.xml", `<sheets>`, `<!-- hi --><sheets>`), false},
+		{"CRLF", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`, "<c r=\"D9\"$1 t=\"inlineStr\"><is><t>a\r\nb</t></is></c>"), false},
+		{"merged over a field", fastTestEditPart(t, filled, sheet2, `</sheetData>`, `</sheetData><mergeCells count="1"><mergeCell ref="C9:D9"/></mergeCells>`), false},
+		{"malformed styles", fastTestEditPart(t, filled, "xl/styles.xml", `</styleSheet>`, `</styleSheetX>`), false},
+		{"styles with another root", fastTestEditPart(t, filled, "xl/styles.xml", `<styleSheet`, `<styleSheetX`), false},
+		{"row without number", fastTestEditPart(t, filled, sheet2, `<row r="9"`, `<row`), false},
+		{"rows out of order", fastTestEditPart(t, filled, sheet2, `<row r="9"`, `<row r="2"`), false},
+		{"bad row height", fastTestEditPart(t, filled, sheet2, `<row r="9"`, `<row r="9" ht="high"`), false},
+		{"bad cell style", fastTestEditPart(t, filled, sheet2, `<c r="D9"`, `<c s="x" r="D9"`), false},
+		{"strict namespace", fastTestEditPart(t, filled, "xl/workbook.xml", `<sheets>`, `<sheets xmlns:s="http://purl.oclc.org/ooxml/spreadsheetml/main">`), false},
+		{"prefixed root", fastTestEditPart(t, filled, sheet2, `<worksheet xmlns="`, `<x:worksheet xmlns:x="`), false},
+		{"sheet part missing", fastTestRezip(t, filled, func(name string, b []byte) []byte {
+			if name == "xl/worksheets/sheet3.xml" {
+				return nil
+			}
+			return b
+		}), false},
+		{"no shared strings", fastTestRezip(t, filled, func(name string, b []byte) []byte {
+			if name == "xl/sharedStrings.xml" {
+				return nil
+			}
+			return b
+		}), false},
+		{"name scoped to a missing sheet", fastTestEditPart(t, filled, "xl/workbook.xml", `<definedName ([^>]*)name="i1_competitions"`, `<definedName localSheetId="7" ${1}name="i1_competitions"`), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			answered := fastTestCompare(t, c.data)
+			if c.fast && !answered {
+				t.Error("the fast path gave this workbook to excelize")
+			}
+			if !c.fast && answered {
+				t.Error("the fast path answered for a workbook it should give to excelize")
+			}
+			fastTestRead(t, std, c.data)
+		})
+	}
+
+	// Workbooks from elsewhere: LibreOffice, and the hostile uploads.
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.xlsx"))
+	hostile, _ := filepath.Glob(filepath.Join("testdata", "hostile", "*"))
+	for _, p := range append(files, hostile...) {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			answered := fastTestCompare(t, b)
+			if strings.HasPrefix(filepath.Base(p), "filled-") && !answered {
+				t.Error("the fast path gave a LibreOffice workbook to excelize")
+			}
+			fastTestRead(t, std, b)
+		})
+	}
+}
