@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Local is a Store on a local folder.
@@ -210,7 +212,17 @@ func (l *Local) Move(ctx context.Context, from, to string) error {
 	if err := os.MkdirAll(filepath.Dir(pt), 0o755); err != nil {
 		return fmt.Errorf("moving %s: %w", pf, err)
 	}
-	// link+remove refuses to overwrite, unlike rename.
+	// renameat2(RENAME_NOREPLACE) is atomic and refuses to overwrite; where
+	// the file system lacks it, link+remove does the same in two steps.
+	err = unix.Renameat2(unix.AT_FDCWD, pf, unix.AT_FDCWD, pt, unix.RENAME_NOREPLACE)
+	switch {
+	case err == nil:
+		return syncDir(filepath.Dir(pt))
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("moving %s to %s: %w", pf, pt, ErrExists)
+	case !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOSYS):
+		return fmt.Errorf("moving %s to %s: %w", pf, pt, err)
+	}
 	if err := os.Link(pf, pt); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("moving %s to %s: %w", pf, pt, ErrExists)
