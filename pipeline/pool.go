@@ -41,10 +41,9 @@ type consumeResult struct {
 func consumeAll(ctx context.Context, inbox Store, ready []Entry, std *templates.Standard, cfg *Config,
 	stateDir, run string, ledger *Ledger, keep *fileBatch, prog io.Writer) []consumeResult {
 	out := make([]consumeResult, len(ready))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var next, done atomic.Int64
-	var mu sync.Mutex // progress lines
+	var stop atomic.Pointer[error] // the first error that ends the reading
+	var mu sync.Mutex              // progress lines
 	var wg sync.WaitGroup
 	for range min(workers(), len(ready)) {
 		wg.Add(1)
@@ -55,14 +54,14 @@ func consumeAll(ctx context.Context, inbox Store, ready []Entry, std *templates.
 				if i >= len(ready) {
 					return
 				}
-				if err := ctx.Err(); err != nil {
-					out[i].err = err
+				if err := stop.Load(); err != nil { // entries are taken in order: the caller stops before this one
+					out[i].err = *err
 					continue
 				}
 				r := &out[i]
 				r.c, r.prev, r.err = consume(ctx, inbox, ready[i], std, cfg, stateDir, run, ledger, keep)
 				if r.err != nil && (errors.Is(r.err, ErrUnavailable) || ctx.Err() != nil) {
-					cancel() // the caller stops at the first of these
+					stop.CompareAndSwap(nil, &r.err) // the caller stops at the first of these
 				}
 				n := int(done.Add(1))
 				mu.Lock()
@@ -84,8 +83,9 @@ type receiptJob struct {
 }
 
 // writeReceipts writes the receipt of every fresh file: named in order,
-// built on a pool of workers, put into the outbox in order (through the
-// batch when the outbox is a local folder: committed by the caller). It
+// built on a pool of workers, put into the outbox in order (into the batch
+// by the workers when the outbox is a local folder: committed by the
+// caller). It
 // returns the names, in fresh's order. Each fresh[i].sub is released once
 // its receipt is built: nothing reads a submission after its receipt.
 func writeReceipts(ctx context.Context, out Store, std *templates.Standard, fresh []consumed, t time.Time, batch *fileBatch) ([]string, error) {
@@ -98,6 +98,7 @@ func writeReceipts(ctx context.Context, out Store, std *templates.Standard, fres
 	for i := range ready {
 		ready[i] = make(chan struct{})
 	}
+	local, _ := out.(*Local)
 	ctx, cancel := context.WithCancel(ctx)
 	var next atomic.Int64
 	window := make(chan struct{}, 4*workers()) // bounds the receipts built ahead of the writer
@@ -118,17 +119,20 @@ func writeReceipts(ctx context.Context, out Store, std *templates.Standard, fres
 					return
 				}
 				j := jobs[i]
-				var buf bytes.Buffer
-				buf.Grow(16 << 10) // a receipt is about 9 KB
-				j.err = sheets.WriteReceipt(&buf, receiptOf(std, j.c, t))
-				j.data = buf.Bytes()
-				j.c.sub, fresh[i].sub = nil, nil // read for the last time: 10,000 of them add up
+				j.data, j.err = sheets.ReceiptBytes(receiptOf(std, j.c, t))
+				j.c.sub, fresh[i].sub = nil, nil  // read for the last time: 10,000 of them add up
+				if local != nil && j.err == nil { // into the batch: any order, the names are fixed
+					var p string
+					if p, j.err = local.path(ReceiptDir + "/" + j.name); j.err == nil {
+						j.err = batch.write(p, j.data)
+					}
+					j.data = nil
+				}
 				close(ready[i])
 			}
 		}()
 	}
 	defer func() { cancel(); wg.Wait() }()
-	local, _ := out.(*Local)
 	names := make([]string, len(jobs))
 	for i, j := range jobs {
 		select {
@@ -141,17 +145,10 @@ func writeReceipts(ctx context.Context, out Store, std *templates.Standard, fres
 			return nil, j.err
 		}
 		full := ReceiptDir + "/" + j.name
-		var err error
-		if local != nil {
-			var p string
-			if p, err = local.path(full); err == nil {
-				err = batch.write(p, j.data)
+		if local == nil { // a server: one at a time, in order
+			if err := out.Put(ctx, full, bytes.NewReader(j.data)); err != nil {
+				return nil, err
 			}
-		} else {
-			err = out.Put(ctx, full, bytes.NewReader(j.data))
-		}
-		if err != nil {
-			return nil, err
 		}
 		j.data = nil
 		names[i] = full
@@ -244,12 +241,20 @@ func limitMemory() func() {
 }
 
 // readAllSized is io.ReadAll(io.LimitReader(r, limit)) into a buffer the
-// size the listing gave (one allocation, where ReadAll doubles its way up).
+// size the listing gave: one allocation, where ReadAll doubles its way up.
 func readAllSized(r io.Reader, size, limit int64) ([]byte, error) {
-	if size < 0 || size >= limit {
-		size = 0
+	lr := io.LimitReader(r, limit)
+	if size <= 0 || size >= limit {
+		return io.ReadAll(lr)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+1)) // +1: the end is seen without growing
-	_, err := buf.ReadFrom(io.LimitReader(r, limit))
-	return buf.Bytes(), err
+	b := make([]byte, size+1) // one more: a file grown since the listing is seen
+	n, err := io.ReadFull(lr, b)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return b[:n], nil
+	case err != nil:
+		return b[:n], err
+	}
+	rest, err := io.ReadAll(lr)
+	return append(b, rest...), err
 }

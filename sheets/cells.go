@@ -368,10 +368,7 @@ func (t *cellTable) row0(r int, clean bool) cellRow {
 		if r < start+l.N {
 			row := l.Row(r - start)
 			for c, cell := range row.cells {
-				if !clean {
-					break
-				}
-				if s, ok := cell.Value.(string); ok {
+				if s, ok := cell.Value.(string); ok && clean {
 					row.cells[c].Value = cellClean(s)
 				}
 			}

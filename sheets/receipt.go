@@ -182,7 +182,7 @@ func WriteReceipt(w io.Writer, rc *Receipt) error {
 	if rc == nil {
 		return errors.New("writing receipt: no receipt")
 	}
-	b, err := rcptBytes(rc, rcptBuild(rc)) // receipt_fast.go
+	b, err := ReceiptBytes(rc)
 	if err != nil {
 		return err
 	}
@@ -190,6 +190,14 @@ func WriteReceipt(w io.Writer, rc *Receipt) error {
 		return fmt.Errorf("writing receipt: %w", err)
 	}
 	return nil
+}
+
+// ReceiptBytes is the workbook WriteReceipt writes, as bytes of its own.
+func ReceiptBytes(rc *Receipt) ([]byte, error) {
+	if rc == nil {
+		return nil, errors.New("writing receipt: no receipt")
+	}
+	return rcptBytes(rc, rcptBuild(rc)) // receipt_fast.go
 }
 
 // rcptExcelize builds the receipt's workbook with excelize; it returns the

@@ -252,8 +252,12 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 		}
 	}
 
+	size := sheet.Len()/3 + len(core) + 2<<10 // compressed sheet, headers and directory
+	for _, p := range s.parts {
+		size += len(p.data)
+	}
 	var out bytes.Buffer
-	out.Grow(sheet.Len()/4 + 12<<10)
+	out.Grow(size)
 	zw := zip.NewWriter(&out)
 	fw := rcptFlaters.Get().(*flate.Writer)
 	defer rcptFlaters.Put(fw)
