@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
 
-	"kaohe/pipeline/score"
 	"kaohe/sheets"
 	"kaohe/templates"
 )
@@ -85,14 +83,14 @@ func prepareDemoDir(dir string) error {
 // and self-scores, uploaded over the last hours; the second-to-last and the
 // last institution upload broken files, the fourth uploads twice.
 func fillDemoInbox(std *templates.Standard, tmplDir, inbox string, now time.Time) error {
-	rng := rand.New(rand.NewPCG(uint64(std.Year), 20131231))
+	seed := uint64(std.Year) // the same demo every time
 	n := len(std.Institutions)
 	for i, in := range std.Institutions {
 		tmpl, err := os.ReadFile(filepath.Join(tmplDir, sheets.TemplateFileName(std, in)))
 		if err != nil {
 			return err
 		}
-		values := demoValues(rng, std, in)
+		values := SynthValues(std, in, seed, false).Values
 		when := now.Add(-time.Duration(n-i) * 7 * time.Minute)
 		name := fmt.Sprintf("%s-自评表.xlsx", in.Name)
 		switch i {
@@ -105,7 +103,7 @@ func fillDemoInbox(std *templates.Standard, tmplDir, inbox string, now time.Time
 			}
 			continue
 		case 3: // uploads twice: the first one is superseded by the second
-			first := demoValues(rng, std, in)
+			first := SynthValues(std, in, seed+1, false).Values
 			first["actual_certified"] = int64(1200)
 			if err := fillDemoFile(tmpl, filepath.Join(inbox, "第一版-"+name), first, when.Add(-2*time.Hour)); err != nil {
 				return err
@@ -131,58 +129,4 @@ func writeDemoFile(path string, b []byte, when time.Time) error {
 		return err
 	}
 	return os.Chtimes(path, when, when)
-}
-
-// demoValues makes plausible facts around an institution's targets, typed
-// the way people type them, and self-scores near the verified ones.
-func demoValues(rng *rand.Rand, std *templates.Standard, in templates.Institution) map[string]any {
-	around := func(target int64, lo, hi float64) int64 {
-		if target == 0 {
-			return int64(rng.IntN(40))
-		}
-		return int64(float64(target) * (lo + rng.Float64()*(hi-lo)))
-	}
-	rare := func(p float64, v int64) int64 {
-		if rng.Float64() < p {
-			return v
-		}
-		return 0
-	}
-	t := in.Targets
-	appraised := around(t.Appraised, 0.85, 1.2)
-	certified := min(appraised, around(t.Certified, 0.8, 1.25))
-	passed := min(appraised, max(certified, appraised*int64(70+rng.IntN(17))/100))
-	f := map[string]int64{
-		"actual_appraised": appraised, "actual_certified": certified, "actual_passed": passed,
-		"actual_unified_exam": around(t.UnifiedExam, 0.8, 1.2), "actual_high_skill": around(t.HighSkill, 0.8, 1.2),
-		"i1_enterprise_evaluations": int64(rng.IntN(5)), "i1_competitions": int64(rng.IntN(3)),
-		"i3_responsibility_violations": rare(0.1, 1), "i3_violation_events": rare(0.03, 1),
-		"i4_leaks": rare(0.03, 1), "i4_dev_projects": rare(0.2, 1), "i4_experts_recommended": int64(rng.IntN(4)),
-		"i4_meetings_hosted": rare(0.15, 1), "i4_papers_failed_twice": rare(0.1, 1),
-		"i6_declaration_errors": int64(rng.IntN(3)), "i6_material_irregularities": rare(0.15, 1),
-		"i6_online_pilot": rare(0.8, 1), "i6_platform_first": rare(0.2, 1),
-		"i7_arrears_yuan": rare(0.08, int64(5000+rng.IntN(30000))), "i8_dispatch_violations": rare(0.2, 1),
-		"i9_verified_violations": rare(0.1, 1),
-	}
-	r := score.Score(std, in, score.Facts{Values: f})
-	values := map[string]any{"contact_name": []string{"张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆"}[rng.IntN(6)],
-		"contact_phone": fmt.Sprintf("0519-8%07d", rng.IntN(10000000))}
-	for k, v := range f {
-		values[k] = v
-	}
-	// Typed as people type them: thousands separators, Y/N.
-	if appraised >= 1000 && rng.IntN(2) == 0 {
-		values["actual_appraised"] = fmt.Sprintf("%d,%03d", appraised/1000, appraised%1000)
-	}
-	for _, k := range []string{"i6_online_pilot", "i6_platform_first"} {
-		values[k] = map[int64]string{0: "否", 1: "是"}[f[k]]
-	}
-	for _, it := range r.Items {
-		self := it.Points
-		if rng.IntN(5) == 0 { // some institutions rate themselves higher
-			self += templates.Points(50 * (1 + rng.IntN(4)))
-		}
-		values[templates.SelfField(it.No)] = self
-	}
-	return values
 }

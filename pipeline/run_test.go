@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -146,10 +145,9 @@ func rankingRows(t *testing.T, cells map[string][][]string) []string {
 }
 
 func demoSet(std *templates.Standard, seed uint64) map[string]map[string]any {
-	rng := rand.New(rand.NewPCG(seed, 7))
 	out := map[string]map[string]any{}
 	for _, in := range std.Institutions {
-		out[in.Name] = demoValues(rng, std, in)
+		out[in.Name] = SynthValues(std, in, seed, false).Values
 	}
 	return out
 }
