@@ -674,30 +674,15 @@ func fastLocal(name []byte) []byte {
 
 // attr returns the decoded value of the attribute with the given
 // qualified name in a start tag's raw attributes.
-func fastAttr(attrs []byte, name string) (string, bool) {
-	k := 0
-	for k < len(attrs) {
-		for k < len(attrs) && fastSpace(attrs[k]) {
-			k++
-		}
-		if k >= len(attrs) {
-			break
-		}
-		n := fastNameLen(attrs[k:])
-		an := attrs[k : k+n]
-		k += n
-		for attrs[k] != '"' && attrs[k] != '\'' {
-			k++
-		}
-		q := attrs[k]
-		end := bytes.IndexByte(attrs[k+1:], q)
-		val := attrs[k+1 : k+1+end]
-		k += end + 2
+func fastAttr(attrs []byte, name string) (v string, ok bool) {
+	fastAttrs(attrs, func(an, raw []byte) bool {
 		if string(an) == name {
-			return fastUnescape(val), true
+			v, ok = fastUnescape(raw), true
+			return false
 		}
-	}
-	return "", false
+		return true
+	})
+	return v, ok
 }
 
 // fastAttrs calls f with every attribute's qualified name and raw value.
