@@ -2,9 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -127,37 +125,11 @@ func syncDirs(dirs []string) error {
 	return syncMany(nil, dirs)
 }
 
-// moveLazy is Local.Move without syncing the target folder: the caller
-// syncs the folders it returns, once, when all moves are done.
+// moveLazy is Move without syncing the target folder for a local store:
+// the caller syncs the folders it returns, once, when all moves are done.
 func moveLazy(ctx context.Context, s Store, from, to string) (dir string, err error) {
-	l, ok := s.(*Local)
-	if !ok {
-		return "", s.Move(ctx, from, to)
+	if l, ok := s.(*Local); ok {
+		return l.move(from, to)
 	}
-	pf, err := l.path(from)
-	if err != nil {
-		return "", err
-	}
-	pt, err := l.path(to)
-	if err != nil {
-		return "", err
-	}
-	if _, err := os.Lstat(pf); errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("moving %s: %w", pf, ErrNotFound)
-	}
-	if err := os.MkdirAll(filepath.Dir(pt), 0o755); err != nil {
-		return "", fmt.Errorf("moving %s: %w", pf, err)
-	}
-	// link+remove refuses to overwrite, unlike rename.
-	if err := os.Link(pf, pt); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return "", fmt.Errorf("moving %s to %s: %w", pf, pt, ErrExists)
-		}
-		return "", fmt.Errorf("moving %s to %s: %w", pf, pt, err)
-	}
-	if err := os.Remove(pf); err != nil {
-		os.Remove(pt)
-		return "", fmt.Errorf("moving %s: %w", pf, err)
-	}
-	return filepath.Dir(pt), nil
+	return "", s.Move(ctx, from, to)
 }

@@ -198,42 +198,52 @@ func syncDir(dir string) error {
 
 // Move implements Store; it never overwrites.
 func (l *Local) Move(ctx context.Context, from, to string) error {
-	pf, err := l.path(from)
+	dir, err := l.move(from, to)
 	if err != nil {
 		return err
+	}
+	return syncDir(dir)
+}
+
+// move is Move without syncing the target folder, which it returns: a run
+// moving thousands of files syncs each folder once (moveLazy).
+func (l *Local) move(from, to string) (string, error) {
+	pf, err := l.path(from)
+	if err != nil {
+		return "", err
 	}
 	pt, err := l.path(to)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if _, err := os.Lstat(pf); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("moving %s: %w", pf, ErrNotFound)
+		return "", fmt.Errorf("moving %s: %w", pf, ErrNotFound)
 	}
 	if err := os.MkdirAll(filepath.Dir(pt), 0o755); err != nil {
-		return fmt.Errorf("moving %s: %w", pf, err)
+		return "", fmt.Errorf("moving %s: %w", pf, err)
 	}
 	// renameat2(RENAME_NOREPLACE) is atomic and refuses to overwrite; where
 	// the file system lacks it, link+remove does the same in two steps.
 	err = unix.Renameat2(unix.AT_FDCWD, pf, unix.AT_FDCWD, pt, unix.RENAME_NOREPLACE)
 	switch {
 	case err == nil:
-		return syncDir(filepath.Dir(pt))
+		return filepath.Dir(pt), nil
 	case errors.Is(err, fs.ErrExist):
-		return fmt.Errorf("moving %s to %s: %w", pf, pt, ErrExists)
+		return "", fmt.Errorf("moving %s to %s: %w", pf, pt, ErrExists)
 	case !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOSYS):
-		return fmt.Errorf("moving %s to %s: %w", pf, pt, err)
+		return "", fmt.Errorf("moving %s to %s: %w", pf, pt, err)
 	}
 	if err := os.Link(pf, pt); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("moving %s to %s: %w", pf, pt, ErrExists)
+			return "", fmt.Errorf("moving %s to %s: %w", pf, pt, ErrExists)
 		}
-		return fmt.Errorf("moving %s to %s: %w", pf, pt, err)
+		return "", fmt.Errorf("moving %s to %s: %w", pf, pt, err)
 	}
 	if err := os.Remove(pf); err != nil {
 		os.Remove(pt)
-		return fmt.Errorf("moving %s: %w", pf, err)
+		return "", fmt.Errorf("moving %s: %w", pf, err)
 	}
-	return syncDir(filepath.Dir(pt))
+	return filepath.Dir(pt), nil
 }
 
 // cleanTemps removes kaohe's temporary files left in dir by a run that died.
