@@ -1190,23 +1190,7 @@ func fastWorkbook(b []byte) (*fastWB, bool) {
 // fastChildren calls each for every child element of the element just
 // started (each must consume the child through its end) and ends at its end.
 func fastChildren(t *fastTok, each func() bool) bool {
-	if t.self {
-		t.next()
-		return !t.bad
-	}
-	for {
-		switch t.next() {
-		case fastStart:
-			if !each() {
-				return false
-			}
-		case fastEnd:
-			return !t.bad
-		case fastText:
-		case fastEOF:
-			return false
-		}
-	}
+	return fastChildrenQuick(t, func() int { return 0 }, each)
 }
 
 // fastChildrenQuick is fastChildren that first lets quick take the next
