@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/jlaffaye/ftp v0.2.4
+	github.com/klauspost/compress v1.20.4
 	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/richardlehane/mscfb v1.0.9
 	github.com/robfig/cron/v3 v3.0.1

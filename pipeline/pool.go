@@ -12,6 +12,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -220,24 +221,37 @@ func (e *earlyReceipts) stop() {
 	}
 }
 
-// runMemoryLimit is the soft limit on the Go runtime's memory during a run
-// (see limitMemory).
-const runMemoryLimit = 160 << 20
+// runMemoryLimit is the soft limit on the Go runtime's memory during a run,
+// and runGCPercent its collector's pacing (see limitMemory).
+const (
+	runMemoryLimit = 160 << 20
+	runGCPercent   = 400
+)
 
-// limitMemory sets a soft memory limit for a run, unless the process has
-// one (GOMEMLIMIT), and returns the function that lifts it. A run holds
-// every institution's result (about 7 KB each) and, for a moment, its
-// report; with Go's default pacing the heap may grow to twice what is live
-// before a collection, 220 MB for 10,000 institutions. Under the limit
-// the collector runs sooner when that much is live, at a small cost in
-// CPU time, and not at all differently for a city's 32 workbooks.
+// limitMemory paces the collector for a run and returns the function that
+// restores the process's settings. A run holds every institution's result
+// (about 7 KB each) and, for a moment, its report; with Go's default pacing
+// (GOGC=100) the heap may grow to twice what is live before a collection,
+// 220 MB for 10,000 institutions, while most of the run, reading, holds
+// little and so collects very often: 120 times in a run over 10,000
+// uploads, a tenth of its time. So during a run the collector lets the
+// heap grow to five times what is live (runGCPercent), and a soft memory
+// limit (runMemoryLimit) makes it collect sooner once that much is in use:
+// about 25 collections for 10,000 uploads, the same peak, and nothing
+// different for a city's 32 workbooks. A process started with GOMEMLIMIT
+// or GOGC keeps that setting.
 func limitMemory() func() {
-	prev := debug.SetMemoryLimit(-1)
-	if prev != math.MaxInt64 {
-		return func() {}
+	restore := func() {}
+	if prev := debug.SetMemoryLimit(-1); prev == math.MaxInt64 {
+		debug.SetMemoryLimit(runMemoryLimit)
+		restore = func() { debug.SetMemoryLimit(prev) }
 	}
-	debug.SetMemoryLimit(runMemoryLimit)
-	return func() { debug.SetMemoryLimit(prev) }
+	if os.Getenv("GOGC") == "" {
+		prev := debug.SetGCPercent(runGCPercent)
+		lim := restore
+		restore = func() { debug.SetGCPercent(prev); lim() }
+	}
+	return restore
 }
 
 // readAllSized is io.ReadAll(io.LimitReader(r, limit)) into a buffer the

@@ -416,17 +416,22 @@ func cellWriteSheet(f *excelize.File, t *cellTable, rows bool) ([]float64, error
 	if err != nil {
 		return nil, err
 	}
+	return heights, cellWritePrepared(f, t, widths, heights, breaks, rows)
+}
 
+// cellWritePrepared is cellWriteSheet with t already prepared (cellPrepare):
+// the part that needs the workbook.
+func cellWritePrepared(f *excelize.File, t *cellTable, widths, heights []float64, breaks []int, rows bool) error {
 	// Sheet settings, all before the stream exists (see the file comment).
 	// AutoFilter replaces sheetPr, so it comes before SetSheetProps.
 	if t.Filter != "" {
 		if err := f.AutoFilter(t.Name, t.Filter, nil); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	yes, one, zero := true, 1, 0
 	if err := f.SetSheetProps(t.Name, &excelize.SheetPropsOptions{FitToPage: &yes}); err != nil {
-		return nil, err
+		return err
 	}
 	orientation, a4 := "landscape", 9
 	if t.Portrait {
@@ -435,26 +440,26 @@ func cellWriteSheet(f *excelize.File, t *cellTable, rows bool) ([]float64, error
 	if err := f.SetPageLayout(t.Name, &excelize.PageLayoutOptions{
 		Size: &a4, Orientation: &orientation, FitToWidth: &one, FitToHeight: &zero,
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	m, mh := 0.5, 0.3
 	if err := f.SetPageMargins(t.Name, &excelize.PageLayoutMarginsOptions{
 		Left: &m, Right: &m, Top: &m, Bottom: &m, Header: &mh, Footer: &mh,
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	hf := &excelize.HeaderFooterOptions{OddFooter: "&L" + cellHF(t.Footer) + "&R第 &P 页，共 &N 页"}
 	if t.Header != "" {
 		hf.OddHeader = "&C" + cellHF(t.Header)
 	}
 	if err := f.SetHeaderFooter(t.Name, hf); err != nil {
-		return nil, err
+		return err
 	}
 	if t.Freeze > 0 {
 		if err := f.SetDefinedName(&excelize.DefinedName{
 			Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("'%s'!$1:$%d", t.Name, t.Freeze), Scope: t.Name,
 		}); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if t.PrintArea != "" {
@@ -462,18 +467,18 @@ func cellWriteSheet(f *excelize.File, t *cellTable, rows bool) ([]float64, error
 		if err := f.SetDefinedName(&excelize.DefinedName{
 			Name: "_xlnm.Print_Area", RefersTo: fmt.Sprintf("'%s'!%s:%s", t.Name, cellAbs(from), cellAbs(to)), Scope: t.Name,
 		}); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if t.Before != nil {
 		if err := t.Before(f, t.Name); err != nil {
-			return nil, err
+			return err
 		}
 	}
 
 	sw, err := f.NewStreamWriter(t.Name)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if t.Freeze > 0 {
 		top, _ := excelize.CoordinatesToCellName(1, t.Freeze+1)
@@ -481,12 +486,12 @@ func cellWriteSheet(f *excelize.File, t *cellTable, rows bool) ([]float64, error
 			Freeze: true, YSplit: t.Freeze, TopLeftCell: top, ActivePane: "bottomLeft",
 			Selection: []excelize.Selection{{SQRef: top, ActiveCell: top, Pane: "bottomLeft"}},
 		}); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for c, w := range widths {
 		if err := sw.SetColWidth(c+1, c+1, w); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	var vals []any
@@ -508,21 +513,21 @@ func cellWriteSheet(f *excelize.File, t *cellTable, rows bool) ([]float64, error
 		}
 		ref, _ := excelize.CoordinatesToCellName(1, r+1)
 		if err := sw.SetRow(ref, vals, excelize.RowOpts{Height: h}); err != nil {
-			return nil, fmt.Errorf("%s!%s: %w", t.Name, ref, err)
+			return fmt.Errorf("%s!%s: %w", t.Name, ref, err)
 		}
 	}
 	for _, rng := range t.Merges {
 		from, to, _ := strings.Cut(rng, ":")
 		if err := sw.MergeCell(from, to); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, r := range breaks {
 		if err := sw.InsertPageBreak(fmt.Sprintf("A%d", r)); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return heights, sw.Flush()
+	return sw.Flush()
 }
 
 // cellPrepare checks and cleans every text of t (see cellCheck) and works

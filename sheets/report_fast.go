@@ -24,11 +24,15 @@ package sheets
 import (
 	"archive/zip"
 	"bytes"
-	"compress/flate"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // repFastDisabled sends every report through excelize (tests compare both).
@@ -54,17 +58,17 @@ func repWriteFast(rep *Report) (out []byte, ok bool, err error) {
 	b.split()
 	f.SetActiveSheet(0)
 	rows := map[string]repRows{}
-	for _, build := range []func() *cellTable{b.ranking, b.details, b.targets, b.uploads, b.issues, b.charts} {
-		t := build()
-		heights, err := cellWriteSheet(f, t, false)
-		if err != nil {
-			return nil, true, fmt.Errorf("writing report sheet %s: %w", t.Name, err)
+	for _, s := range repPrepare([]func() *cellTable{b.ranking, b.details, b.targets, b.uploads, b.issues, b.charts}) {
+		if s.err != nil {
+			return nil, true, fmt.Errorf("writing report sheet %s: %w", s.t.Name, s.err)
 		}
-		r, ok := repCompressRows(t, heights)
-		if !ok {
+		if err := cellWritePrepared(f, s.t, s.widths, s.heights, s.breaks, false); err != nil {
+			return nil, true, fmt.Errorf("writing report sheet %s: %w", s.t.Name, err)
+		}
+		if !s.ok {
 			return nil, false, nil
 		}
-		rows[t.Name] = r
+		rows[s.t.Name] = s.rows
 	}
 	std := rep.Standard
 	if err := cellSetProps(f,
@@ -77,6 +81,42 @@ func repWriteFast(rep *Report) (out []byte, ok bool, err error) {
 		return nil, true, fmt.Errorf("writing report: %w", err)
 	}
 	return repSplice(skel.Bytes(), rows)
+}
+
+// repSheet is one sheet of the report, made apart from the workbook: its
+// table, measured (cellPrepare), and its rows compressed; ok is false when
+// a row needs excelize.
+type repSheet struct {
+	t               *cellTable
+	widths, heights []float64
+	breaks          []int
+	rows            repRows
+	ok              bool
+	err             error
+}
+
+// repPrepare makes the sheets, in their order, on a pool of workers: the
+// work that needs no workbook, most of a report's, goes on as many cores
+// as there are (评分明细 alone is two thirds of a large report's rows, so
+// the others are made beside it). Rows are made on demand from the report
+// (see cellTable.lazy), which is only read meanwhile.
+func repPrepare(builds []func() *cellTable) []repSheet {
+	out := make([]repSheet, len(builds))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(builds)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(builds); i = int(next.Add(1)) - 1 {
+				s := &out[i]
+				s.t = builds[i]()
+				if s.widths, s.heights, s.breaks, s.err = cellPrepare(s.t); s.err == nil {
+					s.rows, s.ok = repCompressRows(s.t, s.heights)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // repCompressRows writes t's rows as excelize's StreamWriter would and

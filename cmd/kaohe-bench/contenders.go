@@ -47,6 +47,7 @@ func runKaoheChild(args []string) error {
 	state := fs.String("state", "", "")
 	stdDir := fs.String("standard-dir", "", "")
 	prof := fs.String("cpuprofile", "", "")
+	memProf := fs.String("memprofile", "", "")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,9 +65,22 @@ func runKaoheChild(args []string) error {
 		defer f.Close()
 		defer pprof.StopCPUProfile()
 	}
+	if *memProf != "" {
+		runtime.MemProfileRate = 64 << 10
+	}
 	sum, err := pipeline.Run(context.Background(), pipeline.Options{Config: cfg})
 	if err != nil {
 		return err
+	}
+	if *memProf != "" {
+		f, err := os.Create(*memProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return err
+		}
 	}
 	st := sum.Stages
 	return json.NewEncoder(os.Stdout).Encode(kaoheOut{
