@@ -526,7 +526,7 @@ func readSubmission(b []byte, base string, std *templates.Standard, cfg *Config)
 		return &sheets.Submission{File: base, Issues: []sheets.Issue{{Severity: sheets.Error, File: base,
 			Message: fmt.Sprintf("文件超过 %d MB，未读取。自评表通常不到 1 MB，请删除多余的内容或图片后重新上传", cfg.MaxFileMB)}}}
 	}
-	sub := sheets.Read(bytes.NewReader(b), base, std, readLimits(cfg))
+	sub := sheets.ReadBytes(b, base, std, readLimits(cfg)) // b is never changed
 	checkToken(sub, std, cfg)
 	return sub
 }

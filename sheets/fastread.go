@@ -1506,6 +1506,18 @@ func fastSheet(b []byte, want map[string]bool, lim Limits) (map[string]fastRawCe
 			if t.bad {
 				return nil, false
 			}
+			type at struct {
+				cell     string
+				col, row int
+			}
+			var wanted []at // the cells asked for, read once for all the merges
+			if len(merges) > 0 {
+				wanted = make([]at, 0, len(want))
+				for cell := range want {
+					c, r, _ := fastRef(cell)
+					wanted = append(wanted, at{cell, c, r})
+				}
+			}
 			for _, m := range merges {
 				if m == "" {
 					continue
@@ -1519,9 +1531,8 @@ func fastSheet(b []byte, want map[string]bool, lim Limits) (map[string]fastRawCe
 				if !err1 || !err2 {
 					return nil, false
 				}
-				for cell := range want {
-					c, r, _ := fastRef(cell)
-					if c >= min(c1, c2) && c <= max(c1, c2) && r >= min(r1, r2) && r <= max(r1, r2) && cell != from {
+				for _, w := range wanted {
+					if w.col >= min(c1, c2) && w.col <= max(c1, c2) && w.row >= min(r1, r2) && w.row <= max(r1, r2) && w.cell != from {
 						return nil, false
 					}
 				}

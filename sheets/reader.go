@@ -99,6 +99,28 @@ const readMaxCount = 999_999_999_999_999
 // submission rejected as unreadable and the goroutine is left to finish on
 // its own (it holds only this file's memory; the scan is what bounds it).
 func Read(r io.Reader, file string, std *templates.Standard, lim Limits) *Submission {
+	return readWithin(file, lim, func(sub *Submission, refused func(*Issue)) {
+		data, err := readUpload(r, lim.withDefaults().MaxFileBytes+1) // fastread.go: io.ReadAll of at most that
+		if err != nil {
+			refused(refuse("读取文件失败，请重新上传", "reading the upload: "+err.Error()))
+			return
+		}
+		readInto(sub, data, std, lim.withDefaults(), refused)
+	})
+}
+
+// ReadBytes is Read of a workbook already in memory, without copying it:
+// data must not change while ReadBytes runs, nor after it has returned on
+// a timeout (the read then goes on in its goroutine).
+func ReadBytes(data []byte, file string, std *templates.Standard, lim Limits) *Submission {
+	return readWithin(file, lim, func(sub *Submission, refused func(*Issue)) {
+		readInto(sub, data, std, lim.withDefaults(), refused)
+	})
+}
+
+// readWithin runs read in a goroutine and returns its submission, or one
+// rejected as unreadable once lim.Timeout has passed (see Read).
+func readWithin(file string, lim Limits, read func(sub *Submission, refused func(*Issue))) *Submission {
 	lim = lim.withDefaults()
 	done := make(chan *Submission, 1)
 	go func() {
@@ -114,7 +136,10 @@ func Read(r io.Reader, file string, std *templates.Standard, lim Limits) *Submis
 		if lim.hold != nil {
 			lim.hold()
 		}
-		readInto(sub, r, std, lim)
+		read(sub, func(is *Issue) {
+			is.File = sub.File
+			sub.Issues = append(sub.Issues, *is)
+		})
 	}()
 	timer := time.NewTimer(lim.Timeout)
 	defer timer.Stop()
@@ -128,20 +153,11 @@ func Read(r io.Reader, file string, std *templates.Standard, lim Limits) *Submis
 	}
 }
 
-// readInto reads the workbook from r into sub.
-func readInto(sub *Submission, r io.Reader, std *templates.Standard, lim Limits) {
+// readInto reads the workbook data into sub; refused records an issue.
+func readInto(sub *Submission, data []byte, std *templates.Standard, lim Limits, refused func(*Issue)) {
 	rd := &reader{sub: sub, std: std, lim: lim}
-	refused := func(is *Issue) {
-		is.File = sub.File
-		sub.Issues = append(sub.Issues, *is)
-	}
 	if std == nil {
 		rd.issue(Error, nil, nameCell{}, "", "没有可用的考核评分标准，无法校验")
-		return
-	}
-	data, err := readUpload(r, lim.MaxFileBytes+1) // fastread.go: io.ReadAll of at most that
-	if err != nil {
-		refused(refuse("读取文件失败，请重新上传", "reading the upload: "+err.Error()))
 		return
 	}
 	if int64(len(data)) > lim.MaxFileBytes {

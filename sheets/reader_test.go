@@ -767,3 +767,34 @@ func TestReadBlankTemplate(t *testing.T) {
 		t.Errorf("warnings on %v, institution %q", warns, sub.Institution.Name)
 	}
 }
+
+// TestReadBytesIsRead: the pipeline's ReadBytes says what Read says, for
+// valid workbooks and for every file of the hostile corpus, and leaves the
+// bytes as they were.
+func TestReadBytesIsRead(t *testing.T) {
+	std := tmplTestStd(t)
+	files := []string{readTestLibreOffice, readTestRowInserted}
+	hostile, err := filepath.Glob("testdata/hostile/*")
+	if err != nil || len(hostile) == 0 {
+		t.Fatalf("no hostile corpus: %v", err)
+	}
+	files = append(files, hostile...)
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig := bytes.Clone(b)
+		base := filepath.Base(file)
+		want := Read(bytes.NewReader(b), base, std, Limits{})
+		got := ReadBytes(b, base, std, Limits{})
+		wj, _ := json.Marshal(want)
+		gj, _ := json.Marshal(got)
+		if !bytes.Equal(wj, gj) {
+			t.Errorf("%s: ReadBytes gave\n%s\nRead gave\n%s", base, gj, wj)
+		}
+		if !bytes.Equal(b, orig) {
+			t.Errorf("%s: ReadBytes changed the bytes it read", base)
+		}
+	}
+}

@@ -97,11 +97,18 @@ type Standard struct {
 
 	Institutions []Institution `toml:"-"` // 附件2, in its order
 	Source       string        `toml:"-"` // where it was loaded from, for messages
+
+	// byName indexes Institutions by name, as loaded: a hint only, checked
+	// on use, so a Standard copied or changed afterwards stays right.
+	byName map[string]int
 }
 
 // Institution returns the allocation row named name.
 func (s *Standard) Institution(name string) (Institution, bool) {
-	for _, in := range s.Institutions {
+	if i, ok := s.byName[name]; ok && i < len(s.Institutions) && s.Institutions[i].Name == name {
+		return s.Institutions[i], true
+	}
+	for _, in := range s.Institutions { // not loaded by Load, or changed since
 		if in.Name == name {
 			return in, true
 		}
@@ -188,6 +195,10 @@ func LoadFS(fsys fs.FS, source string) (*Standard, []string, error) {
 		return nil, nil, err
 	}
 	std.Source = source
+	std.byName = make(map[string]int, len(std.Institutions))
+	for i, in := range std.Institutions {
+		std.byName[in.Name] = i
+	}
 	return std, std.warnings(), nil
 }
 

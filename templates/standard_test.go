@@ -146,3 +146,31 @@ func TestREADMEFieldTable(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInstitutionLookup: Institution finds every row of a loaded standard,
+// and stays right on a copy whose rows were changed after loading.
+func TestInstitutionLookup(t *testing.T) {
+	std, _, err := Load(2013)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, in := range std.Institutions {
+		got, ok := std.Institution(in.Name)
+		if !ok || got.Order != in.Order || got.Name != in.Name {
+			t.Errorf("row %d %s: got %+v, %t", i, in.Name, got, ok)
+		}
+	}
+	if _, ok := std.Institution("不存在的鉴定所"); ok {
+		t.Error("an unknown name was found")
+	}
+	changed := *std
+	changed.Institutions = append([]Institution(nil), std.Institutions...)
+	first, last := changed.Institutions[0], changed.Institutions[len(changed.Institutions)-1]
+	changed.Institutions[0], changed.Institutions[len(changed.Institutions)-1] = last, first
+	changed.Institutions = append(changed.Institutions, Institution{Name: "新增鉴定所", Order: 99})
+	for _, in := range []Institution{first, last, {Name: "新增鉴定所", Order: 99}} {
+		if got, ok := changed.Institution(in.Name); !ok || got != in {
+			t.Errorf("after the change, %s: got %+v, %t; want %+v", in.Name, got, ok, in)
+		}
+	}
+}
