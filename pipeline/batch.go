@@ -96,6 +96,14 @@ func (b *fileBatch) commit() error {
 	return syncDirs(dirs)
 }
 
+// commitAside runs commit in a goroutine and returns the function that
+// waits for it and returns its error (the same each time it is called).
+func (b *fileBatch) commitAside() func() error {
+	done := make(chan error, 1)
+	go func() { done <- b.commit() }()
+	return sync.OnceValue(func() error { return <-done })
+}
+
 // abort removes the files written and not committed.
 func (b *fileBatch) abort() {
 	b.mu.Lock()

@@ -7,6 +7,7 @@ package pipeline
 // template tokens bind a workbook to its institution.
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -271,10 +273,23 @@ func TestDropFolderNotTrusted(t *testing.T) {
 			t.Errorf("Open(%s) = %v, want ErrNotRegular", n, err)
 		}
 	}
-	// State copies are named by hash, never by the upload's name.
-	for _, f := range files(t, filepath.Join(w.state, filesDir)) {
-		if len(f) != 64+len(".xlsx") {
-			t.Errorf("state copy named %q", f)
+	// State copies are named by hash, never by the upload's name, in a
+	// pack named by the run.
+	packs := files(t, filepath.Join(w.state, filesDir))
+	if len(packs) != 1 || !regexp.MustCompile(`^\d{8}-\d{6}-[0-9a-f]{8}\.zip$`).MatchString(packs[0]) {
+		t.Fatalf("state copies: %q, want one pack of the run", packs)
+	}
+	zr, err := zip.OpenReader(filepath.Join(w.state, filesDir, packs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if len(zr.File) != s.New {
+		t.Errorf("%d copies in the pack for %d uploads", len(zr.File), s.New)
+	}
+	for _, zf := range zr.File {
+		if len(zf.Name) != 64+len(".xlsx") || zf.Method != zip.Store {
+			t.Errorf("state copy named %q, method %d", zf.Name, zf.Method)
 		}
 	}
 }

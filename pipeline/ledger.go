@@ -34,6 +34,7 @@ type Record struct {
 	Errors      int       `json:"errors"`
 	Warnings    int       `json:"warnings"`
 	Run         string    `json:"run"`                // the run that consumed it
+	Copy        string    `json:"copy,omitempty"`     // its copy's pack in the state folder (pack.go); "": files/<hash>.xlsx
 	MovedTo     string    `json:"moved_to,omitempty"` // where the original went in the inbox store
 	MoveError   string    `json:"move_error,omitempty"`
 	Receipt     string    `json:"receipt,omitempty"`

@@ -40,7 +40,7 @@ type consumeResult struct {
 // this run. Once an entry fails with ErrUnavailable or ctx ends, the
 // entries not yet started are not read (their result is that error).
 func consumeAll(ctx context.Context, inbox Store, ready []Entry, std *templates.Standard, cfg *Config,
-	stateDir, run string, ledger *Ledger, keep *fileBatch, prog io.Writer) []consumeResult {
+	run string, ledger *Ledger, keep *copyPack, prog io.Writer) []consumeResult {
 	out := make([]consumeResult, len(ready))
 	var next, done atomic.Int64
 	var stop atomic.Pointer[error] // the first error that ends the reading
@@ -60,7 +60,7 @@ func consumeAll(ctx context.Context, inbox Store, ready []Entry, std *templates.
 					continue
 				}
 				r := &out[i]
-				r.c, r.prev, r.err = consume(ctx, inbox, ready[i], std, cfg, stateDir, run, ledger, keep)
+				r.c, r.prev, r.err = consume(ctx, inbox, ready[i], std, cfg, run, ledger, keep)
 				if r.err != nil && (errors.Is(r.err, ErrUnavailable) || ctx.Err() != nil) {
 					stop.CompareAndSwap(nil, &r.err) // the caller stops at the first of these
 				}

@@ -152,10 +152,10 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	}
 	clock.lap(&sum.Stages.List)
 	var fresh []consumed
-	var redo []*Record   // seen before: only their move is due
-	keep := &fileBatch{} // the copies of the uploads in the state folder
-	defer keep.abort()
-	results := consumeAll(ctx, inbox, ready, std, &cfg, stateDir, sum.Run, ledger, keep, o.Progress) // pool.go
+	var redo []*Record                     // seen before: only their move is due
+	keep := newCopyPack(stateDir, sum.Run) // pack.go: the copies of the uploads in the state folder
+	defer keep.abandon()
+	results := consumeAll(ctx, inbox, ready, std, &cfg, sum.Run, ledger, keep, o.Progress) // pool.go
 	for i, e := range ready {
 		c, prev, err := results[i].c, results[i].prev, results[i].err
 		results[i] = consumeResult{}
@@ -190,9 +190,11 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 			}
 		}
 	}
-	if err := keep.commit(); err != nil {
-		return nil, fmt.Errorf("keeping copies of the uploads: %w", err)
-	}
+	// The copies become durable aside while the report is made: on a disk
+	// that is mostly waiting for the disk. The ledger, which names them, is
+	// committed only once they are.
+	kept := keep.commitAside()
+	defer kept() // before keep.abandon: a run that fails early waits for it
 	clock.lap(&sum.Stages.Read)
 	crash("after-fetch")
 	if err := checkpoint(ctx); err != nil { // nothing written or moved yet
@@ -250,6 +252,9 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	}
 	sum.Receipts = names
 	clock.lap(&sum.Stages.Receipts)
+	if err := kept(); err != nil {
+		return nil, fmt.Errorf("keeping copies of the uploads: %w", err)
+	}
 	crash("before-ledger-commit")
 	if err := ledger.Commit(); err != nil {
 		return nil, fmt.Errorf("committing the ledger: %w", err)
@@ -480,7 +485,7 @@ func isPartial(base string) bool {
 // consume reads one file once, hashes it and, unless the ledger has seen
 // its bytes (then prev is that record), keeps a copy (in keep) and reads
 // the workbook. It only reads the ledger: consumeAll runs it on a pool.
-func consume(ctx context.Context, inbox Store, e Entry, std *templates.Standard, cfg *Config, stateDir, run string, ledger *Ledger, keep *fileBatch) (consumed, *Record, error) {
+func consume(ctx context.Context, inbox Store, e Entry, std *templates.Standard, cfg *Config, run string, ledger *Ledger, keep *copyPack) (consumed, *Record, error) {
 	rc, err := inbox.Open(ctx, e.Name)
 	if err != nil {
 		return consumed{}, nil, err
@@ -500,10 +505,9 @@ func consume(ctx context.Context, inbox Store, e Entry, std *templates.Standard,
 	if n := int64(len(b)); n <= limit && n != e.Size {
 		return consumed{}, nil, fmt.Errorf("reading %s: %d bytes, listed as %d: changed since listing", e.Name, n, e.Size)
 	}
+	copied := ""
 	if int64(len(b)) <= limit {
-		if err := keep.write(filepath.Join(stateDir, filesDir, hash+".xlsx"), b); err != nil { // durable once the batch commits
-			return consumed{}, nil, err
-		}
+		copied = keep.add(hash, b, e.ModTime) // pack.go: durable once the pack is committed
 	}
 	sub := readSubmission(b, base, std, cfg)
 	late := !cfg.deadline.IsZero() && e.ModTime.After(cfg.deadline)
@@ -512,7 +516,7 @@ func consume(ctx context.Context, inbox Store, e Entry, std *templates.Standard,
 			Message: fmt.Sprintf("逾期提交：截止时间 %s，文件时间 %s，不予受理", sheets.FormatTime(cfg.deadline.In(cfg.loc)), sheets.FormatTime(e.ModTime.In(cfg.loc)))})
 	}
 	rec := &Record{Hash: hash, Name: e.Name, Size: int64(len(b)), Received: e.ModTime, Institution: institutionOf(sub),
-		Outcome: OutcomeAccepted, Late: late, Run: run, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
+		Outcome: OutcomeAccepted, Late: late, Run: run, Copy: copied, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
 	if !sub.Accepted() {
 		rec.Outcome = OutcomeRejected
 	}
@@ -547,12 +551,12 @@ func institutionOf(s *sheets.Submission) string {
 	return s.Facts.Institution
 }
 
-// loadSubmission reads a consumed file again from the state folder's copy.
-func loadSubmission(stateDir string, r *Record, std *templates.Standard, cfg *Config) *sheets.Submission {
-	b, err := os.ReadFile(filepath.Join(stateDir, filesDir, r.Hash+".xlsx"))
+// loadSubmission reads a consumed file again from its copy (pack.go).
+func loadSubmission(copies *copyReader, r *Record, std *templates.Standard, cfg *Config) *sheets.Submission {
+	b, err := copies.read(r)
 	if err != nil {
 		return &sheets.Submission{File: path.Base(r.Name), Issues: []sheets.Issue{{Severity: sheets.Error, File: path.Base(r.Name),
-			Message: "存档副本缺失，无法重新读取，请重新上传"}}}
+			Message: "存档副本缺失或已损坏，无法重新读取，请重新上传", Cause: err.Error()}}}
 	}
 	return readSubmission(b, path.Base(r.Name), std, cfg)
 }
@@ -566,11 +570,13 @@ func uploadOf(r *Record, loc *time.Location, status sheets.Status) sheets.Upload
 // (older accepted ones are 被替代) and, when the newest upload of all was
 // rejected, that one too; it scores and ranks them.
 func buildReport(std *templates.Standard, cfg *Config, ledger *Ledger, subs map[string]*sheets.Submission, stateDir string, sum *Summary) (*sheets.Report, error) {
+	copies := newCopyReader(stateDir)
+	defer copies.close()
 	get := func(r *Record) *sheets.Submission {
 		if s, ok := subs[r.Hash]; ok {
 			return s
 		}
-		s := loadSubmission(stateDir, r, std, cfg)
+		s := loadSubmission(copies, r, std, cfg)
 		subs[r.Hash] = s
 		return s
 	}
@@ -676,7 +682,8 @@ func progress(w io.Writer, what string, i, n int) {
 
 // crash exits hard (code 97) at a named stage when KAOHE_CRASH_AT names it:
 // a test hook for the guarantee that a run killed anywhere loses nothing.
-// The stages, in order: after-fetch (inputs read and copied, nothing
+// The stages, in order: after-fetch (inputs read, their copies still being
+// made durable aside, nothing
 // written), report-temp-written (the report's temp file written in a local
 // outbox, not renamed), report-renamed (the report in place, no receipt
 // yet), before-ledger-commit (report and receipts written), before-archiving
