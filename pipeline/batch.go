@@ -53,6 +53,7 @@ func (b *fileBatch) write(path string, data []byte) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+	startWriteback(f) // so that commit finds little left to write
 	if err = f.Chmod(0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}

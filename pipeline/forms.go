@@ -73,5 +73,5 @@ func CheckFile(std *templates.Standard, cfg *Config, file string, now time.Time)
 	}
 	u := sheets.Upload{File: base, Institution: institutionOf(sub), Received: fi.ModTime().In(cfg.loc), Hash: hex.EncodeToString(h[:]),
 		Status: status, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
-	return newReceipt(std, u, sub, now.In(cfg.loc)), sub.Accepted(), nil
+	return newReceipt(std, u, sub, nil, now.In(cfg.loc)), sub.Accepted(), nil
 }

@@ -121,7 +121,8 @@ func writeReceipts(ctx context.Context, out Store, std *templates.Standard, fres
 				}
 				j := jobs[i]
 				j.data, j.err = sheets.ReceiptBytes(receiptOf(std, j.c, t))
-				j.c.sub, fresh[i].sub = nil, nil  // read for the last time: 10,000 of them add up
+				j.c.sub, fresh[i].sub = nil, nil // read for the last time: 10,000 of them add up
+				j.c.result, fresh[i].result = nil, nil
 				if local != nil && j.err == nil { // into the batch: any order, the names are fixed
 					var p string
 					if p, j.err = local.path(ReceiptDir + "/" + j.name); j.err == nil {
@@ -177,7 +178,7 @@ func receiptName(c consumed, t time.Time, used map[string]bool) string {
 
 // receiptOf is c's receipt.
 func receiptOf(std *templates.Standard, c consumed, t time.Time) *sheets.Receipt {
-	return newReceipt(std, uploadOf(c.rec, t.Location(), receiptStatus(c)), c.sub, t)
+	return newReceipt(std, uploadOf(c.rec, t.Location(), receiptStatus(c)), c.sub, c.result, t)
 }
 
 // earlyReceipts are receipts being written aside while the report is built.

@@ -72,8 +72,9 @@ const (
 
 // consumed is one file read by this run.
 type consumed struct {
-	rec *Record
-	sub *sheets.Submission
+	rec    *Record
+	sub    *sheets.Submission
+	result *score.Result // its scores when accepted, made once for the report and the receipt
 }
 
 // Run performs one consolidation run. It returns an error, and moves no
@@ -205,9 +206,9 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	}
 
 	// Report and receipts, from the whole ledger.
-	subs := map[string]*sheets.Submission{}
+	subs := map[string]consumed{}
 	for _, c := range fresh {
-		subs[c.rec.Hash] = c.sub
+		subs[c.rec.Hash] = c
 	}
 	rep, err := buildReport(std, &cfg, ledger, subs, stateDir, sum)
 	if err != nil {
@@ -517,10 +518,14 @@ func consume(ctx context.Context, inbox Store, e Entry, std *templates.Standard,
 	}
 	rec := &Record{Hash: hash, Name: e.Name, Size: int64(len(b)), Received: e.ModTime, Institution: institutionOf(sub),
 		Outcome: OutcomeAccepted, Late: late, Run: run, Copy: copied, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
-	if !sub.Accepted() {
+	c := consumed{rec: rec, sub: sub}
+	if sub.Accepted() {
+		res := score.Score(std, sub.Institution, sub.Facts) // here, on the pool, once
+		c.result = &res
+	} else {
 		rec.Outcome = OutcomeRejected
 	}
-	return consumed{rec: rec, sub: sub}, nil, nil
+	return c, nil, nil
 }
 
 // readSubmission reads a workbook's bytes, at most max_file_mb of them:
@@ -569,16 +574,16 @@ func uploadOf(r *Record, loc *time.Location, status sheets.Status) sheets.Upload
 // buildReport picks, for every institution, its newest accepted upload
 // (older accepted ones are 被替代) and, when the newest upload of all was
 // rejected, that one too; it scores and ranks them.
-func buildReport(std *templates.Standard, cfg *Config, ledger *Ledger, subs map[string]*sheets.Submission, stateDir string, sum *Summary) (*sheets.Report, error) {
+func buildReport(std *templates.Standard, cfg *Config, ledger *Ledger, subs map[string]consumed, stateDir string, sum *Summary) (*sheets.Report, error) {
 	copies := newCopyReader(stateDir)
 	defer copies.close()
-	get := func(r *Record) *sheets.Submission {
-		if s, ok := subs[r.Hash]; ok {
-			return s
+	get := func(r *Record) consumed {
+		if c, ok := subs[r.Hash]; ok {
+			return c
 		}
-		s := loadSubmission(copies, r, std, cfg)
-		subs[r.Hash] = s
-		return s
+		c := consumed{rec: r, sub: loadSubmission(copies, r, std, cfg)}
+		subs[r.Hash] = c
+		return c
 	}
 	rep := &sheets.Report{Standard: std}
 	counted := map[string]*Record{}  // institution -> newest accepted
@@ -618,12 +623,17 @@ func buildReport(std *templates.Standard, cfg *Config, ledger *Ledger, subs map[
 		if r == nil {
 			continue
 		}
-		s := get(r)
+		c := get(r)
+		s := c.sub
 		if !s.Accepted() { // the rules or the allocation changed since it was consumed
 			rejected[in.Name], counted[in.Name] = r, nil
 			continue
 		}
-		results = append(results, score.Score(std, s.Institution, s.Facts))
+		if c.result == nil { // read again from its copy
+			res := score.Score(std, s.Institution, s.Facts)
+			c.result = &res
+		}
+		results = append(results, *c.result)
 		u := uploadOf(r, cfg.loc, sheets.StatusAccepted)
 		uploads[in.Name] = &u
 		rep.Issues = append(rep.Issues, s.Issues...)
@@ -653,18 +663,22 @@ func buildReport(std *templates.Standard, cfg *Config, ledger *Ledger, subs map[
 			key = "文件 " + r.Name
 		}
 		if rejected[key] == r {
-			rep.Issues = append(rep.Issues, get(r).Issues...)
+			rep.Issues = append(rep.Issues, get(r).sub.Issues...)
 		}
 	}
 	return rep, nil
 }
 
-// newReceipt answers one submission, with its verified scores when accepted.
-func newReceipt(std *templates.Standard, u sheets.Upload, sub *sheets.Submission, t time.Time) *sheets.Receipt {
+// newReceipt answers one submission, with its verified scores when
+// accepted: result, or scored here when nil.
+func newReceipt(std *templates.Standard, u sheets.Upload, sub *sheets.Submission, result *score.Result, t time.Time) *sheets.Receipt {
 	rc := &sheets.Receipt{Standard: std, Upload: u, Submission: sub, Issued: t}
 	if sub.Accepted() {
-		r := score.Score(std, sub.Institution, sub.Facts)
-		rc.Result = &r
+		if result == nil {
+			r := score.Score(std, sub.Institution, sub.Facts)
+			result = &r
+		}
+		rc.Result = result
 	}
 	return rc
 }

@@ -133,8 +133,11 @@ func cellWidth(s string) float64 {
 
 // cellWide reports whether r takes two columns (CJK and fullwidth forms).
 func cellWide(r rune) bool {
-	return unicode.Is(unicode.Han, r) ||
-		(r >= 0x1100 && r <= 0x115F) || (r >= 0x2E80 && r <= 0xA4CF) ||
+	if r < 0x1100 {
+		return false // nothing below is wide, Han included: most text asks only this
+	}
+	return (r >= 0x2E80 && r <= 0xA4CF) || unicode.Is(unicode.Han, r) ||
+		(r >= 0x1100 && r <= 0x115F) ||
 		(r >= 0xAC00 && r <= 0xD7A3) || (r >= 0xF900 && r <= 0xFAFF) ||
 		(r >= 0xFE30 && r <= 0xFE4F) || (r >= 0xFF00 && r <= 0xFF60) ||
 		(r >= 0xFFE0 && r <= 0xFFE6) || r >= 0x1F300
@@ -145,7 +148,9 @@ func cellWide(r rune) bool {
 func cellLines(s string, width float64) int {
 	usable := max(width-1.5, 1)
 	n := 0
-	for _, line := range strings.Split(cellNewlines(s), "\n") {
+	for rest, more := cellNewlines(s), true; more; {
+		var line string
+		line, rest, more = strings.Cut(rest, "\n")
 		n += max(1, int(math.Ceil(cellWidth(line)/usable)))
 	}
 	return n
