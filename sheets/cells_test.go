@@ -43,7 +43,7 @@ func TestCellLines(t *testing.T) {
 		{"abc", 10, 1},
 		{"a\n", 10, 2},
 		{"a\r\nb\rc", 10, 3},
-		{strings.Repeat("x", 17), 10, 2},            // 17 / 8.5 units
+		{strings.Repeat("x", 17), 10, 2}, // 17 / 8.5 units
 		{strings.Repeat("鉴", 9) + "\n\nab", 10, 5}, // 18 / 8.5 → 3, then 1 and 1
 	} {
 		got := cellLines(c.s, c.width)
