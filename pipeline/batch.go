@@ -20,12 +20,24 @@ import (
 // under its name only whole and synced; until commit none does, and a run
 // that dies first leaves only temporary files, which the next run removes
 // (cleanTemps). A fileBatch is safe for concurrent use.
+//
+// A sync writes back everything dirty on the file system: with thousands of
+// files the batch's sync waits for the disk for as long as the data takes.
+// So once batchEarlySync bytes are written and not yet synced, write starts
+// a sync aside (no more than one at a time): the disk writes while the files
+// are still being made, and commit's sync finds little left.
 type fileBatch struct {
-	mu    sync.Mutex
-	files []batchFile
-	dirs  map[string]bool // folders already created
-	err   error           // the first write error
+	mu      sync.Mutex
+	files   []batchFile
+	dirs    map[string]bool // folders already created
+	err     error           // the first write error
+	unsaved int64           // bytes written since the last sync aside started
+	syncing bool            // a sync aside is running
+	aside   sync.WaitGroup
 }
+
+// batchEarlySync is how many bytes written start a sync aside.
+const batchEarlySync = 16 << 20
 
 type batchFile struct{ temp, path string }
 
@@ -53,7 +65,6 @@ func (b *fileBatch) write(path string, data []byte) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	startWriteback(f) // so that commit finds little left to write
 	if err = f.Chmod(0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -67,12 +78,23 @@ func (b *fileBatch) write(path string, data []byte) (err error) {
 	}
 	b.dirs[dir] = true
 	b.files = append(b.files, batchFile{temp: f.Name(), path: path})
+	if b.unsaved += int64(len(data)); b.unsaved >= batchEarlySync && !b.syncing {
+		b.unsaved, b.syncing = 0, true
+		dirs := b.folders()
+		b.aside.Go(func() {
+			syncDirs(dirs) // a head start only: commit syncs, and reports errors
+			b.mu.Lock()
+			b.syncing = false
+			b.mu.Unlock()
+		})
+	}
 	return nil
 }
 
 // commit makes every file written so far durable and puts it in place.
 // On failure, the files not yet renamed are removed.
 func (b *fileBatch) commit() error {
+	b.aside.Wait()
 	b.mu.Lock()
 	files, dirs := b.files, b.folders()
 	b.files = nil
@@ -97,16 +119,9 @@ func (b *fileBatch) commit() error {
 	return syncDirs(dirs)
 }
 
-// commitAside runs commit in a goroutine and returns the function that
-// waits for it and returns its error (the same each time it is called).
-func (b *fileBatch) commitAside() func() error {
-	done := make(chan error, 1)
-	go func() { done <- b.commit() }()
-	return sync.OnceValue(func() error { return <-done })
-}
-
 // abort removes the files written and not committed.
 func (b *fileBatch) abort() {
+	b.aside.Wait()
 	b.mu.Lock()
 	files := b.files
 	b.files = nil

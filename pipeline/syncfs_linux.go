@@ -47,11 +47,3 @@ func syncMany(files, dirs []string) error {
 	}
 	return nil
 }
-
-// startWriteback asks the kernel to start writing f's data to the disk now,
-// without waiting (sync_file_range(2), SYNC_FILE_RANGE_WRITE): by the time
-// a batch is synced, most of its data is on the disk already, written while
-// the run went on. A hint: an error changes nothing, the sync still comes.
-func startWriteback(f *os.File) {
-	unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
-}

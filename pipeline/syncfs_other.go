@@ -25,6 +25,3 @@ func syncMany(files, dirs []string) error {
 	}
 	return nil
 }
-
-// startWriteback is a hint only Linux takes (see syncfs_linux.go).
-func startWriteback(*os.File) {}
