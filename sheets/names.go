@@ -171,7 +171,7 @@ func nameResolve(f *excelize.File) *nameTable {
 // nameResolveList is nameResolve of a workbook's sheet list and defined
 // names, as excelize's GetSheetList and GetDefinedName return them.
 func nameResolveList(sheetList []string, names []excelize.DefinedName) *nameTable {
-	t := &nameTable{cells: map[string]nameCell{}, bad: map[string]string{}, scoped: map[string]string{}, consts: map[string]string{}}
+	t := &nameTable{cells: make(map[string]nameCell, len(names)), bad: map[string]string{}, scoped: map[string]string{}, consts: map[string]string{}}
 	sheets := map[string]string{} // lower-case → actual sheet name
 	for _, s := range sheetList {
 		sheets[strings.ToLower(s)] = s

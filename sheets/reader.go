@@ -280,10 +280,11 @@ func (rd *reader) read() {
 		rd.sub.Issues[len(rd.sub.Issues)-1].Cause = fmt.Sprintf("a workbook without the template's defined names (%d names of its own)", rd.names.count)
 		return
 	}
-	rd.ints = map[string]int64{}
+	n := len(templates.Fields) // sized once: grown field by field they cost more than the rest of the read
+	rd.ints = make(map[string]int64, n)
 	rd.texts = map[string]string{}
-	rd.places = map[string]nameCell{}
-	facts := score.Facts{Values: map[string]int64{}, Self: map[int]templates.Points{}}
+	rd.places = make(map[string]nameCell, n)
+	facts := score.Facts{Values: make(map[string]int64, n), Self: map[int]templates.Points{}}
 	for i := range templates.Fields {
 		fd := &templates.Fields[i]
 		at, why, ok := rd.names.lookup(fd.Name)
