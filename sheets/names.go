@@ -35,7 +35,7 @@ func nameParseRef(refersTo string) (nameCell, error) {
 	if s == "" {
 		return bad("没有引用任何单元格")
 	}
-	if strings.Contains(strings.ToUpper(s), "#REF!") {
+	if strings.Contains(s, "#") && strings.Contains(strings.ToUpper(s), "#REF!") {
 		return bad("引用已失效（#REF!），可能是所在的行、列或工作表被删除了")
 	}
 	if nameOutsideQuotes(s, ",;~()") {
@@ -45,7 +45,13 @@ func nameParseRef(refersTo string) (nameCell, error) {
 		return bad("引用了其他工作簿")
 	}
 	var sheet, rest string
-	if s[0] == '\'' {
+	if q := strings.IndexByte(s[1:], '\'') + 1; s[0] == '\'' && q > 0 && (q+1 == len(s) || s[q+1] != '\'') {
+		// 'Sheet'!C5 without a doubled quote: the name as it stands
+		if q+1 >= len(s) || s[q+1] != '!' {
+			return bad("无法识别的引用")
+		}
+		sheet, rest = s[1:q], s[q+2:]
+	} else if s[0] == '\'' {
 		var b strings.Builder
 		i := 1
 		closed := false

@@ -274,6 +274,10 @@ func TestNameParseRef(t *testing.T) {
 		{"formula", `完成情况!$C$5+1`, nameCell{}, "应指向一个单元格"},
 		{"bad cell", `完成情况!$C$0`, nameCell{}, "应指向一个单元格"},
 		{"unterminated quote", `'完成情况!$C$5`, nameCell{}, "无法识别"},
+		{"quoted name alone", `'完成情况'`, nameCell{}, "无法识别"},
+		{"quoted name, no bang", `'完成情况'$C$5`, nameCell{}, "无法识别"},
+		{"empty quoted name", `''!$C$5`, nameCell{}, "没有指明工作表"},
+		{"lower-case ref error", `'完成情况'!#ref!`, nameCell{}, "#REF!"},
 		{"empty", ``, nameCell{}, "没有引用"},
 	}
 	for _, c := range cases {
