@@ -51,6 +51,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"hash/maphash"
 	"io"
 	"path"
 	"strconv"
@@ -662,6 +663,69 @@ func (t *fastTok) skip() {
 			return
 		}
 	}
+}
+
+// fastSeen remembers elements validated whole by skip, by their exact
+// bytes: a template writes some of a sheet's elements the same into every
+// copy (its data validations, half of the sheet's XML), and a spreadsheet
+// program that saves copies of it writes them the same again; such an
+// element needs no second look. A range is taken only when equal, byte for
+// byte, to one validated before (the hash, with a seed of this process,
+// only finds it); at most fastSeenCap ranges, each of fastSeenMin to
+// fastSeenMax bytes, are kept.
+var fastSeen = struct {
+	sync.RWMutex
+	seed maphash.Seed
+	m    map[uint64][]byte
+}{seed: maphash.MakeSeed(), m: map[uint64][]byte{}}
+
+const (
+	fastSeenMin = 256 // shorter ones are skipped as fast as they are looked up
+	fastSeenMax = 256 << 10
+	fastSeenCap = 256
+)
+
+// skipSeen is skip, for an element that may have been validated before
+// (fastSeen).
+func (t *fastTok) skipSeen() {
+	if t.bad || t.self || t.kind != fastStart {
+		t.skip()
+		return
+	}
+	name, from := t.name, t.at
+	j := bytes.Index(t.b[t.i:], append(append([]byte("</"), name...), '>'))
+	if j < 0 {
+		t.skip()
+		return
+	}
+	end := t.i + j // the first end tag of that name: the element's, unless it nests its like
+	r := t.b[from : end+len(name)+3]
+	if len(r) < fastSeenMin || len(r) > fastSeenMax {
+		t.skip()
+		return
+	}
+	h := maphash.Bytes(fastSeen.seed, r)
+	fastSeen.RLock()
+	known, ok := fastSeen.m[h]
+	fastSeen.RUnlock()
+	if ok && bytes.Equal(known, r) { // where skip would stop: right after the end tag
+		t.at, t.kind, t.name = end, fastEnd, t.b[end+2:end+2+len(name)]
+		t.i = end + len(name) + 3
+		t.stack = t.stack[:len(t.stack)-1]
+		if len(t.stack) == 0 {
+			t.i = len(t.b) // after the root, as next stops
+		}
+		return
+	}
+	t.skip()
+	if t.bad || t.at != end || t.i != end+len(name)+3 {
+		return // not the element's end tag, or not valid: nothing to remember
+	}
+	fastSeen.Lock()
+	if len(fastSeen.m) < fastSeenCap {
+		fastSeen.m[h] = bytes.Clone(r)
+	}
+	fastSeen.Unlock()
 }
 
 // local is the local part of a qualified name.
@@ -1499,7 +1563,7 @@ func fastSheet(b []byte, want map[string]bool, lim Limits) (map[string]fastRawCe
 					return nil, false
 				}
 			default:
-				t.skip()
+				t.skipSeen() // data validations and the like: the same in every copy of a template
 			}
 		case fastEnd:
 			t.next()

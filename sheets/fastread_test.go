@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -337,5 +338,72 @@ func TestFastLimits(t *testing.T) {
 				t.Errorf("Read differs with the fast path:\n fast %+v\n slow %+v", fast.Issues, slow.Issues)
 			}
 		})
+	}
+}
+
+// TestSkipSeen: skipSeen leaves the tokenizer where skip does, the first
+// time (validating) and the next (taking the range seen), and refuses what
+// skip refuses even right after an equal-length valid range was seen.
+func TestSkipSeen(t *testing.T) {
+	long := strings.Repeat(`<dataValidation type="whole" sqref="D10"><formula1>0</formula1></dataValidation>`, 8)
+	cases := []struct {
+		name, xml string
+	}{
+		{"valid", `<worksheet><dataValidations count="8">` + long + `</dataValidations><pageMargins left="0.5"/></worksheet>`},
+		{"nested like itself", `<worksheet><x><x>` + long + `</x>` + long + `</x><y/></worksheet>`},
+		{"bad entity inside", `<worksheet><dataValidations count="8">` + strings.Replace(long, "0<", "&bogus;<", 1) + `</dataValidations></worksheet>`},
+		{"bad tag inside", `<worksheet><dataValidations count="8">` + strings.Replace(long, "<formula1>", "<formula1 >", 1) + `</dataValidations></worksheet>`},
+		{"unbalanced inside", `<worksheet><dataValidations count="8">` + strings.Replace(long, "</formula1>", "</formula2>", 1) + `</dataValidations></worksheet>`},
+		{"end tag with a space", `<worksheet><dataValidations count="8">` + long + `</dataValidations ></worksheet>`},
+	}
+	type state struct {
+		i, at, kind, depth int
+		bad                bool
+		name               string
+	}
+	walk := func(xml string, seen bool) []state {
+		tok := &fastTok{b: []byte(xml)}
+		var out []state
+		for depth := 0; ; {
+			k := tok.next()
+			if k == fastEOF {
+				break
+			}
+			switch k {
+			case fastStart:
+				depth++
+				if depth == 2 {
+					if seen {
+						tok.skipSeen()
+					} else {
+						tok.skip()
+					}
+					depth--
+				}
+			case fastEnd:
+				depth--
+			}
+			out = append(out, state{tok.i, tok.at, tok.kind, len(tok.stack), tok.bad, string(tok.name)})
+		}
+		return append(out, state{tok.i, tok.at, tok.kind, len(tok.stack), tok.bad, string(tok.name)})
+	}
+	for _, c := range cases {
+		want := walk(c.xml, false)
+		for pass := range 2 { // the second pass finds the valid ranges seen
+			if got := walk(c.xml, true); !slices.Equal(got, want) {
+				t.Errorf("%s, pass %d: skipSeen went\n%v\nskip went\n%v", c.name, pass+1, got, want)
+			}
+		}
+	}
+	// A valid range seen, then one of the same length that is not valid.
+	valid := `<worksheet><dataValidations count="8">` + long + `</dataValidations></worksheet>`
+	bad := strings.Replace(valid, `type="whole"`, `type="whole`+"\x01"+`"`, 1)
+	bad = strings.Replace(bad, `count="8"`, `count=""`, 1) // one byte longer, one shorter
+	if len(bad) != len(valid) {
+		t.Fatalf("lengths %d and %d", len(bad), len(valid))
+	}
+	walk(valid, true)
+	if got := walk(bad, true); !got[len(got)-1].bad {
+		t.Errorf("a control character was taken for the valid range of the same length: %v", got)
 	}
 }
