@@ -11,7 +11,9 @@ package sheets
 // The fast path does all three in one pass over the bytes: it unzips only
 // the parts the reader needs, straight from the upload's bytes, and scans
 // their XML with a strict tokenizer that allocates next to nothing, keeping
-// just the field cells: about 0.35 ms.
+// just the field cells: about 0.35 ms. What a template writes the same
+// into every copy (the workbook part with its defined names, a sheet's data
+// validations) is read once and then known by its exact bytes (fastMemo).
 //
 // It is an optimisation, never a second reader. It answers only when
 //
@@ -352,8 +354,12 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 	if !ok || wbXML == nil {
 		return nil
 	}
-	wb, ok := fastWorkbook(wbXML)
-	if !ok || len(wb.sheets) > lim.MaxSheets {
+	wr, h, ok := fastWorkbooks.get(wbXML)
+	if !ok {
+		wr = fastReadWorkbook(wbXML)
+		fastWorkbooks.put(h, wbXML, wr)
+	}
+	if wr == nil || len(wr.sheets) > lim.MaxSheets {
 		return nil
 	}
 	wbRelsXML, ok := read("xl/_rels/workbook.xml.rels")
@@ -372,50 +378,20 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 		byID[r.id] = r
 	}
 
-	book = &fastBook{cells: make(map[nameCell]fastCell, len(templates.Fields)), names: make([]excelize.DefinedName, 0, len(wb.names))}
+	book = &fastBook{cells: make(map[nameCell]fastCell, len(templates.Fields)), sheets: wr.sheets, names: wr.names, table: wr.table}
 	sheetPart := map[string]string{} // sheet name → part, as excelize's getSheetMap
-	for i, s := range wb.sheets {
-		book.sheets = append(book.sheets, s.name)
-		for _, t := range book.sheets[:i] {
-			if strings.EqualFold(t, s.name) || strings.ToLower(t) == strings.ToLower(s.name) {
-				return nil // excelize would pick one of them at random; the scan refuses
-			}
-		}
+	for i, s := range wr.wb.sheets {
 		if r, ok := byID[s.rid]; ok {
 			p := strings.TrimPrefix(path.Clean("xl/"+r.target), "/")
 			if strings.HasPrefix(r.target, "/") {
 				p = strings.TrimPrefix(path.Clean(r.target), "/")
 			}
 			if _, ok := parts[p]; ok {
-				sheetPart[s.name] = p
+				sheetPart[wr.sheets[i]] = p
 			}
 		}
 	}
-	for _, dn := range wb.names {
-		scope := "Workbook"
-		if dn.local != nil && *dn.local >= 0 {
-			scope = ""
-			if *dn.local < len(book.sheets) {
-				scope = book.sheets[*dn.local]
-			}
-		}
-		book.names = append(book.names, excelize.DefinedName{Name: dn.name, RefersTo: dn.refersTo, Scope: scope}) // the comment is never read
-	}
-
-	// The cells the reader will ask for: the fields' names, resolved as
-	// the reader resolves them.
-	book.table = nameResolveList(book.sheets, book.names)
-	want := map[string]map[string]bool{} // sheet → cells
-	for _, fd := range templates.Fields {
-		c, ok := book.table.cells[nameKey(fd.Name)]
-		if !ok {
-			continue
-		}
-		if want[c.Sheet] == nil {
-			want[c.Sheet] = make(map[string]bool, len(templates.Fields))
-		}
-		want[c.Sheet][c.Cell] = true
-	}
+	want := wr.want
 	sst, ok := fastSharedStrings(nil)
 	if sb, ok := read("xl/sharedStrings.xml"); !ok {
 		return nil
@@ -459,6 +435,65 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 		}
 	}
 	return book
+}
+
+// fastWBRead is what fastOpen makes of a workbook part: its sheets, its
+// defined names as excelize lists them and as the reader resolves them,
+// and the cells the reader will ask for, by sheet. Shared (fastWorkbooks):
+// never changed once made.
+type fastWBRead struct {
+	wb     *fastWB
+	sheets []string
+	names  []excelize.DefinedName
+	table  *nameTable
+	want   map[string]map[string]bool
+}
+
+// fastWorkbooks holds workbook parts read before (fastMemo); nil for one
+// fastOpen leaves to excelize.
+var fastWorkbooks = newFastMemo[*fastWBRead]()
+
+// fastReadWorkbook reads xl/workbook.xml; nil when the workbook is left to
+// excelize.
+func fastReadWorkbook(b []byte) *fastWBRead {
+	wb, ok := fastWorkbook(b)
+	if !ok {
+		return nil
+	}
+	wr := &fastWBRead{wb: wb, names: make([]excelize.DefinedName, 0, len(wb.names))}
+	for i, s := range wb.sheets {
+		wr.sheets = append(wr.sheets, s.name)
+		for _, t := range wr.sheets[:i] {
+			if strings.EqualFold(t, s.name) || strings.ToLower(t) == strings.ToLower(s.name) {
+				return nil // excelize would pick one of them at random; the scan refuses
+			}
+		}
+	}
+	for _, dn := range wb.names {
+		scope := "Workbook"
+		if dn.local != nil && *dn.local >= 0 {
+			scope = ""
+			if *dn.local < len(wr.sheets) {
+				scope = wr.sheets[*dn.local]
+			}
+		}
+		wr.names = append(wr.names, excelize.DefinedName{Name: dn.name, RefersTo: dn.refersTo, Scope: scope}) // the comment is never read
+	}
+	// The cells the reader will ask for: the fields' names, resolved as
+	// the reader resolves them.
+	wr.table = nameResolveList(wr.sheets, wr.names)
+	wr.want = map[string]map[string]bool{} // sheet → cells
+	for _, fd := range templates.Fields {
+		c, ok := wr.table.cells[nameKey(fd.Name)]
+		if !ok {
+			continue
+		}
+		if wr.want[c.Sheet] == nil {
+			wr.want[c.Sheet] = make(map[string]bool, len(templates.Fields))
+		}
+		wr.want[c.Sheet][c.Cell] = true
+	}
+	return wr
 }
 
 // fastSheetNameError is excelize's checkSheetName.
@@ -665,25 +700,65 @@ func (t *fastTok) skip() {
 	}
 }
 
-// fastSeen remembers elements validated whole by skip, by their exact
-// bytes: a template writes some of a sheet's elements the same into every
-// copy (its data validations, half of the sheet's XML), and a spreadsheet
-// program that saves copies of it writes them the same again; such an
-// element needs no second look. A range is taken only when equal, byte for
-// byte, to one validated before (the hash, with a seed of this process,
-// only finds it); at most fastSeenCap ranges, each of fastSeenMin to
-// fastSeenMax bytes, are kept.
-var fastSeen = struct {
-	sync.RWMutex
+// fastMemo remembers what was made of byte ranges seen before, by their
+// exact bytes: a template writes some parts and elements the same into
+// every copy (a sheet's data validations, half of its XML; the workbook
+// with its defined names, unless a token was written in), and a
+// spreadsheet program that saves copies of it writes them the same again;
+// such bytes need no second reading. A range is taken only when equal,
+// byte for byte, to one seen before (the hash, with a seed of this process,
+// only finds it); at most fastMemoCap ranges of fastMemoMin to fastMemoMax
+// bytes are kept. What is kept is shared: never changed once kept.
+type fastMemo[V any] struct {
+	mu   sync.RWMutex
 	seed maphash.Seed
-	m    map[uint64][]byte
-}{seed: maphash.MakeSeed(), m: map[uint64][]byte{}}
+	m    map[uint64]fastMemoEntry[V]
+}
+
+type fastMemoEntry[V any] struct {
+	b []byte
+	v V
+}
 
 const (
-	fastSeenMin = 256 // shorter ones are skipped as fast as they are looked up
-	fastSeenMax = 256 << 10
-	fastSeenCap = 256
+	fastMemoMin = 256 // shorter ranges are read again as fast as they are looked up
+	fastMemoMax = 256 << 10
+	fastMemoCap = 256
 )
+
+func newFastMemo[V any]() *fastMemo[V] {
+	return &fastMemo[V]{seed: maphash.MakeSeed(), m: map[uint64]fastMemoEntry[V]{}}
+}
+
+// get returns what was kept for b, and b's hash for put.
+func (c *fastMemo[V]) get(b []byte) (v V, h uint64, ok bool) {
+	if len(b) < fastMemoMin || len(b) > fastMemoMax {
+		return v, 0, false
+	}
+	h = maphash.Bytes(c.seed, b)
+	c.mu.RLock()
+	e, ok := c.m[h]
+	c.mu.RUnlock()
+	if !ok || !bytes.Equal(e.b, b) {
+		return v, h, false
+	}
+	return e.v, h, true
+}
+
+// put keeps v for b, whose hash get gave.
+func (c *fastMemo[V]) put(h uint64, b []byte, v V) {
+	if len(b) < fastMemoMin || len(b) > fastMemoMax {
+		return
+	}
+	c.mu.Lock()
+	if len(c.m) < fastMemoCap {
+		c.m[h] = fastMemoEntry[V]{bytes.Clone(b), v}
+	}
+	c.mu.Unlock()
+}
+
+// fastSeen holds elements skip found valid.
+var fastSeen = newFastMemo[struct{}]()
 
 // skipSeen is skip, for an element that may have been validated before
 // (fastSeen).
@@ -700,15 +775,8 @@ func (t *fastTok) skipSeen() {
 	}
 	end := t.i + j // the first end tag of that name: the element's, unless it nests its like
 	r := t.b[from : end+len(name)+3]
-	if len(r) < fastSeenMin || len(r) > fastSeenMax {
-		t.skip()
-		return
-	}
-	h := maphash.Bytes(fastSeen.seed, r)
-	fastSeen.RLock()
-	known, ok := fastSeen.m[h]
-	fastSeen.RUnlock()
-	if ok && bytes.Equal(known, r) { // where skip would stop: right after the end tag
+	_, h, ok := fastSeen.get(r)
+	if ok { // where skip would stop: right after the end tag
 		t.at, t.kind, t.name = end, fastEnd, t.b[end+2:end+2+len(name)]
 		t.i = end + len(name) + 3
 		t.stack = t.stack[:len(t.stack)-1]
@@ -721,11 +789,7 @@ func (t *fastTok) skipSeen() {
 	if t.bad || t.at != end || t.i != end+len(name)+3 {
 		return // not the element's end tag, or not valid: nothing to remember
 	}
-	fastSeen.Lock()
-	if len(fastSeen.m) < fastSeenCap {
-		fastSeen.m[h] = bytes.Clone(r)
-	}
-	fastSeen.Unlock()
+	fastSeen.put(h, r, struct{}{})
 }
 
 // local is the local part of a qualified name.

@@ -237,6 +237,22 @@ func TestFastOpenMatchesExcelize(t *testing.T) {
 		})
 	}
 
+	// The same workbook part as before (fastWorkbooks has it), its sheets
+	// in other parts: the parts are found anew.
+	t.Run("sheets swapped in the relationships", func(t *testing.T) {
+		const rels = "xl/_rels/workbook.xml.rels"
+		swapped := fastTestEditPart(t, filled, rels, `sheet2\.xml`, `sheetX.xml`)
+		swapped = fastTestEditPart(t, swapped, rels, `sheet3\.xml`, `sheet2.xml`)
+		swapped = fastTestEditPart(t, swapped, rels, `sheetX\.xml`, `sheet3.xml`)
+		fastTestCompare(t, filled) // the workbook part seen
+		fastTestCompare(t, swapped)
+		fastTestRead(t, std, swapped)
+		a, b := Read(bytes.NewReader(filled), "a.xlsx", std, Limits{}), Read(bytes.NewReader(swapped), "a.xlsx", std, Limits{})
+		if reflect.DeepEqual(a.Facts, b.Facts) && reflect.DeepEqual(a.Issues, b.Issues) {
+			t.Error("swapping the sheets' parts changed nothing read: the test reads nothing")
+		}
+	})
+
 	// Workbooks from elsewhere: LibreOffice, and the hostile uploads.
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.xlsx"))
 	hostile, _ := filepath.Glob(filepath.Join("testdata", "hostile", "*"))
