@@ -1551,14 +1551,17 @@ type fastRawCell struct {
 	is   []byte // the <is> element, whole
 }
 
+// fastCellTypes are the cell types by their t attribute, as excelize reads them.
+var fastCellTypes = map[string]excelize.CellType{
+	"b": excelize.CellTypeBool, "d": excelize.CellTypeDate, "n": excelize.CellTypeNumber,
+	"e": excelize.CellTypeError, "s": excelize.CellTypeSharedString, "str": excelize.CellTypeFormula,
+	"inlineStr": excelize.CellTypeInlineString,
+}
+
 // resolve is what excelize returns for the cell; ok is false when the
 // fast path does not follow excelize there.
 func (c fastRawCell) resolve(sst *fastSST) (readCell, error, bool) {
-	typ := map[string]excelize.CellType{
-		"b": excelize.CellTypeBool, "d": excelize.CellTypeDate, "n": excelize.CellTypeNumber,
-		"e": excelize.CellTypeError, "s": excelize.CellTypeSharedString, "str": excelize.CellTypeFormula,
-		"inlineStr": excelize.CellTypeInlineString,
-	}[c.t]
+	typ := fastCellTypes[c.t]
 	rc := readCell{typ: typ, raw: c.v}
 	switch c.t {
 	case "s":
