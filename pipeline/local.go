@@ -216,15 +216,26 @@ func (l *Local) move(from, to string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := os.Lstat(pf); errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("moving %s: %w", pf, ErrNotFound)
-	}
-	if err := os.MkdirAll(filepath.Dir(pt), 0o755); err != nil {
-		return "", fmt.Errorf("moving %s: %w", pf, err)
-	}
 	// renameat2(RENAME_NOREPLACE) is atomic and refuses to overwrite; where
-	// the file system lacks it, link+remove does the same in two steps.
+	// the file system lacks it, link+remove does the same in two steps. The
+	// target's folder is made when the move finds it missing (with 10,000
+	// moves into one folder, looking first cost more than the moves).
+	ready := func() error { // the source there, the target's folder made
+		if _, err := os.Lstat(pf); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("moving %s: %w", pf, ErrNotFound)
+		}
+		if err := os.MkdirAll(filepath.Dir(pt), 0o755); err != nil {
+			return fmt.Errorf("moving %s: %w", pf, err)
+		}
+		return nil
+	}
 	err = unix.Renameat2(unix.AT_FDCWD, pf, unix.AT_FDCWD, pt, unix.RENAME_NOREPLACE)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := ready(); err != nil {
+			return "", err
+		}
+		err = unix.Renameat2(unix.AT_FDCWD, pf, unix.AT_FDCWD, pt, unix.RENAME_NOREPLACE)
+	}
 	switch {
 	case err == nil:
 		return filepath.Dir(pt), nil
@@ -232,6 +243,9 @@ func (l *Local) move(from, to string) (string, error) {
 		return "", fmt.Errorf("moving %s to %s: %w", pf, pt, ErrExists)
 	case !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOSYS):
 		return "", fmt.Errorf("moving %s to %s: %w", pf, pt, err)
+	}
+	if err := ready(); err != nil {
+		return "", err
 	}
 	if err := os.Link(pf, pt); err != nil {
 		if errors.Is(err, fs.ErrExist) {
