@@ -222,6 +222,7 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	early := startReceipts(ctx, out, std, fresh, t, receipts)
 	defer early.stop()
 	var buf bytes.Buffer
+	buf.Grow(len(rep.Standings) * 1024) // about what an institution takes: grown by doubling, a report is copied over and over
 	if err := sheets.WriteReport(&buf, rep); err != nil {
 		return nil, fmt.Errorf("writing the report: %w", err)
 	}

@@ -538,8 +538,17 @@ func cellWritePrepared(f *excelize.File, t *cellTable, widths, heights []float64
 // cellPrepare checks and cleans every text of t (see cellCheck) and works
 // out its column widths, row heights and page breaks.
 func cellPrepare(t *cellTable) (widths, heights []float64, breaks []int, err error) {
-	// Check and clean every text (the widths are computed from it), in one
-	// pass with the widths: lazy rows are made once per pass.
+	if widths, err = cellMeasure(t); err != nil {
+		return nil, nil, nil, err
+	}
+	heights = cellHeights(t, widths)
+	return widths, heights, cellBreaks(t, widths, heights), nil
+}
+
+// cellMeasure checks and cleans every text of t (the widths are computed
+// from it) and works out its column widths, in one pass: lazy rows are
+// made once per pass.
+func cellMeasure(t *cellTable) ([]float64, error) {
 	for r := range t.Rows {
 		for c, cell := range t.Rows[r].cells {
 			if s, ok := cell.Value.(string); ok {
@@ -547,15 +556,17 @@ func cellPrepare(t *cellTable) (widths, heights []float64, breaks []int, err err
 			}
 		}
 	}
-	if widths, err = cellWidths(t); err != nil {
-		return nil, nil, nil, err
-	}
-	heights = cellHeights(t, widths)
-	breaks = append(append([]int{}, t.Breaks...), cellBlockBreaks(t, widths, heights)...)
+	return cellWidths(t)
+}
+
+// cellBreaks are t's page breaks: its own, then those keeping its blocks
+// on one page, at most as many as Excel allows.
+func cellBreaks(t *cellTable, widths, heights []float64) []int {
+	breaks := append(append([]int{}, t.Breaks...), cellBlockBreaks(t, widths, heights)...)
 	if len(breaks) > cellMaxBreaks {
 		breaks = breaks[:cellMaxBreaks] // the rest of the pages break where they fall
 	}
-	return widths, heights, breaks, nil
+	return breaks
 }
 
 // cellMaxBreaks is the most manual page breaks Excel allows in a sheet
@@ -570,17 +581,20 @@ const cellDefaultHeight = 15
 func cellHeights(t *cellTable, widths []float64) []float64 {
 	out := make([]float64, t.rowCount())
 	for r := range out {
-		row := t.rowMeasured(r)
-		switch {
-		case row.height > 0:
-			out[r] = row.height
-		case row.height < 0 || len(row.cells) == 0:
-			out[r] = cellDefaultHeight
-		default:
-			out[r] = cellHeightFor(cellRowLines(t, row, widths))
-		}
+		out[r] = cellRowHeight(t, t.rowMeasured(r), widths)
 	}
 	return out
+}
+
+// cellRowHeight is the height of one row of t (see cellHeights).
+func cellRowHeight(t *cellTable, row cellRow, widths []float64) float64 {
+	switch {
+	case row.height > 0:
+		return row.height
+	case row.height < 0 || len(row.cells) == 0:
+		return cellDefaultHeight
+	}
+	return cellHeightFor(cellRowLines(t, row, widths))
 }
 
 // cellBlockBreaks places page breaks so that no block of t.Blocks is split

@@ -107,3 +107,18 @@ func TestReceiptFastMatchesExcelize(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkReceiptBytes builds an accepted receipt (the fast path, after
+// the first): go test ./sheets -run '^$' -bench ReceiptBytes.
+func BenchmarkReceiptBytes(b *testing.B) {
+	rc := rcptAcceptedFixture(b)
+	var n int
+	for b.Loop() {
+		out, err := ReceiptBytes(rc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(out)
+	}
+	b.ReportMetric(float64(n), "bytes")
+}

@@ -11,7 +11,7 @@ import (
 	"kaohe/templates"
 )
 
-func rcptStd(t *testing.T) *templates.Standard {
+func rcptStd(t testing.TB) *templates.Standard {
 	t.Helper()
 	std, _, err := templates.Load(2013)
 	if err != nil {
@@ -22,7 +22,7 @@ func rcptStd(t *testing.T) *templates.Standard {
 
 // rcptAcceptedFixture is 常武 of the spec's worked examples: accepted, 91.80,
 // disqualified for arrears, with one warning.
-func rcptAcceptedFixture(t *testing.T) *Receipt {
+func rcptAcceptedFixture(t testing.TB) *Receipt {
 	t.Helper()
 	std := rcptStd(t)
 	in, ok := std.Institution("常武国家职业技能鉴定所")

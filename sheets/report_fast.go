@@ -109,8 +109,9 @@ func repPrepare(builds []func() *cellTable) []repSheet {
 			for i := int(next.Add(1)) - 1; i < len(builds); i = int(next.Add(1)) - 1 {
 				s := &out[i]
 				s.t = builds[i]()
-				if s.widths, s.heights, s.breaks, s.err = cellPrepare(s.t); s.err == nil {
-					s.rows, s.ok = repCompressRows(s.t, s.heights)
+				if s.widths, s.err = cellMeasure(s.t); s.err == nil {
+					s.rows, s.heights, s.ok = repCompressRows(s.t, s.widths)
+					s.breaks = cellBreaks(s.t, s.widths, s.heights)
 				}
 			}
 		})
@@ -119,9 +120,11 @@ func repPrepare(builds []func() *cellTable) []repSheet {
 	return out
 }
 
-// repCompressRows writes t's rows as excelize's StreamWriter would and
-// compresses them; false for a row it does not write the same way.
-func repCompressRows(t *cellTable, heights []float64) (repRows, bool) {
+// repCompressRows writes t's rows as excelize's StreamWriter would, with
+// the heights cellHeights gives them (returned, measured on the way: one
+// pass over rows made on demand instead of two), and compresses them;
+// false for a row it does not write the same way.
+func repCompressRows(t *cellTable, widths []float64) (repRows, []float64, bool) {
 	var out, chunk, scratch bytes.Buffer
 	fw := rcptFlaters.Get().(*flate.Writer)
 	defer rcptFlaters.Put(fw)
@@ -133,9 +136,19 @@ func repCompressRows(t *cellTable, heights []float64) (repRows, bool) {
 		fw.Write(chunk.Bytes())
 		chunk.Reset()
 	}
-	for i := range t.rowCount() {
-		if !streamRow(&chunk, &scratch, i+1, t.rowAt(i), heights[i]) {
-			return repRows{}, false
+	heights := make([]float64, t.rowCount())
+	out.Grow(len(heights) * 64) // about what a row takes compressed: grown by doubling, it cost as much as the compression
+	chunk.Grow(72 << 10)
+	for i := range heights {
+		row := t.rowMeasured(i)
+		heights[i] = cellRowHeight(t, row, widths)
+		for c, cell := range row.cells { // as rowAt makes it (cleaning a clean text changes nothing)
+			if s, ok := cell.Value.(string); ok {
+				row.cells[c].Value = cellClean(s)
+			}
+		}
+		if !streamRow(&chunk, &scratch, i+1, row, heights[i]) {
+			return repRows{}, nil, false
 		}
 		if chunk.Len() >= 64<<10 {
 			flush()
@@ -143,10 +156,10 @@ func repCompressRows(t *cellTable, heights []float64) (repRows, bool) {
 	}
 	flush()
 	if err := fw.Flush(); err != nil { // a sync flush: the segment ends on a byte, not final
-		return repRows{}, false
+		return repRows{}, nil, false
 	}
 	r.data = out.Bytes()
-	return r, true
+	return r, heights, true
 }
 
 // repSplice writes the skeleton workbook with each sheet's rows put in.
@@ -193,6 +206,11 @@ func repSplice(skel []byte, rows map[string]repRows) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	var out bytes.Buffer
+	size := len(skel)
+	for _, rr := range partRows {
+		size += len(rr.data)
+	}
+	out.Grow(size + 64<<10)
 	zw := zip.NewWriter(&out)
 	for _, zf := range zr.File {
 		rr, ok := partRows[zf.Name]

@@ -39,7 +39,7 @@ func repTestParts(t *testing.T, b []byte) map[string]string {
 
 // repTestLarge is a report of n institutions: the 2013 ones and branches
 // of them, all ranked, so 评分明细 has more blocks than Excel has page breaks.
-func repTestLarge(t *testing.T, n int) *Report {
+func repTestLarge(t testing.TB, n int) *Report {
 	t.Helper()
 	base, _, err := templates.Load(2013)
 	if err != nil {
@@ -115,4 +115,18 @@ func TestCRC32Combine(t *testing.T) {
 			t.Errorf("split %d: %08x, want %08x", split, got, want)
 		}
 	}
+}
+
+// BenchmarkWriteReport writes the report of 10,000 ranked institutions
+// (about 110,000 rows): go test ./sheets -run '^$' -bench WriteReport.
+func BenchmarkWriteReport(b *testing.B) {
+	rep := repTestLarge(b, 10000)
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := WriteReport(&buf, rep); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len())/1e6, "MB")
 }
