@@ -18,6 +18,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -226,15 +227,22 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	if err := sheets.WriteReport(&buf, rep); err != nil {
 		return nil, fmt.Errorf("writing the report: %w", err)
 	}
+	// The report and its dated copy: into a local folder both at once (each
+	// waits for the disk to sync it), to a server one after the other.
 	dated := strings.TrimSuffix(ReportName(std), ".xlsx") + "-" + sum.Run + ".xlsx"
-	for _, name := range []string{dated, ReportName(std)} {
-		pctx := ctx
-		if name == ReportName(std) { // the kill points around the rename of the report everyone opens
-			pctx = withPutHooks(ctx, putHooks{afterTemp: func() { crash("report-temp-written") }, afterRename: func() { crash("report-renamed") }})
-		}
-		if err := out.Put(pctx, name, bytes.NewReader(buf.Bytes())); err != nil {
-			return nil, fmt.Errorf("writing the report to %s: %w", out, err)
-		}
+	latest := withPutHooks(ctx, putHooks{afterTemp: func() { crash("report-temp-written") }, afterRename: func() { crash("report-renamed") }}) // the kill points around the rename of the report everyone opens
+	put := func(ctx context.Context, name string) error { return out.Put(ctx, name, bytes.NewReader(buf.Bytes())) }
+	var datedErr, latestErr error
+	if _, local := out.(*Local); local {
+		var wg sync.WaitGroup
+		wg.Go(func() { datedErr = put(ctx, dated) })
+		latestErr = put(latest, ReportName(std))
+		wg.Wait()
+	} else if datedErr = put(ctx, dated); datedErr == nil {
+		latestErr = put(latest, ReportName(std))
+	}
+	if err := errors.Join(datedErr, latestErr); err != nil {
+		return nil, fmt.Errorf("writing the report to %s: %w", out, err)
 	}
 	sum.Report = ReportName(std)
 	sum.ReportPath = reportLocation(cfg, out, sum.Report)
