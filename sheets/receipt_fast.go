@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"regexp"
@@ -54,8 +55,10 @@ type rcptShape struct {
 	ok    bool
 	st    *cellStyles
 	parts []rcptPart
-	// the sheet's XML: head, rows, mid, merges, tail
+	// the sheet's XML: head, rows, mid, merges, tail; head and tail also
+	// compressed once (rcptSegment), for every receipt
 	sheetHead, sheetMid, sheetTail []byte
+	headZ, tailZ                   rcptSegment
 	// docProps/core.xml cut where the subject and the time go: the subject
 	// goes after core[i] where coreSubject[i], the time elsewhere
 	core        []string
@@ -150,6 +153,7 @@ func (s *rcptShape) capture(rc *Receipt, d *rcptDoc) {
 	s.sheetHead = []byte(sheet[:i+len("<sheetData>")])
 	s.sheetMid = []byte(sheet[j:k])
 	s.sheetTail = []byte(sheet[l+len("</mergeCells>"):])
+	s.headZ, s.tailZ = rcptCompress(s.sheetHead, false), rcptCompress(s.sheetTail, true)
 	// The core properties, around this receipt's subject and time.
 	subject, ok := rcptSubject(rc, d)
 	stamp := rcptStamp(rc)
@@ -212,10 +216,9 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 	if len(breaks) > 0 {
 		return nil, false, nil
 	}
-	sheet := rcptBufs.Get().(*bytes.Buffer)
+	sheet := rcptBufs.Get().(*bytes.Buffer) // between head and tail
 	defer rcptBufs.Put(sheet)
 	sheet.Reset()
-	sheet.Write(s.sheetHead)
 	var scratch bytes.Buffer
 	for r, row := range t.Rows {
 		if !streamRow(sheet, &scratch, r+1, row, heights[r]) {
@@ -238,7 +241,7 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 		sheet.WriteString(`"/>`)
 	}
 	sheet.WriteString(`</mergeCells>`)
-	sheet.Write(s.sheetTail)
+	body := rcptCompress(sheet.Bytes(), false)
 	var core []byte
 	stamp := rcptStamp(rc)
 	for i, part := range s.core {
@@ -252,24 +255,32 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 		}
 	}
 
-	size := sheet.Len()/3 + len(core) + 2<<10 // compressed sheet, headers and directory
+	size := len(s.headZ.data) + len(body.data) + len(s.tailZ.data) + len(core) + 2<<10 // sheet, headers and directory
 	for _, p := range s.parts {
 		size += len(p.data)
 	}
 	var out bytes.Buffer
 	out.Grow(size)
 	zw := zip.NewWriter(&out)
-	fw := rcptFlaters.Get().(*flate.Writer)
-	defer rcptFlaters.Put(fw)
-	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		fw.Reset(w)
-		return fw, nil
-	})
 	for _, p := range s.parts {
 		var data []byte
 		switch p.hdr.Name {
-		case rcptSheetPart:
-			data = sheet.Bytes()
+		case rcptSheetPart: // head, body and tail, each compressed on its own
+			crc := crc32.Update(s.headZ.crc, crc32.IEEETable, sheet.Bytes()) // the head's, carried on
+			hdr := &zip.FileHeader{Name: p.hdr.Name, Method: zip.Deflate,
+				CRC32:              crc32.Update(crc, crc32.IEEETable, s.sheetTail),
+				CompressedSize64:   uint64(len(s.headZ.data) + len(body.data) + len(s.tailZ.data)),
+				UncompressedSize64: uint64(s.headZ.n + body.n + s.tailZ.n)}
+			w, err := zw.CreateRaw(hdr)
+			if err != nil {
+				return nil, true, err
+			}
+			for _, seg := range [][]byte{s.headZ.data, body.data, s.tailZ.data} {
+				if _, err := w.Write(seg); err != nil {
+					return nil, true, err
+				}
+			}
+			continue
 		case rcptCorePart:
 			data = core
 		default:
@@ -283,11 +294,7 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 			}
 			continue
 		}
-		method := zip.Deflate
-		if p.hdr.Name == rcptCorePart {
-			method = zip.Store // under 1 KB: not worth a Huffman table
-		}
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: p.hdr.Name, Method: method})
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: p.hdr.Name, Method: zip.Store}) // the core properties: under 1 KB, not worth a Huffman table
 		if err != nil {
 			return nil, true, err
 		}
@@ -299,6 +306,34 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 		return nil, true, err
 	}
 	return out.Bytes(), true, nil
+}
+
+// rcptSegment is a deflate segment on its own: data compressed without
+// what came before, ending on a byte (a sync flush) or, last, final; with
+// the CRC-32 and length of what it holds. Segments one after the other are
+// one deflate stream (as the report's sheets are made, report_fast.go).
+type rcptSegment struct {
+	data []byte
+	crc  uint32
+	n    int64
+}
+
+// rcptCompress compresses b as a segment, the final one when last.
+// (Its CRC-32 is computed here; a receipt's body, compressed for each
+// receipt, needs only the head's carried on over it: crc32.Update.)
+func rcptCompress(b []byte, last bool) rcptSegment {
+	var out bytes.Buffer
+	out.Grow(len(b)/3 + 64)
+	fw := rcptFlaters.Get().(*flate.Writer)
+	defer rcptFlaters.Put(fw)
+	fw.Reset(&out)
+	fw.Write(b) // into a bytes.Buffer: no error
+	if last {
+		fw.Close()
+	} else {
+		fw.Flush()
+	}
+	return rcptSegment{data: out.Bytes(), crc: crc32.ChecksumIEEE(b), n: int64(len(b))}
 }
 
 var (
