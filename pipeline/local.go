@@ -11,8 +11,6 @@ import (
 	"sort"
 	"strings"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // Local is a Store on a local folder.
@@ -229,12 +227,12 @@ func (l *Local) move(from, to string) (string, error) {
 		}
 		return nil
 	}
-	err = unix.Renameat2(unix.AT_FDCWD, pf, unix.AT_FDCWD, pt, unix.RENAME_NOREPLACE)
+	err = renameNoReplace(pf, pt) // rename_linux.go
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := ready(); err != nil {
 			return "", err
 		}
-		err = unix.Renameat2(unix.AT_FDCWD, pf, unix.AT_FDCWD, pt, unix.RENAME_NOREPLACE)
+		err = renameNoReplace(pf, pt)
 	}
 	switch {
 	case err == nil:
