@@ -92,7 +92,7 @@ func runKaoheChild(args []string) error {
 
 // runKaoheOnce copies the corpus into a fresh inbox and times one kaohe run
 // over it in a child process.
-func runKaoheOnce(self string, o options, c *corpusInfo, i int, prof string) (sample, error) {
+func runKaoheOnce(self string, o options, c *corpusInfo, i int, prof []string) (sample, error) {
 	work := filepath.Join(o.dir, fmt.Sprintf("run-%d-%d", c.N, i+1))
 	if err := os.RemoveAll(work); err != nil {
 		return sample{}, err
@@ -105,9 +105,7 @@ func runKaoheOnce(self string, o options, c *corpusInfo, i int, prof string) (sa
 	if c.StdDir != "" {
 		args = append(args, "-standard-dir", c.StdDir)
 	}
-	if prof != "" {
-		args = append(args, "-cpuprofile", prof)
-	}
+	args = append(args, prof...)
 	s, stdout, err := timed(exec.Command(self, args...))
 	if err != nil {
 		return s, fmt.Errorf("kaohe run: %w", err)

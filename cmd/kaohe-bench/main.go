@@ -61,6 +61,7 @@ type options struct {
 	peerMax    int
 	python     string
 	cpuProfile string
+	memProfile string
 	keep       bool
 }
 
@@ -73,11 +74,12 @@ func bench(args []string) error {
 	peerMax := fs.Int("peer-max", 0, "skip the peer for N above this (0: never skip)")
 	python := fs.String("python", "/usr/bin/python3", "the Python with openpyxl (Debian python3-openpyxl)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the last kaohe run of each N to this file (N is appended)")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of the last kaohe run of each N to this file (N is appended)")
 	keep := fs.Bool("keep", false, "keep each run's inbox, outbox and state folders (and the peer's workbooks)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	o := options{runs: max(*runs, 1), dir: *dir, peer: *peer, peerMax: *peerMax, python: *python, cpuProfile: *cpuProfile, keep: *keep}
+	o := options{runs: max(*runs, 1), dir: *dir, peer: *peer, peerMax: *peerMax, python: *python, cpuProfile: *cpuProfile, memProfile: *memProfile, keep: *keep}
 	for _, s := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(strings.ReplaceAll(s, "_", "")))
 		if err != nil || n < 1 {
@@ -192,9 +194,13 @@ func benchN(self string, o options, n int) (*nResult, error) {
 		n, c.N, c.Files, c.Accepted, c.Rejected, float64(c.Bytes)/1e6)
 	peer := o.peer && (o.peerMax == 0 || n <= o.peerMax)
 	for i := range o.runs {
-		prof := ""
-		if o.cpuProfile != "" && i == o.runs-1 {
-			prof = fmt.Sprintf("%s.%d", o.cpuProfile, n)
+		var prof []string // the child's flags
+		if i == o.runs-1 {
+			for _, p := range []struct{ flag, file string }{{"-cpuprofile", o.cpuProfile}, {"-memprofile", o.memProfile}} {
+				if p.file != "" {
+					prof = append(prof, p.flag, fmt.Sprintf("%s.%d", p.file, n))
+				}
+			}
 		}
 		k, err := runKaoheOnce(self, o, c, i, prof)
 		if err != nil {
