@@ -707,12 +707,15 @@ func (t *fastTok) skip() {
 // spreadsheet program that saves copies of it writes them the same again;
 // such bytes need no second reading. A range is taken only when equal,
 // byte for byte, to one seen before (the hash, with a seed of this process,
-// only finds it); at most fastMemoCap ranges of fastMemoMin to fastMemoMax
-// bytes are kept. What is kept is shared: never changed once kept.
+// only finds it); ranges of fastMemoMin to fastMemoMax bytes are kept, at
+// most fastMemoCap bytes in all (a process that runs for years, kaohe
+// serve, keeps what it saw first). What is kept is shared: never changed
+// once kept.
 type fastMemo[V any] struct {
 	mu   sync.RWMutex
 	seed maphash.Seed
 	m    map[uint64]fastMemoEntry[V]
+	size int // bytes kept
 }
 
 type fastMemoEntry[V any] struct {
@@ -722,8 +725,8 @@ type fastMemoEntry[V any] struct {
 
 const (
 	fastMemoMin = 256 // shorter ranges are read again as fast as they are looked up
-	fastMemoMax = 256 << 10
-	fastMemoCap = 256
+	fastMemoMax = 64 << 10
+	fastMemoCap = 4 << 20
 )
 
 func newFastMemo[V any]() *fastMemo[V] {
@@ -751,8 +754,9 @@ func (c *fastMemo[V]) put(h uint64, b []byte, v V) {
 		return
 	}
 	c.mu.Lock()
-	if len(c.m) < fastMemoCap {
+	if _, ok := c.m[h]; !ok && c.size+len(b) <= fastMemoCap {
 		c.m[h] = fastMemoEntry[V]{bytes.Clone(b), v}
+		c.size += len(b)
 	}
 	c.mu.Unlock()
 }

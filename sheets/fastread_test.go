@@ -423,3 +423,43 @@ func TestSkipSeen(t *testing.T) {
 		t.Errorf("a control character was taken for the valid range of the same length: %v", got)
 	}
 }
+
+// TestFastMemo: a range is found only by its exact bytes; too short or too
+// long ranges are not kept; all that is kept stays within fastMemoCap.
+func TestFastMemo(t *testing.T) {
+	m := newFastMemo[int]()
+	a := bytes.Repeat([]byte("<x/>"), 100)
+	if _, h, ok := m.get(a); ok {
+		t.Fatal("found before it was kept")
+	} else {
+		m.put(h, a, 7)
+	}
+	if v, _, ok := m.get(bytes.Clone(a)); !ok || v != 7 {
+		t.Errorf("equal bytes: %d, %t", v, ok)
+	}
+	b := bytes.Clone(a)
+	b[len(b)/2] = 'y'
+	if _, _, ok := m.get(b); ok {
+		t.Error("other bytes of the same length found")
+	}
+	for _, n := range []int{fastMemoMin - 1, fastMemoMax + 1} {
+		r := bytes.Repeat([]byte{'a'}, n)
+		_, h, _ := m.get(r)
+		m.put(h, r, 1)
+		if _, _, ok := m.get(r); ok {
+			t.Errorf("a range of %d bytes was kept", n)
+		}
+	}
+	for i := 0; i < 2*fastMemoCap/fastMemoMax; i++ {
+		r := bytes.Repeat([]byte(strconv.Itoa(i)+","), fastMemoMax/8)
+		_, h, _ := m.get(r)
+		m.put(h, r, i)
+	}
+	total := 0
+	for _, e := range m.m {
+		total += len(e.b)
+	}
+	if total > fastMemoCap || total != m.size || total < fastMemoCap/2 {
+		t.Errorf("%d bytes kept (counted %d), cap %d", total, m.size, fastMemoCap)
+	}
+}
