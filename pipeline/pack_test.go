@@ -6,10 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -148,5 +151,54 @@ func TestPackCopies(t *testing.T) {
 		if len(row) > 1 && row[1] == victim && row[0] != "" {
 			t.Errorf("%s is still ranked from a damaged copy: %q", victim, row)
 		}
+	}
+}
+
+// TestPackFullDisk: when the copies cannot be kept (the state folder's disk
+// is full), the run fails, no input moves and the ledger stays as it was;
+// once there is room, the next run takes them all.
+func TestPackFullDisk(t *testing.T) {
+	w := newWorld(t)
+	dir := filepath.Join(w.state, filesDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs to fill (needs root and CAP_SYS_ADMIN): %v %s", err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	filler := filepath.Join(dir, "filler")
+	if err := os.WriteFile(filler, make([]byte, 1<<20-16<<10), 0o644); err != nil && !errors.Is(err, syscall.ENOSPC) {
+		t.Fatal(err)
+	}
+	set := demoSet(w.std, 5)
+	for _, in := range w.std.Institutions[:4] {
+		w.upload(in.Name+".xlsx", in.Name, set[in.Name])
+	}
+	inputs := files(t, w.inbox)
+	_, err := w.run()
+	if err == nil || !strings.Contains(err.Error(), "keeping copies of the uploads") {
+		t.Fatalf("run with no room for the copies: err = %v", err)
+	}
+	if got := files(t, w.inbox); strings.Join(got, ",") != strings.Join(inputs, ",") {
+		t.Errorf("inputs moved by a failed run: %q", got)
+	}
+	if l, err := OpenLedger(w.state); err != nil || len(l.Records) != 0 {
+		t.Errorf("ledger after the failed run: %d records, %v", len(l.Records), err)
+	}
+	if got := files(t, dir); len(got) != 1 {
+		t.Errorf("left in %s: %q", dir, got)
+	}
+
+	os.Remove(filler)
+	s, err := w.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.New != len(inputs) || len(files(t, w.inbox)) != len(inputs) { // all in archive/ now
+		t.Errorf("next run: new %d of %d; inbox %q", s.New, len(inputs), files(t, w.inbox))
+	}
+	if got := files(t, dir); len(got) != 1 || !strings.HasSuffix(got[0], ".zip") {
+		t.Errorf("copies after the next run: %q", got)
 	}
 }
