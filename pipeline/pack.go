@@ -43,9 +43,10 @@ type copyPack struct {
 }
 
 type packItem struct {
-	hash string
-	data []byte
-	mod  time.Time
+	hash    string
+	data    []byte
+	mod     time.Time
+	abandon bool // the last item of a pack that will not be committed
 }
 
 // errPackAbandoned ends the writing of a pack that will not be committed.
@@ -70,18 +71,18 @@ func (p *copyPack) add(hash string, data []byte, mod time.Time) string {
 			p.done <- err
 		}()
 	})
-	p.items <- packItem{hash, data, mod}
+	p.items <- packItem{hash: hash, data: data, mod: mod}
 	return p.name
 }
 
-// write is the pack's content: the items until the channel closes; an
-// item without data abandons the pack.
+// write is the pack's content: the items until the channel closes or one
+// abandons the pack.
 func (p *copyPack) write(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	zw := zip.NewWriter(bw)
 	seen := map[string]bool{} // the same bytes twice in one run: kept once
 	for it := range p.items {
-		if it.data == nil {
+		if it.abandon {
 			return errPackAbandoned
 		}
 		if seen[it.hash] {
@@ -116,7 +117,7 @@ func (p *copyPack) finish(abandon bool) error {
 			return
 		}
 		if abandon {
-			p.items <- packItem{}
+			p.items <- packItem{abandon: true}
 		}
 		close(p.items)
 		err = <-p.done
