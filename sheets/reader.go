@@ -99,13 +99,13 @@ const readMaxCount = 999_999_999_999_999
 // submission rejected as unreadable and the goroutine is left to finish on
 // its own (it holds only this file's memory; the scan is what bounds it).
 func Read(r io.Reader, file string, std *templates.Standard, lim Limits) *Submission {
-	return readWithin(file, lim, func(sub *Submission, refused func(*Issue)) {
-		data, err := readUpload(r, lim.withDefaults().MaxFileBytes+1) // fastread.go: io.ReadAll of at most that
+	return readWithin(file, lim, func(sub *Submission, lim Limits, refused func(*Issue)) {
+		data, err := readUpload(r, lim.MaxFileBytes+1) // fastread.go: io.ReadAll of at most that
 		if err != nil {
 			refused(refuse("读取文件失败，请重新上传", "reading the upload: "+err.Error()))
 			return
 		}
-		readInto(sub, data, std, lim.withDefaults(), refused)
+		readInto(sub, data, std, lim, refused)
 	})
 }
 
@@ -113,14 +113,15 @@ func Read(r io.Reader, file string, std *templates.Standard, lim Limits) *Submis
 // data must not change while ReadBytes runs, nor after it has returned on
 // a timeout (the read then goes on in its goroutine).
 func ReadBytes(data []byte, file string, std *templates.Standard, lim Limits) *Submission {
-	return readWithin(file, lim, func(sub *Submission, refused func(*Issue)) {
-		readInto(sub, data, std, lim.withDefaults(), refused)
+	return readWithin(file, lim, func(sub *Submission, lim Limits, refused func(*Issue)) {
+		readInto(sub, data, std, lim, refused)
 	})
 }
 
-// readWithin runs read in a goroutine and returns its submission, or one
-// rejected as unreadable once lim.Timeout has passed (see Read).
-func readWithin(file string, lim Limits, read func(sub *Submission, refused func(*Issue))) *Submission {
+// readWithin runs read in a goroutine, with lim's defaults filled in, and
+// returns its submission, or one rejected as unreadable once lim.Timeout
+// has passed (see Read).
+func readWithin(file string, lim Limits, read func(sub *Submission, lim Limits, refused func(*Issue))) *Submission {
 	lim = lim.withDefaults()
 	done := make(chan *Submission, 1)
 	go func() {
@@ -136,7 +137,7 @@ func readWithin(file string, lim Limits, read func(sub *Submission, refused func
 		if lim.hold != nil {
 			lim.hold()
 		}
-		read(sub, func(is *Issue) {
+		read(sub, lim, func(is *Issue) {
 			is.File = sub.File
 			sub.Issues = append(sub.Issues, *is)
 		})
