@@ -12,8 +12,8 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
-	"kaohe/pipeline/score"
 	"kaohe/templates"
+	"kaohe/templates/score"
 )
 
 // Config is kaohe's configuration (config.example.toml documents each key).

@@ -22,9 +22,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"kaohe/pipeline/score"
 	"kaohe/sheets"
 	"kaohe/templates"
+	"kaohe/templates/score"
 )
 
 // Options are one run's inputs besides the configuration.

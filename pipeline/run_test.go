@@ -13,9 +13,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"kaohe/pipeline/score"
 	"kaohe/sheets"
 	"kaohe/templates"
+	"kaohe/templates/score"
 )
 
 // world is a temp folder with an inbox, an outbox and a state folder.

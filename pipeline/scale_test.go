@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"kaohe/pipeline/score"
 	"kaohe/sheets"
 	"kaohe/templates"
+	"kaohe/templates/score"
 )
 
 // TestRunScale runs one consolidation over 1,000 generated submissions of

@@ -14,9 +14,9 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"kaohe/pipeline/score"
 	"kaohe/sheets"
 	"kaohe/templates"
+	"kaohe/templates/score"
 )
 
 // WriteSynthStandard writes a standard folder (allocation.csv, rules.toml)

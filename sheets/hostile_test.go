@@ -29,8 +29,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"kaohe/pipeline/score"
 	"kaohe/templates"
+	"kaohe/templates/score"
 )
 
 // hostileDir holds the corpus.

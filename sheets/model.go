@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	"kaohe/pipeline/score"
 	"kaohe/templates"
+	"kaohe/templates/score"
 )
 
 // Severity says whether an issue rejects a submission.

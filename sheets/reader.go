@@ -16,8 +16,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"kaohe/pipeline/score"
 	"kaohe/templates"
+	"kaohe/templates/score"
 )
 
 // Limits bound what reading one upload may cost. A zero field takes its

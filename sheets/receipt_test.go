@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"kaohe/pipeline/score"
 	"kaohe/templates"
+	"kaohe/templates/score"
 )
 
 func rcptStd(t testing.TB) *templates.Standard {

@@ -9,8 +9,8 @@ import (
 	"slices"
 	"testing"
 
-	"kaohe/pipeline/score"
 	"kaohe/templates"
+	"kaohe/templates/score"
 )
 
 // repTestParts unzips a workbook: part name → content. The content types'

@@ -22,8 +22,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"kaohe/pipeline/score"
 	"kaohe/templates"
+	"kaohe/templates/score"
 )
 
 // -update rewrites the golden files. Another test file of this package may
