@@ -65,6 +65,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/text"
 	"kaohe/templates"
 )
 
@@ -428,7 +429,7 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 				continue
 			}
 			rc, err, ok := fc.resolve(sst)
-			if !ok || err != nil || cellUnits(fc.v) > lim.MaxTextChars || cellUnits(rc.raw) > lim.MaxTextChars {
+			if !ok || err != nil || text.Units(fc.v) > lim.MaxTextChars || text.Units(rc.raw) > lim.MaxTextChars {
 				return nil // the scan refuses a bad shared string index or an overlong text
 			}
 			book.cells[nameCell{sheet, cell}] = fastCell{c: rc}
@@ -565,19 +566,19 @@ func (t *fastTok) next() int {
 		if j < 0 {
 			j = len(t.b) - t.i
 		}
-		text := t.b[t.i : t.i+j]
-		if !fastValidText(text) {
+		txt := t.b[t.i : t.i+j]
+		if !fastValidText(txt) {
 			return t.fail()
 		}
 		t.i += j
 		if len(t.stack) == 0 {
-			if len(bytes.TrimLeft(text, " \t\n")) > 0 {
+			if len(bytes.TrimLeft(txt, " \t\n")) > 0 {
 				return t.fail() // text outside the root
 			}
 			t.kind = fastText // not a start with a pending end
 			return t.next()
 		}
-		t.kind, t.text = fastText, text
+		t.kind, t.text = fastText, txt
 		return t.kind
 	}
 	rest := t.b[t.i:]
@@ -1295,11 +1296,11 @@ func fastWorkbook(b []byte) (*fastWB, bool) {
 					if !ok {
 						return false
 					}
-					text, ok := fastTextOnly(t)
+					s, ok := fastTextOnly(t)
 					if !ok {
 						return false
 					}
-					dn.refersTo = text
+					dn.refersTo = s
 					wb.names = append(wb.names, dn)
 					return true
 				}) {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/layout"
+	"kaohe/sheets/internal/text"
 	"kaohe/templates"
 )
 
@@ -57,8 +59,8 @@ func nameSetCell(f *excelize.File, at nameCell, v any) error {
 	case nil:
 		return f.SetCellValue(at.Sheet, at.Cell, nil)
 	case string:
-		if n := cellUnits(x); n > cellMaxChars { // excelize would cut it silently
-			return fmt.Errorf("%w: %s!%s would hold %d characters (UTF-16 units), Excel allows %d", ErrCellTooLong, at.Sheet, at.Cell, n, cellMaxChars)
+		if n := text.Units(x); n > layout.MaxChars { // excelize would cut it silently
+			return fmt.Errorf("%w: %s!%s would hold %d characters (UTF-16 units), Excel allows %d", ErrCellTooLong, at.Sheet, at.Cell, n, layout.MaxChars)
 		}
 		return f.SetCellStr(at.Sheet, at.Cell, x)
 	case int:

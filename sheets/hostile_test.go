@@ -29,6 +29,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/layout"
+	"kaohe/sheets/internal/text"
 	"kaohe/templates"
 	"kaohe/templates/score"
 )
@@ -552,13 +554,13 @@ func hostileCheck(t testing.TB, sub *Submission) {
 			t.Errorf("bad issue %+v", is)
 		}
 		for _, s := range []string{is.Message, is.Value, is.Sheet, is.Cell, is.Label} {
-			if n := cellUnits(s); n > 4*readClipAt+400 {
+			if n := text.Units(s); n > 4*text.ClipAt+400 {
 				t.Errorf("issue text of %d characters: %.80q", n, s)
 			}
 		}
 	}
 	for _, s := range []string{sub.Facts.Institution, sub.ContactName, sub.ContactPhone, sub.Token} {
-		if n := cellUnits(s); n > cellMaxChars {
+		if n := text.Units(s); n > layout.MaxChars {
 			t.Errorf("submission text of %d characters", n)
 		}
 	}
@@ -655,7 +657,7 @@ func TestHostileOutputsKeepText(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	template := tmplTestWrite(t, h.std, tmplTestInst(t, h.std, "省常技"))
-	err := Fill(bytes.NewReader(template), &buf, map[string]any{"contact_name": strings.Repeat("x", cellMaxChars+1)})
+	err := Fill(bytes.NewReader(template), &buf, map[string]any{"contact_name": strings.Repeat("x", layout.MaxChars+1)})
 	if !errors.Is(err, ErrCellTooLong) || buf.Len() != 0 {
 		t.Errorf("Fill of an over-long text: err %v, %d bytes written", err, buf.Len())
 	}

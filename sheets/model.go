@@ -8,9 +8,15 @@ import (
 	"fmt"
 	"time"
 
+	"kaohe/sheets/internal/layout"
 	"kaohe/templates"
 	"kaohe/templates/score"
 )
+
+// ErrCellTooLong is returned, wrapped with the sheet and cell, when a text is
+// longer than one Excel cell can hold (32,767 UTF-16 code units). The
+// writers never truncate a text silently.
+var ErrCellTooLong = layout.ErrTooLong
 
 // Severity says whether an issue rejects a submission.
 type Severity string

@@ -3,6 +3,7 @@ package sheets
 import (
 	"errors"
 	"fmt"
+	"kaohe/sheets/internal/text"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -30,7 +31,7 @@ func nameParseRef(refersTo string) (nameCell, error) {
 	s := strings.TrimSpace(refersTo)
 	s = strings.TrimSpace(strings.TrimPrefix(s, "="))
 	bad := func(why string) (nameCell, error) {
-		return nameCell{}, fmt.Errorf("指向「%s」，%s", readClip(refersTo), why)
+		return nameCell{}, fmt.Errorf("指向「%s」，%s", text.Clip(refersTo), why)
 	}
 	if s == "" {
 		return bad("没有引用任何单元格")
@@ -207,7 +208,7 @@ func nameResolveList(sheetList []string, names []excelize.DefinedName) *nameTabl
 		}
 		actual, ok := sheets[strings.ToLower(c.Sheet)]
 		if !ok {
-			t.bad[k] = fmt.Sprintf("指向「%s」，但工作簿中没有工作表「%s」", readClip(dn.RefersTo), readClip(c.Sheet))
+			t.bad[k] = fmt.Sprintf("指向「%s」，但工作簿中没有工作表「%s」", text.Clip(dn.RefersTo), text.Clip(c.Sheet))
 			continue
 		}
 		c.Sheet = actual

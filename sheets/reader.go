@@ -12,10 +12,11 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/layout"
+	"kaohe/sheets/internal/text"
 	"kaohe/templates"
 	"kaohe/templates/score"
 )
@@ -48,7 +49,7 @@ type Limits struct {
 func DefaultLimits() Limits {
 	return Limits{MaxFileBytes: 20 << 20, UnzipSizeLimit: 64 << 20, UnzipXMLSizeLimit: 16 << 20,
 		MaxParts: 1000, MaxSheets: 255, MaxRows: 10_000, MaxCells: 200_000, MaxStrings: 100_000,
-		MaxTextChars: cellMaxChars, Timeout: 20 * time.Second}
+		MaxTextChars: layout.MaxChars, Timeout: 20 * time.Second}
 }
 
 // withDefaults replaces zero or negative limits by the defaults.
@@ -75,7 +76,7 @@ func (l Limits) withDefaults() Limits {
 			*v.p = v.d
 		}
 	}
-	l.MaxTextChars = min(l.MaxTextChars, cellMaxChars)
+	l.MaxTextChars = min(l.MaxTextChars, layout.MaxChars)
 	if l.Timeout <= 0 {
 		l.Timeout = d.Timeout
 	}
@@ -162,7 +163,7 @@ func readInto(sub *Submission, data []byte, std *templates.Standard, lim Limits,
 		return
 	}
 	if int64(len(data)) > lim.MaxFileBytes {
-		refused(refuse(fmt.Sprintf("文件超过 %s MB，不像是自评表（正常约 20 KB）；请使用市中心下发的模板填写后重新上传", readMB(lim.MaxFileBytes)),
+		refused(refuse(fmt.Sprintf("文件超过 %s MB，不像是自评表（正常约 20 KB）；请使用市中心下发的模板填写后重新上传", text.MB(lim.MaxFileBytes)),
 			fmt.Sprintf("file larger than %d bytes", lim.MaxFileBytes)))
 		return
 	}
@@ -197,7 +198,7 @@ func readInto(sub *Submission, data []byte, std *templates.Standard, lim Limits,
 	if err != nil {
 		msg := "不是可读取的 .xlsx 工作簿；" + sniffResave
 		if strings.Contains(err.Error(), "unzip size exceeds") {
-			msg = fmt.Sprintf("工作簿解压后超过 %s MB，不像是自评表；请使用市中心下发的模板填写后重新上传", readMB(lim.UnzipSizeLimit))
+			msg = fmt.Sprintf("工作簿解压后超过 %s MB，不像是自评表；请使用市中心下发的模板填写后重新上传", text.MB(lim.UnzipSizeLimit))
 		}
 		refused(refuse(msg, "excelize: "+err.Error()))
 		return
@@ -205,38 +206,6 @@ func readInto(sub *Submission, data []byte, std *templates.Standard, lim Limits,
 	_ = scan // the scan bounded what excelize reads; its field issues are above
 	rd.book = excelBook{f}
 	rd.read()
-}
-
-func readMB(n int64) string {
-	return strconv.FormatFloat(math.Round(float64(n)*100/(1<<20))/100, 'f', -1, 64)
-}
-
-// readClipAt is how long a value may be in a message before it is shown
-// shortened (with its full length): an Excel cell holds 32,767 characters
-// and a message quotes values, so a long value must not make the report or
-// a receipt impossible to write.
-const readClipAt = 200
-
-// readClip is s for a message: as is, or its first characters followed by
-// "…（共 N 个字符）".
-func readClip(s string) string {
-	if len(s) <= readClipAt {
-		return s
-	}
-	n := utf8.RuneCountInString(s)
-	if n <= readClipAt {
-		return s
-	}
-	cut := s
-	k := 0
-	for i := range s {
-		if k == readClipAt/2 {
-			cut = s[:i]
-			break
-		}
-		k++
-	}
-	return fmt.Sprintf("%s…（共 %s 个字符）", cut, readThousands(n))
 }
 
 type reader struct {
@@ -254,7 +223,7 @@ type reader struct {
 
 // issue records a problem; fd may be nil.
 func (rd *reader) issue(sev Severity, fd *templates.Field, at nameCell, value, msg string) {
-	is := Issue{Severity: sev, File: rd.sub.File, Sheet: readClip(at.Sheet), Cell: at.Cell, Value: readClip(value), Message: msg}
+	is := Issue{Severity: sev, File: rd.sub.File, Sheet: text.Clip(at.Sheet), Cell: at.Cell, Value: text.Clip(value), Message: msg}
 	if fd != nil {
 		is.Field, is.Label = fd.Name, fd.Label
 	}
@@ -300,12 +269,12 @@ func (rd *reader) read() {
 			continue
 		}
 		if c.formula != "" {
-			rd.issue(Error, fd, at, "="+c.formula, fmt.Sprintf("单元格中是公式「=%s」；请直接填写数值，不要使用公式", readClip(c.formula)))
+			rd.issue(Error, fd, at, "="+c.formula, fmt.Sprintf("单元格中是公式「=%s」；请直接填写数值，不要使用公式", text.Clip(c.formula)))
 			continue
 		}
-		if n := cellUnits(c.raw); n > rd.lim.MaxTextChars { // the scan refuses it first; this holds on every path
+		if n := text.Units(c.raw); n > rd.lim.MaxTextChars { // the scan refuses it first; this holds on every path
 			rd.issue(Error, fd, at, "", fmt.Sprintf("内容长 %s 个字符，超过 Excel 单元格的上限 %s 个字符，未读取；请改短后重新上传",
-				readThousands(n), readThousands(rd.lim.MaxTextChars)))
+				text.Thousands(n), text.Thousands(rd.lim.MaxTextChars)))
 			continue
 		}
 		switch {
@@ -332,7 +301,7 @@ func (rd *reader) read() {
 
 	facts.Institution = rd.texts[templates.FieldInstitution]
 	if !rd.known {
-		facts.Institution = readClip(facts.Institution) // it is shown, not matched
+		facts.Institution = text.Clip(facts.Institution) // it is shown, not matched
 	}
 	if y, ok := rd.ints[templates.FieldYear]; ok {
 		facts.Year = int(y)
@@ -361,7 +330,7 @@ func (rd *reader) read() {
 // someone typed it: kaohe keeps it as text in every workbook it writes.
 func (rd *reader) formulaLike(fd *templates.Field, at nameCell, s string) {
 	if strings.HasPrefix(s, "=") || strings.HasPrefix(s, "@") {
-		rd.issue(Warning, fd, at, s, fmt.Sprintf("「%s」以“%s”开头，看起来像公式；kaohe 只把它当作文字保存，不会计算它。请确认填写无误", readClip(s), s[:1]))
+		rd.issue(Warning, fd, at, s, fmt.Sprintf("「%s」以“%s”开头，看起来像公式；kaohe 只把它当作文字保存，不会计算它。请确认填写无误", text.Clip(s), s[:1]))
 	}
 }
 
@@ -383,7 +352,7 @@ func (c readCell) numeric() bool {
 func (c readCell) shown() string {
 	if c.numeric() {
 		if r, ok := readNumber(c.raw); ok {
-			return readClip(readRatText(r))
+			return text.Clip(readRatText(r))
 		}
 	}
 	if c.typ == excelize.CellTypeBool {
@@ -394,7 +363,7 @@ func (c readCell) shown() string {
 			return "FALSE"
 		}
 	}
-	return readClip(readTrim(c.raw))
+	return text.Clip(readTrim(c.raw))
 }
 
 // blank reports whether the cell holds nothing but spaces.
@@ -606,7 +575,7 @@ func (rd *reader) identity(fd *templates.Field, at nameCell, c readCell) {
 			rd.sub.Institution, rd.known = in, true
 			return
 		}
-		msg := fmt.Sprintf("「%s」不是 %d 年度目标任务分解表（附件2）中的鉴定机构", readClip(name), std.Year)
+		msg := fmt.Sprintf("「%s」不是 %d 年度目标任务分解表（附件2）中的鉴定机构", text.Clip(name), std.Year)
 		if s := readSuggest(std, name); len(s) > 0 {
 			msg += "；可能是：「" + strings.Join(s, "」「") + "」"
 		}

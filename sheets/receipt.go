@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"kaohe/sheets/internal/layout"
 	"kaohe/templates"
 )
 
@@ -202,17 +203,17 @@ func ReceiptBytes(rc *Receipt) ([]byte, error) {
 
 // rcptExcelize builds the receipt's workbook with excelize; it returns the
 // style ids it used too.
-func rcptExcelize(rc *Receipt, d *rcptDoc) ([]byte, *cellStyles, error) {
-	f, st, err := cellNewFile(rcptSheet)
+func rcptExcelize(rc *Receipt, d *rcptDoc) ([]byte, *layout.Styles, error) {
+	f, st, err := layout.NewFile(rcptSheet)
 	if err != nil {
 		return nil, nil, fmt.Errorf("writing receipt: %w", err)
 	}
 	defer f.Close()
 	t := rcptTable(d, st)
-	if err := cellWrite(f, t); err != nil {
+	if err := layout.Write(f, t); err != nil {
 		return nil, nil, fmt.Errorf("writing receipt: %w", err)
 	}
-	if err := cellSetProps(f, d.title, d.verdict+" "+rc.Upload.File, d.source, rc.Issued); err != nil {
+	if err := layout.SetProps(f, d.title, d.verdict+" "+rc.Upload.File, d.source, rc.Issued); err != nil {
 		return nil, nil, fmt.Errorf("writing receipt: %w", err)
 	}
 	var buf bytes.Buffer
@@ -239,106 +240,106 @@ func rcptSpan(from, to int) float64 {
 func rcptH(texts ...any) float64 {
 	n := 1
 	for i := 0; i+1 < len(texts); i += 2 {
-		n = max(n, cellLines(texts[i].(string), texts[i+1].(float64)))
+		n = max(n, layout.Lines(texts[i].(string), texts[i+1].(float64)))
 	}
-	return cellHeightFor(n)
+	return layout.HeightFor(n)
 }
 
-func rcptTable(d *rcptDoc, st *cellStyles) *cellTable {
-	t := &cellTable{Name: rcptSheet, Portrait: true, Footer: d.title}
+func rcptTable(d *rcptDoc, st *layout.Styles) *layout.Table {
+	t := &layout.Table{Name: rcptSheet, Portrait: true, Footer: d.title}
 	for _, w := range rcptWidths {
-		t.Cols = append(t.Cols, cellCol{Width: w})
+		t.Cols = append(t.Cols, layout.Col{Width: w})
 	}
-	merge := func(format string) { t.Merges = append(t.Merges, fmt.Sprintf(format, t.row())) }
+	merge := func(format string) { t.Merges = append(t.Merges, fmt.Sprintf(format, t.NextRow())) }
 
 	merge("A%[1]d:F%[1]d")
-	t.addH(34, cellS(st.title, d.title))
-	t.addH(8)
+	t.AddH(34, layout.S(st.Title, d.title))
+	t.AddH(8)
 	for _, kv := range d.info {
 		merge("A%[1]d:B%[1]d")
 		merge("C%[1]d:F%[1]d")
-		t.addH(rcptH(kv[1], rcptSpan(3, 6)), cellS(st.label, kv[0]), cellS(st.label, ""),
-			cellS(st.wrap, kv[1]), cellE(st.wrap), cellE(st.wrap), cellE(st.wrap))
+		t.AddH(rcptH(kv[1], rcptSpan(3, 6)), layout.S(st.Label, kv[0]), layout.S(st.Label, ""),
+			layout.S(st.Wrap, kv[1]), layout.E(st.Wrap), layout.E(st.Wrap), layout.E(st.Wrap))
 	}
-	t.addH(8)
-	verdict := st.verdictBad
+	t.AddH(8)
+	verdict := st.VerdictBad
 	switch {
 	case d.accepted:
-		verdict = st.verdictOK
+		verdict = st.VerdictOK
 	case d.verdict == string(StatusSuperseded):
-		verdict = st.verdictInfo
+		verdict = st.VerdictInfo
 	}
 	merge("A%[1]d:B%[1]d")
 	merge("C%[1]d:F%[1]d")
-	t.addH(40, cellS(st.label, "校验结果"), cellS(st.label, ""), cellS(verdict, d.verdict),
-		cellE(verdict), cellE(verdict), cellE(verdict))
+	t.AddH(40, layout.S(st.Label, "校验结果"), layout.S(st.Label, ""), layout.S(verdict, d.verdict),
+		layout.E(verdict), layout.E(verdict), layout.E(verdict))
 	if d.note != "" {
 		merge("A%[1]d:F%[1]d")
-		t.addH(rcptH("说明："+d.note, rcptSpan(1, 6)), cellS(st.wrap, "说明："+d.note))
+		t.AddH(rcptH("说明："+d.note, rcptSpan(1, 6)), layout.S(st.Wrap, "说明："+d.note))
 	}
 
 	section := func(s string) {
-		t.addH(8)
+		t.AddH(8)
 		merge("A%[1]d:F%[1]d")
-		t.addH(24, cellS(st.section, s))
+		t.AddH(24, layout.S(st.Section, s))
 	}
 	if d.result {
 		section("核定分")
-		t.addH(22, cellS(st.header, "序号"), cellS(st.header, "考核内容"), cellS(st.header, "自评分"),
-			cellS(st.header, "核定分"), cellS(st.header, "差值"), cellS(st.header, "评分依据"))
+		t.AddH(22, layout.S(st.Header, "序号"), layout.S(st.Header, "考核内容"), layout.S(st.Header, "自评分"),
+			layout.S(st.Header, "核定分"), layout.S(st.Header, "差值"), layout.S(st.Header, "评分依据"))
 		for _, it := range d.items {
-			self := cellE(st.score)
+			self := layout.E(st.Score)
 			if it.selfSet {
-				self = cellF(st.score, it.self.Float())
+				self = layout.F(st.Score, it.self.Float())
 			}
-			t.addH(rcptH(it.title, rcptWidths[1], it.basis, rcptWidths[5]),
-				cellI(st.center, int64(it.no)), cellS(st.wrap, it.title), self,
-				cellF(st.score, it.points.Float()), cellF(st.diff, it.diff.Float()), cellS(st.wrap, it.basis))
+			t.AddH(rcptH(it.title, rcptWidths[1], it.basis, rcptWidths[5]),
+				layout.I(st.Center, int64(it.no)), layout.S(st.Wrap, it.title), self,
+				layout.F(st.Score, it.points.Float()), layout.F(st.Diff, it.diff.Float()), layout.S(st.Wrap, it.basis))
 		}
 		sum := fmt.Sprintf("分值合计 %s 分", d.max)
-		t.add(cellS(st.sumText, ""), cellS(st.sumText, "合计"), cellF(st.sumScore, d.self.Float()),
-			cellF(st.sumScore, d.total.Float()), cellF(st.sumDiff, (d.self-d.total).Float()), cellS(st.sumText, sum))
+		t.Add(layout.S(st.SumText, ""), layout.S(st.SumText, "合计"), layout.F(st.SumScore, d.self.Float()),
+			layout.F(st.SumScore, d.total.Float()), layout.F(st.SumDiff, (d.self-d.total).Float()), layout.S(st.SumText, sum))
 		if d.elig != "" {
 			merge("A%[1]d:B%[1]d")
 			merge("C%[1]d:F%[1]d")
-			t.addH(rcptH(d.elig, rcptSpan(3, 6)), cellS(st.label, "评优资格"), cellS(st.label, ""),
-				cellS(st.red, d.elig), cellE(st.red), cellE(st.red), cellE(st.red))
+			t.AddH(rcptH(d.elig, rcptSpan(3, 6)), layout.S(st.Label, "评优资格"), layout.S(st.Label, ""),
+				layout.S(st.Red, d.elig), layout.E(st.Red), layout.E(st.Red), layout.E(st.Red))
 		}
 	}
 	issues := func(title string, list []Issue, style int) {
 		section(title)
 		merge("C%[1]d:D%[1]d")
-		t.addH(22, cellS(st.header, "序号"), cellS(st.header, "位置"), cellS(st.header, "字段"),
-			cellS(st.header, ""), cellS(st.header, "值"), cellS(st.header, "说明"))
+		t.AddH(22, layout.S(st.Header, "序号"), layout.S(st.Header, "位置"), layout.S(st.Header, "字段"),
+			layout.S(st.Header, ""), layout.S(st.Header, "值"), layout.S(st.Header, "说明"))
 		for i, is := range list {
 			label := is.Label
 			if label == "" {
 				label = is.Field
 			}
 			merge("C%[1]d:D%[1]d")
-			t.addH(rcptH(is.Place(), rcptWidths[1], label, rcptSpan(3, 4), is.Value, rcptWidths[4], is.Message, rcptWidths[5]),
-				cellI(st.center, int64(i+1)), cellS(st.wrap, is.Place()), cellS(st.wrap, label), cellE(st.wrap),
-				cellS(st.wrap, is.Value), cellS(style, is.Message))
+			t.AddH(rcptH(is.Place(), rcptWidths[1], label, rcptSpan(3, 4), is.Value, rcptWidths[4], is.Message, rcptWidths[5]),
+				layout.I(st.Center, int64(i+1)), layout.S(st.Wrap, is.Place()), layout.S(st.Wrap, label), layout.E(st.Wrap),
+				layout.S(st.Wrap, is.Value), layout.S(style, is.Message))
 		}
 	}
 	if len(d.errors) > 0 {
-		issues(rcptErrorsTitle(len(d.errors)), d.errors, st.red)
+		issues(rcptErrorsTitle(len(d.errors)), d.errors, st.Red)
 	}
 	if d.advice != "" {
-		t.addH(8)
+		t.AddH(8)
 		merge("A%[1]d:F%[1]d")
-		t.addH(rcptH(d.advice, rcptSpan(1, 6)*0.9), cellS(st.section, d.advice))
+		t.AddH(rcptH(d.advice, rcptSpan(1, 6)*0.9), layout.S(st.Section, d.advice))
 	}
 	if len(d.warnings) > 0 {
-		issues(rcptWarningsTitle(len(d.warnings)), d.warnings, st.wrap)
+		issues(rcptWarningsTitle(len(d.warnings)), d.warnings, st.Wrap)
 	}
-	t.addH(8)
+	t.AddH(8)
 	if d.source != "" {
 		merge("A%[1]d:F%[1]d")
-		t.add(cellS(st.note, "评分标准："+d.source))
+		t.Add(layout.S(st.Note, "评分标准："+d.source))
 	}
 	merge("A%[1]d:F%[1]d")
-	t.add(cellS(st.note, "本回执由 kaohe 自动生成。"))
+	t.Add(layout.S(st.Note, "本回执由 kaohe 自动生成。"))
 	return t
 }
 

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"kaohe/sheets/internal/layout"
 	"math"
 	"regexp"
 	"strconv"
@@ -53,7 +54,7 @@ type rcptShape struct {
 	mu    sync.Mutex
 	tried bool // captured, or found not to rebuild excelize's receipt
 	ok    bool
-	st    *cellStyles
+	st    *layout.Styles
 	parts []rcptPart
 	// the sheet's XML: head, rows, mid, merges, tail; head and tail also
 	// compressed once (rcptSegment), for every receipt
@@ -189,11 +190,11 @@ func (s *rcptShape) capture(rc *Receipt, d *rcptDoc) {
 // rcptSubject is the document's subject, as written in core.xml; ok is
 // false when it holds a character XML escapes (then excelize writes it).
 func rcptSubject(rc *Receipt, d *rcptDoc) (string, bool) {
-	s := cellClean(d.verdict + " " + rc.Upload.File)
+	s := layout.Clean(d.verdict + " " + rc.Upload.File)
 	return s, !strings.ContainsAny(s, "&<>\"'\t\n\r")
 }
 
-// rcptStamp is the document's time as cellSetProps writes it.
+// rcptStamp is the document's time as layout.SetProps writes it.
 func rcptStamp(rc *Receipt) string {
 	if rc.Issued.IsZero() {
 		return ""
@@ -209,7 +210,7 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 		return nil, false, nil
 	}
 	t := rcptTable(d, s.st)
-	_, heights, breaks, err := cellPrepare(t)
+	_, heights, breaks, err := layout.Prepare(t)
 	if err != nil {
 		return nil, true, fmt.Errorf("writing receipt: %w", err)
 	}
@@ -345,10 +346,10 @@ var (
 )
 
 // streamRow writes one row as excelize's StreamWriter.SetRow writes
-// cellWrite's row (RowOpts{Height: h}, no row style); false for anything
+// layout.Write's row (RowOpts{Height: h}, no row style); false for anything
 // it does not write the same way.
-func streamRow(b, scratch *bytes.Buffer, r int, row cellRow, h float64) bool {
-	if h == cellDefaultHeight {
+func streamRow(b, scratch *bytes.Buffer, r int, row layout.Row, h float64) bool {
+	if h == layout.DefaultHeight {
 		h = 0
 	}
 	if h > excelize.MaxRowHeight {
@@ -365,7 +366,7 @@ func streamRow(b, scratch *bytes.Buffer, r int, row cellRow, h float64) bool {
 		b.WriteString(`" customHeight="1"`)
 	}
 	b.WriteByte('>')
-	for i, c := range row.cells {
+	for i, c := range row.Cells {
 		if c.StyleID == 0 && c.Value == nil {
 			continue // not written at all
 		}

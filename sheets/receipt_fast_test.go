@@ -2,6 +2,7 @@ package sheets
 
 import (
 	"errors"
+	"kaohe/sheets/internal/layout"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +101,7 @@ func TestReceiptFastMatchesExcelize(t *testing.T) {
 	})
 	t.Run("too long", func(t *testing.T) {
 		rc := variant(rejected, func(rc *Receipt) {
-			rc.Submission.Issues = append(rc.Submission.Issues, Issue{Severity: Error, Message: strings.Repeat("长", cellMaxChars+1)})
+			rc.Submission.Issues = append(rc.Submission.Issues, Issue{Severity: Error, Message: strings.Repeat("长", layout.MaxChars+1)})
 		})
 		if _, err := rcptBytes(rc, rcptBuild(rc)); !errors.Is(err, ErrCellTooLong) {
 			t.Errorf("err = %v, want ErrCellTooLong", err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/layout"
 	"kaohe/templates"
 )
 
@@ -56,7 +57,7 @@ func WriteReport(w io.Writer, rep *Report) error {
 			return nil
 		}
 	}
-	f, st, err := cellNewFile(repSheets...)
+	f, st, err := layout.NewFile(repSheets...)
 	if err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
@@ -66,14 +67,14 @@ func WriteReport(w io.Writer, rep *Report) error {
 	// Before the streams: afterwards, it would read every streamed sheet
 	// back into memory (hundreds of MB for 10,000 institutions).
 	f.SetActiveSheet(0)
-	for _, build := range []func() *cellTable{b.ranking, b.details, b.targets, b.uploads, b.issues, b.charts} {
+	for _, build := range []func() *layout.Table{b.ranking, b.details, b.targets, b.uploads, b.issues, b.charts} {
 		t := build() // one sheet's cells in memory at a time
-		if err := cellWrite(f, t); err != nil {
+		if err := layout.Write(f, t); err != nil {
 			return fmt.Errorf("writing report sheet %s: %w", t.Name, err)
 		}
 	}
 	std := rep.Standard
-	if err := cellSetProps(f,
+	if err := layout.SetProps(f,
 		fmt.Sprintf("%d年度鉴定机构考核 汇总排名表", std.Year), std.Title,
 		"生成时间 "+FormatTime(rep.Generated), rep.Generated); err != nil {
 		return fmt.Errorf("writing report: %w", err)
@@ -87,7 +88,7 @@ func WriteReport(w io.Writer, rep *Report) error {
 type repBuilder struct {
 	rep      *Report
 	std      *templates.Standard
-	st       *cellStyles
+	st       *layout.Styles
 	ranked   []Standing // with a result, in rank order
 	unranked []Standing // the others, in the report's order
 	byName   map[string]Standing
@@ -125,65 +126,65 @@ func (b *repBuilder) header(what string) string {
 	return fmt.Sprintf("%d年度鉴定机构考核 汇总排名表 — %s", b.std.Year, what)
 }
 
-func (b *repBuilder) headerRow(t *cellTable, names ...string) {
+func (b *repBuilder) headerRow(t *layout.Table, names ...string) {
 	cells := make([]excelize.Cell, len(names))
 	for i, n := range names {
-		cells[i] = cellS(b.st.header, n)
+		cells[i] = layout.S(b.st.Header, n)
 	}
-	t.addH(22, cells...)
+	t.AddH(22, cells...)
 }
 
 // ranking is the 排名 sheet: the header in row 1, ranked institutions in
 // rank order, then the others with an empty 名次; notes under the table.
-func (b *repBuilder) ranking() *cellTable {
+func (b *repBuilder) ranking() *layout.Table {
 	st := b.st
-	t := &cellTable{
+	t := &layout.Table{
 		Name: repSheetRanking, Freeze: 1, Header: b.header("排名"), Footer: b.footer(),
-		Cols: []cellCol{
+		Cols: []layout.Col{
 			{Width: 7}, {Min: 16, Max: 36}, {Width: 11}, {Width: 11}, {Width: 9},
 			{Min: 12, Max: 40, Wrap: true}, {Width: 18}, {Min: 10, Max: 14}, {Min: 14, Max: 40, Wrap: true},
 		},
 	}
 	b.headerRow(t, repRankingHeader...)
-	t.lazyRows(len(b.ranked), func(i int) []excelize.Cell {
+	t.AddLazyRows(len(b.ranked), func(i int) []excelize.Cell {
 		s := b.ranked[i]
 		r := s.Ranked
-		elig := cellS(st.wrap, r.Eligibility())
+		elig := layout.S(st.Wrap, r.Eligibility())
 		if r.Eligibility() != "" {
-			elig.StyleID = st.red
+			elig.StyleID = st.Red
 		}
 		return []excelize.Cell{
-			cellI(st.center, int64(r.Rank)),
-			cellS(st.text, s.Institution.Name),
-			cellF(st.score, r.Total.Float()),
-			cellF(st.score, r.SelfTotal.Float()),
-			cellF(st.diff, (r.SelfTotal - r.Total).Float()),
+			layout.I(st.Center, int64(r.Rank)),
+			layout.S(st.Text, s.Institution.Name),
+			layout.F(st.Score, r.Total.Float()),
+			layout.F(st.Score, r.SelfTotal.Float()),
+			layout.F(st.Diff, (r.SelfTotal - r.Total).Float()),
 			elig,
-			cellS(st.center, repReceived(s.Upload)),
-			cellS(st.center, repStatus(s)),
-			cellS(st.wrap, repFile(s.Upload)),
+			layout.S(st.Center, repReceived(s.Upload)),
+			layout.S(st.Center, repStatus(s)),
+			layout.S(st.Wrap, repFile(s.Upload)),
 		}
 	})
-	t.lazyRows(len(b.unranked), func(i int) []excelize.Cell {
+	t.AddLazyRows(len(b.unranked), func(i int) []excelize.Cell {
 		s := b.unranked[i]
 		return []excelize.Cell{
-			cellE(st.center),
-			cellS(st.text, s.Institution.Name),
-			cellE(st.score), cellE(st.score), cellE(st.diff), cellE(st.wrap),
-			cellS(st.center, repReceived(s.Upload)),
-			cellS(st.redCenter, repStatus(s)),
-			cellS(st.wrap, repFile(s.Upload)),
+			layout.E(st.Center),
+			layout.S(st.Text, s.Institution.Name),
+			layout.E(st.Score), layout.E(st.Score), layout.E(st.Diff), layout.E(st.Wrap),
+			layout.S(st.Center, repReceived(s.Upload)),
+			layout.S(st.RedCenter, repStatus(s)),
+			layout.S(st.Wrap, repFile(s.Upload)),
 		}
 	})
-	last := t.row() - 1
+	last := t.NextRow() - 1
 	t.Filter = fmt.Sprintf("A1:I%d", last)
-	t.add()
+	t.Add()
 	for _, n := range []string{
 		"说明：差值 = 自评总分 − 核定总分。核定总分由程序按评分标准根据自评表填报的事实计算，自评分仅作对照。",
 		"名次相同表示核定总分相同；同分时取证目标任务较大的鉴定机构列前。未提交或未通过校验的鉴定机构不参加排名，列在最后。",
 		"评分标准：" + b.std.Title + "；生成时间：" + FormatTime(b.rep.Generated) + "。",
 	} {
-		t.add(cellS(st.note, n))
+		t.Add(layout.S(st.Note, n))
 	}
 	return t
 }
@@ -204,11 +205,11 @@ func repFile(u *Upload) string {
 
 // details is the 评分明细 sheet: each ranked institution's nine items and a
 // total row, in rank order.
-func (b *repBuilder) details() *cellTable {
+func (b *repBuilder) details() *layout.Table {
 	st := b.st
-	t := &cellTable{
+	t := &layout.Table{
 		Name: repSheetDetails, Freeze: 1, Header: b.header("评分明细"), Footer: b.footer(),
-		Cols: []cellCol{
+		Cols: []layout.Col{
 			{Min: 16, Max: 32, Wrap: true}, {Width: 6}, {Min: 12, Max: 26, Wrap: true}, {Width: 8},
 			{Width: 9}, {Width: 9}, {Width: 9}, {Width: 56, Wrap: true},
 		},
@@ -222,46 +223,46 @@ func (b *repBuilder) details() *cellTable {
 	// written (10 rows an institution: 100,000 for a national roll-up).
 	first := make([]int, len(b.ranked)+1) // first[k]: the block's first lazy row
 	for k, s := range b.ranked {
-		t.Blocks = append(t.Blocks, t.row()+first[k])
+		t.Blocks = append(t.Blocks, t.NextRow()+first[k])
 		first[k+1] = first[k] + len(s.Ranked.Items) + 1
 	}
 	maxTotal := b.std.MaxTotal().Float()
-	t.lazy(first[len(b.ranked)], func(i int) cellRow {
+	t.AddLazy(first[len(b.ranked)], func(i int) layout.Row {
 		k := sort.Search(len(b.ranked), func(k int) bool { return first[k+1] > i })
 		s := b.ranked[k]
 		r := s.Ranked
 		if j := i - first[k]; j < len(r.Items) {
 			is := r.Items[j]
 			it := items[is.No]
-			self := cellE(st.score)
+			self := layout.E(st.Score)
 			if is.SelfSet {
-				self = cellF(st.score, is.Self.Float())
+				self = layout.F(st.Score, is.Self.Float())
 			}
-			return cellRow{cells: []excelize.Cell{
-				cellS(st.wrap, s.Institution.Name),
-				cellI(st.center, int64(is.No)),
-				cellS(st.wrap, it.Title),
-				cellF(st.score, it.Max.Float()),
+			return layout.Row{Cells: []excelize.Cell{
+				layout.S(st.Wrap, s.Institution.Name),
+				layout.I(st.Center, int64(is.No)),
+				layout.S(st.Wrap, it.Title),
+				layout.F(st.Score, it.Max.Float()),
 				self,
-				cellF(st.score, is.Points.Float()),
-				cellF(st.diff, is.Diff().Float()),
-				cellS(st.wrap, is.Basis),
+				layout.F(st.Score, is.Points.Float()),
+				layout.F(st.Diff, is.Diff().Float()),
+				layout.S(st.Wrap, is.Basis),
 			}}
 		}
-		return cellRow{cells: []excelize.Cell{
-			cellS(st.sumText, s.Institution.Name),
-			cellS(st.sumText, ""),
-			cellS(st.sumText, "合计"),
-			cellF(st.sumScore, maxTotal),
-			cellF(st.sumScore, r.SelfTotal.Float()),
-			cellF(st.sumScore, r.Total.Float()),
-			cellF(st.sumDiff, (r.SelfTotal - r.Total).Float()),
-			cellS(st.sumText, r.Eligibility()),
+		return layout.Row{Cells: []excelize.Cell{
+			layout.S(st.SumText, s.Institution.Name),
+			layout.S(st.SumText, ""),
+			layout.S(st.SumText, "合计"),
+			layout.F(st.SumScore, maxTotal),
+			layout.F(st.SumScore, r.SelfTotal.Float()),
+			layout.F(st.SumScore, r.Total.Float()),
+			layout.F(st.SumDiff, (r.SelfTotal - r.Total).Float()),
+			layout.S(st.SumText, r.Eligibility()),
 		}}
 	})
-	t.Filter = fmt.Sprintf("A1:H%d", t.row()-1)
-	t.add()
-	t.add(cellS(st.note, "说明：差值 = 自评分 − 核定分；自评分空白表示未填，按 0 分计入自评总分。"))
+	t.Filter = fmt.Sprintf("A1:H%d", t.NextRow()-1)
+	t.Add()
+	t.Add(layout.S(st.Note, "说明：差值 = 自评分 − 核定分；自评分空白表示未填，按 0 分计入自评总分。"))
 	return t
 }
 
@@ -282,28 +283,28 @@ const repTargetsFirstRow = 3
 // targets is the 目标完成 sheet: each institution's targets (附件2 order),
 // actuals and completion rates, then the city totals against the city's
 // targets and against the sum of the allocations.
-func (b *repBuilder) targets() *cellTable {
+func (b *repBuilder) targets() *layout.Table {
 	st := b.st
-	t := &cellTable{
+	t := &layout.Table{
 		Name: repSheetTargets, Freeze: 2, Header: b.header("目标完成"), Footer: b.footer(),
-		Cols: []cellCol{{Min: 16, Max: 36}},
+		Cols: []layout.Col{{Min: 16, Max: 36}},
 	}
-	top := []excelize.Cell{cellS(st.header, "鉴定机构")}
-	sub := []excelize.Cell{cellS(st.header, "")}
+	top := []excelize.Cell{layout.S(st.Header, "鉴定机构")}
+	sub := []excelize.Cell{layout.S(st.Header, "")}
 	for i, k := range repTargetKinds {
-		top = append(top, cellS(st.header, k.title), cellS(st.header, ""), cellS(st.header, ""))
-		sub = append(sub, cellS(st.header, "目标"), cellS(st.header, "实际"), cellS(st.header, "完成率"))
-		t.Cols = append(t.Cols, cellCol{Width: 9}, cellCol{Width: 9}, cellCol{Width: 9})
+		top = append(top, layout.S(st.Header, k.title), layout.S(st.Header, ""), layout.S(st.Header, ""))
+		sub = append(sub, layout.S(st.Header, "目标"), layout.S(st.Header, "实际"), layout.S(st.Header, "完成率"))
+		t.Cols = append(t.Cols, layout.Col{Width: 9}, layout.Col{Width: 9}, layout.Col{Width: 9})
 		c1, _ := excelize.ColumnNumberToName(2 + 3*i)
 		c3, _ := excelize.ColumnNumberToName(4 + 3*i)
 		t.Merges = append(t.Merges, c1+"1:"+c3+"1")
 	}
-	top = append(top, cellS(st.header, "状态"))
-	sub = append(sub, cellS(st.header, ""))
-	t.Cols = append(t.Cols, cellCol{Min: 10, Max: 14})
+	top = append(top, layout.S(st.Header, "状态"))
+	sub = append(sub, layout.S(st.Header, ""))
+	t.Cols = append(t.Cols, layout.Col{Min: 10, Max: 14})
 	t.Merges = append(t.Merges, "A1:A2", "N1:N2")
-	t.addH(22, top...)
-	t.addH(20, sub...)
+	t.AddH(22, top...)
+	t.AddH(20, sub...)
 
 	var sum templates.Targets
 	for _, in := range b.std.Institutions {
@@ -311,7 +312,7 @@ func (b *repBuilder) targets() *cellTable {
 			sum = sum.Add(s.Ranked.Actuals)
 		}
 	}
-	t.lazyRows(len(b.std.Institutions), func(i int) []excelize.Cell {
+	t.AddLazyRows(len(b.std.Institutions), func(i int) []excelize.Cell {
 		in := b.std.Institutions[i]
 		s, ok := b.byName[in.Name]
 		var actual *templates.Targets
@@ -322,13 +323,13 @@ func (b *repBuilder) targets() *cellTable {
 		if ok {
 			status = repStatus(s)
 		}
-		row := []excelize.Cell{cellS(st.text, in.Name)}
+		row := []excelize.Cell{layout.S(st.Text, in.Name)}
 		row = append(row, b.targetCells(in.Targets, actual, false)...)
-		statusStyle := st.center
+		statusStyle := st.Center
 		if status != string(StatusAccepted) {
-			statusStyle = st.redCenter
+			statusStyle = st.RedCenter
 		}
-		return append(row, cellS(statusStyle, status))
+		return append(row, layout.S(statusStyle, status))
 	})
 	for _, total := range []struct {
 		label  string
@@ -337,15 +338,15 @@ func (b *repBuilder) targets() *cellTable {
 		{"全市合计（对全市目标）", b.std.CityTargets},
 		{"全市合计（对各机构目标之和）", b.std.AllocatedTotal()},
 	} {
-		row := []excelize.Cell{cellS(st.sumText, total.label)}
+		row := []excelize.Cell{layout.S(st.SumText, total.label)}
 		row = append(row, b.targetCells(total.target, &sum, true)...)
-		row = append(row, cellS(st.sumText, ""))
-		t.add(row...)
+		row = append(row, layout.S(st.SumText, ""))
+		t.Add(row...)
 	}
-	lastTotal := t.row() - 1
-	t.add()
-	t.add(cellS(st.note, "说明：实际完成只计已接受的自评表；未提交或未通过校验的鉴定机构不计入。目标为 0 时不计算完成率。完成率低于 100% 的以红色标出。"))
-	t.add(cellS(st.note, fmt.Sprintf("全市目标为评分标准规定的全市总任务；各机构目标之和为目标分解表（附件2）%d 个鉴定机构目标的合计。", len(b.std.Institutions))))
+	lastTotal := t.NextRow() - 1
+	t.Add()
+	t.Add(layout.S(st.Note, "说明：实际完成只计已接受的自评表；未提交或未通过校验的鉴定机构不计入。目标为 0 时不计算完成率。完成率低于 100% 的以红色标出。"))
+	t.Add(layout.S(st.Note, fmt.Sprintf("全市目标为评分标准规定的全市总任务；各机构目标之和为目标分解表（附件2）%d 个鉴定机构目标的合计。", len(b.std.Institutions))))
 	t.Before = func(f *excelize.File, sheet string) error {
 		for i := range repTargetKinds {
 			col, _ := excelize.ColumnNumberToName(4 + 3*i)
@@ -354,7 +355,7 @@ func (b *repBuilder) targets() *cellTable {
 			if err := f.SetConditionalFormat(sheet, rng, []excelize.ConditionalFormatOptions{{
 				Type:     "formula",
 				Criteria: fmt.Sprintf("AND(ISNUMBER(%s),%s<1)", first, first),
-				Format:   &b.st.highlight,
+				Format:   &b.st.Highlight,
 			}}); err != nil {
 				return err
 			}
@@ -368,24 +369,24 @@ func (b *repBuilder) targets() *cellTable {
 // actual nil leaves actual and rate empty; a target of 0 leaves the rate empty.
 func (b *repBuilder) targetCells(target templates.Targets, actual *templates.Targets, total bool) []excelize.Cell {
 	st := b.st
-	intS, pctS := st.integer, st.pct
+	intS, pctS := st.Integer, st.Pct
 	if total {
-		intS, pctS = st.sumInt, st.sumPct
+		intS, pctS = st.SumInt, st.SumPct
 	}
 	var out []excelize.Cell
 	for _, k := range repTargetKinds {
 		tg := k.get(target)
-		out = append(out, cellI(intS, tg))
+		out = append(out, layout.I(intS, tg))
 		if actual == nil {
-			out = append(out, cellE(intS), cellE(pctS))
+			out = append(out, layout.E(intS), layout.E(pctS))
 			continue
 		}
 		a := k.get(*actual)
-		out = append(out, cellI(intS, a))
+		out = append(out, layout.I(intS, a))
 		if tg <= 0 {
-			out = append(out, cellE(pctS))
+			out = append(out, layout.E(pctS))
 		} else {
-			out = append(out, cellF(pctS, float64(a)/float64(tg)))
+			out = append(out, layout.F(pctS, float64(a)/float64(tg)))
 		}
 	}
 	return out
@@ -393,76 +394,76 @@ func (b *repBuilder) targetCells(target templates.Targets, actual *templates.Tar
 
 // uploads is the 提交情况 sheet: every institution's state (附件2 order),
 // then every consumed file, superseded and late ones included.
-func (b *repBuilder) uploads() *cellTable {
+func (b *repBuilder) uploads() *layout.Table {
 	st := b.st
-	t := &cellTable{
+	t := &layout.Table{
 		Name: repSheetUploads, Freeze: 1, Header: b.header("提交情况"), Footer: b.footer(),
-		Cols: []cellCol{
+		Cols: []layout.Col{
 			{Width: 6}, {Min: 16, Max: 36, Wrap: true}, {Min: 10, Max: 22, Wrap: true}, {Min: 16, Max: 40, Wrap: true},
 			{Width: 18}, {Width: 15}, {Width: 8}, {Width: 8}, {Min: 16, Max: 50, Wrap: true},
 		},
 	}
 	head := []string{"序号", "鉴定机构", "状态", "文件", "上传时间", "校验码", "错误数", "提醒数", "说明"}
 	b.headerRow(t, head...)
-	t.lazyRows(len(b.std.Institutions), func(i int) []excelize.Cell {
+	t.AddLazyRows(len(b.std.Institutions), func(i int) []excelize.Cell {
 		in := b.std.Institutions[i]
 		s, ok := b.byName[in.Name]
 		status := string(StatusMissing)
 		if ok {
 			status = repStatus(s)
 		}
-		statusStyle := st.center
+		statusStyle := st.Center
 		if status != string(StatusAccepted) {
-			statusStyle = st.redCenter
+			statusStyle = st.RedCenter
 		}
-		row := []excelize.Cell{cellI(st.center, int64(i+1)), cellS(st.wrap, in.Name), cellS(statusStyle, status)}
+		row := []excelize.Cell{layout.I(st.Center, int64(i+1)), layout.S(st.Wrap, in.Name), layout.S(statusStyle, status)}
 		if !ok || s.Upload == nil {
-			row = append(row, cellE(st.wrap), cellE(st.center), cellE(st.center), cellE(st.integer), cellE(st.integer),
-				cellS(st.wrap, "未收到自评表"))
+			row = append(row, layout.E(st.Wrap), layout.E(st.Center), layout.E(st.Center), layout.E(st.Integer), layout.E(st.Integer),
+				layout.S(st.Wrap, "未收到自评表"))
 		} else {
 			u := s.Upload
 			note := u.Note
 			if note == "" && status == string(StatusRejected) {
 				note = "错误见“校验问题”表"
 			}
-			row = append(row, cellS(st.wrap, u.File), cellS(st.center, FormatTime(u.Received)),
-				cellS(st.center, u.ShortHash()), cellI(st.integer, int64(u.Errors)), cellI(st.integer, int64(u.Warnings)),
-				cellS(st.wrap, note))
+			row = append(row, layout.S(st.Wrap, u.File), layout.S(st.Center, FormatTime(u.Received)),
+				layout.S(st.Center, u.ShortHash()), layout.I(st.Integer, int64(u.Errors)), layout.I(st.Integer, int64(u.Warnings)),
+				layout.S(st.Wrap, note))
 		}
 		return row
 	})
-	t.Filter = fmt.Sprintf("A1:I%d", t.row()-1)
-	t.add()
-	t.addH(24, cellS(st.section, fmt.Sprintf("收到的全部文件（%d 个，最新的在前，含被替代和逾期的）", len(b.rep.Uploads))))
+	t.Filter = fmt.Sprintf("A1:I%d", t.NextRow()-1)
+	t.Add()
+	t.AddH(24, layout.S(st.Section, fmt.Sprintf("收到的全部文件（%d 个，最新的在前，含被替代和逾期的）", len(b.rep.Uploads))))
 	b.headerRow(t, head...)
-	t.lazyRows(len(b.rep.Uploads), func(i int) []excelize.Cell {
+	t.AddLazyRows(len(b.rep.Uploads), func(i int) []excelize.Cell {
 		u := b.rep.Uploads[i]
 		status := string(u.Status)
 		if u.Late {
 			status += "（逾期）"
 		}
-		statusStyle := st.center
+		statusStyle := st.Center
 		if u.Status != StatusAccepted || u.Late {
-			statusStyle = st.redCenter
+			statusStyle = st.RedCenter
 		}
-		return []excelize.Cell{cellI(st.center, int64(i+1)), cellS(st.wrap, u.Institution), cellS(statusStyle, status),
-			cellS(st.wrap, u.File), cellS(st.center, FormatTime(u.Received)), cellS(st.center, u.ShortHash()),
-			cellI(st.integer, int64(u.Errors)), cellI(st.integer, int64(u.Warnings)), cellS(st.wrap, u.Note)}
+		return []excelize.Cell{layout.I(st.Center, int64(i+1)), layout.S(st.Wrap, u.Institution), layout.S(statusStyle, status),
+			layout.S(st.Wrap, u.File), layout.S(st.Center, FormatTime(u.Received)), layout.S(st.Center, u.ShortHash()),
+			layout.I(st.Integer, int64(u.Errors)), layout.I(st.Integer, int64(u.Warnings)), layout.S(st.Wrap, u.Note)}
 	})
 	if len(b.rep.Uploads) == 0 {
-		t.add(cellS(st.note, "尚未收到任何文件。"))
+		t.Add(layout.S(st.Note, "尚未收到任何文件。"))
 	}
-	t.add()
-	t.add(cellS(st.note, "校验码为文件 SHA-256 的前 12 位，完整值见回执。"))
+	t.Add()
+	t.Add(layout.S(st.Note, "校验码为文件 SHA-256 的前 12 位，完整值见回执。"))
 	return t
 }
 
 // issues is the 校验问题 sheet: every error and warning.
-func (b *repBuilder) issues() *cellTable {
+func (b *repBuilder) issues() *layout.Table {
 	st := b.st
-	t := &cellTable{
+	t := &layout.Table{
 		Name: repSheetIssues, Freeze: 1, Header: b.header("校验问题"), Footer: b.footer(),
-		Cols: []cellCol{
+		Cols: []layout.Col{
 			{Width: 6}, {Min: 16, Max: 36, Wrap: true}, {Min: 10, Max: 20, Wrap: true}, {Min: 12, Max: 30, Wrap: true},
 			{Min: 10, Max: 30, Wrap: true}, {Width: 7}, {Min: 30, Max: 60, Wrap: true},
 		},
@@ -473,17 +474,17 @@ func (b *repBuilder) issues() *cellTable {
 		if label == "" {
 			label = is.Field
 		}
-		sev := cellS(st.center, string(is.Severity))
+		sev := layout.S(st.Center, string(is.Severity))
 		if is.Severity == Error {
-			sev.StyleID = st.redCenter
+			sev.StyleID = st.RedCenter
 		}
-		t.add(cellI(st.center, int64(i+1)), cellS(st.wrap, is.File), cellS(st.wrap, is.Place()),
-			cellS(st.wrap, label), cellS(st.wrap, is.Value), sev, cellS(st.wrap, is.Message))
+		t.Add(layout.I(st.Center, int64(i+1)), layout.S(st.Wrap, is.File), layout.S(st.Wrap, is.Place()),
+			layout.S(st.Wrap, label), layout.S(st.Wrap, is.Value), sev, layout.S(st.Wrap, is.Message))
 	}
-	t.Filter = fmt.Sprintf("A1:G%d", t.row()-1)
+	t.Filter = fmt.Sprintf("A1:G%d", t.NextRow()-1)
 	if len(b.rep.Issues) == 0 {
-		t.add()
-		t.add(cellS(st.note, "没有错误或提醒。"))
+		t.Add()
+		t.Add(layout.S(st.Note, "没有错误或提醒。"))
 	}
 	return t
 }
@@ -512,42 +513,42 @@ const (
 // 取证完成率 by institution (附件2 order), column charts whose categories are
 // short names. The charts reference the data table beside them, which
 // repeats the numbers of 排名 and 目标完成 with the names shortened.
-func (b *repBuilder) charts() *cellTable {
+func (b *repBuilder) charts() *layout.Table {
 	st := b.st
-	t := &cellTable{Name: repSheetCharts, Header: b.header("图表"), Footer: b.footer(),
+	t := &layout.Table{Name: repSheetCharts, Header: b.header("图表"), Footer: b.footer(),
 		PrintArea: fmt.Sprintf("A1:%s%d", "P", 2*repChartRows), Breaks: []int{repChartRows + 1}}
 	for range repChartCols {
 		// Wide enough that the columns cover the charts wherever a
 		// column unit is 6 to 8 pixels (LibreOffice, Excel).
-		t.Cols = append(t.Cols, cellCol{Width: 11})
+		t.Cols = append(t.Cols, layout.Col{Width: 11})
 	}
-	t.Cols = append(t.Cols, cellCol{Width: 3}, cellCol{Width: 6}, cellCol{Min: 8, Max: 16}, cellCol{Width: 10},
-		cellCol{Width: 3}, cellCol{Min: 8, Max: 16}, cellCol{Width: 11})
+	t.Cols = append(t.Cols, layout.Col{Width: 3}, layout.Col{Width: 6}, layout.Col{Min: 8, Max: 16}, layout.Col{Width: 10},
+		layout.Col{Width: 3}, layout.Col{Min: 8, Max: 16}, layout.Col{Width: 11})
 	lead := make([]excelize.Cell, repChartCols+1) // A–Q stay empty
 	row := func(cells ...excelize.Cell) []excelize.Cell {
 		return append(append([]excelize.Cell{}, lead...), cells...)
 	}
 	var gap excelize.Cell // not written at all
 	rows := max(len(b.ranked), len(b.std.Institutions))
-	t.addH(22, row(cellS(st.header, "名次"), cellS(st.header, "鉴定机构"), cellS(st.header, "核定总分"), gap,
-		cellS(st.header, "鉴定机构"), cellS(st.header, "取证完成率"))...)
-	t.lazyRows(rows, func(i int) []excelize.Cell {
+	t.AddH(22, row(layout.S(st.Header, "名次"), layout.S(st.Header, "鉴定机构"), layout.S(st.Header, "核定总分"), gap,
+		layout.S(st.Header, "鉴定机构"), layout.S(st.Header, "取证完成率"))...)
+	t.AddLazyRows(rows, func(i int) []excelize.Cell {
 		var cells []excelize.Cell
 		if i < len(b.ranked) {
 			r := b.ranked[i].Ranked
-			cells = append(cells, cellI(st.center, int64(r.Rank)), cellS(st.text, repShortName(r.Institution.Name)),
-				cellF(st.score, r.Total.Float()))
+			cells = append(cells, layout.I(st.Center, int64(r.Rank)), layout.S(st.Text, repShortName(r.Institution.Name)),
+				layout.F(st.Score, r.Total.Float()))
 		} else {
 			cells = append(cells, gap, gap, gap)
 		}
 		cells = append(cells, gap)
 		if i < len(b.std.Institutions) {
 			in := b.std.Institutions[i]
-			rate := cellE(st.pct)
+			rate := layout.E(st.Pct)
 			if s, ok := b.byName[in.Name]; ok && s.Ranked != nil && in.Targets.Certified > 0 {
-				rate = cellF(st.pct, float64(s.Ranked.Actuals.Certified)/float64(in.Targets.Certified))
+				rate = layout.F(st.Pct, float64(s.Ranked.Actuals.Certified)/float64(in.Targets.Certified))
 			}
-			cells = append(cells, cellS(st.text, repShortName(in.Name)), rate)
+			cells = append(cells, layout.S(st.Text, repShortName(in.Name)), rate)
 		}
 		return row(cells...)
 	})

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"kaohe/sheets/internal/layout"
 	"runtime"
 	"strings"
 	"sync"
@@ -49,7 +50,7 @@ type repRows struct {
 // repWriteFast builds the report as described above; ok is false when the
 // report needs excelize. An error is the one excelize would give.
 func repWriteFast(rep *Report) (out []byte, ok bool, err error) {
-	f, st, err := cellNewFile(repSheets...)
+	f, st, err := layout.NewFile(repSheets...)
 	if err != nil {
 		return nil, false, nil
 	}
@@ -58,11 +59,11 @@ func repWriteFast(rep *Report) (out []byte, ok bool, err error) {
 	b.split()
 	f.SetActiveSheet(0)
 	rows := map[string]repRows{}
-	for _, s := range repPrepare([]func() *cellTable{b.ranking, b.details, b.targets, b.uploads, b.issues, b.charts}) {
+	for _, s := range repPrepare([]func() *layout.Table{b.ranking, b.details, b.targets, b.uploads, b.issues, b.charts}) {
 		if s.err != nil {
 			return nil, true, fmt.Errorf("writing report sheet %s: %w", s.t.Name, s.err)
 		}
-		if err := cellWritePrepared(f, s.t, s.widths, s.heights, s.breaks, false); err != nil {
+		if err := layout.WritePrepared(f, s.t, s.widths, s.heights, s.breaks, false); err != nil {
 			return nil, true, fmt.Errorf("writing report sheet %s: %w", s.t.Name, err)
 		}
 		if !s.ok {
@@ -71,7 +72,7 @@ func repWriteFast(rep *Report) (out []byte, ok bool, err error) {
 		rows[s.t.Name] = s.rows
 	}
 	std := rep.Standard
-	if err := cellSetProps(f,
+	if err := layout.SetProps(f,
 		fmt.Sprintf("%d年度鉴定机构考核 汇总排名表", std.Year), std.Title,
 		"生成时间 "+FormatTime(rep.Generated), rep.Generated); err != nil {
 		return nil, true, fmt.Errorf("writing report: %w", err)
@@ -84,10 +85,10 @@ func repWriteFast(rep *Report) (out []byte, ok bool, err error) {
 }
 
 // repSheet is one sheet of the report, made apart from the workbook: its
-// table, measured (cellPrepare), and its rows compressed; ok is false when
+// table, measured (layout.Prepare), and its rows compressed; ok is false when
 // a row needs excelize.
 type repSheet struct {
-	t               *cellTable
+	t               *layout.Table
 	widths, heights []float64
 	breaks          []int
 	rows            repRows
@@ -99,8 +100,8 @@ type repSheet struct {
 // work that needs no workbook, most of a report's, goes on as many cores
 // as there are (评分明细 alone is two thirds of a large report's rows, so
 // the others are made beside it). Rows are made on demand from the report
-// (see cellTable.lazy), which is only read meanwhile.
-func repPrepare(builds []func() *cellTable) []repSheet {
+// (see layout.Table.lazy), which is only read meanwhile.
+func repPrepare(builds []func() *layout.Table) []repSheet {
 	out := make([]repSheet, len(builds))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -109,9 +110,9 @@ func repPrepare(builds []func() *cellTable) []repSheet {
 			for i := int(next.Add(1)) - 1; i < len(builds); i = int(next.Add(1)) - 1 {
 				s := &out[i]
 				s.t = builds[i]()
-				if s.widths, s.err = cellMeasure(s.t); s.err == nil {
+				if s.widths, s.err = layout.Measure(s.t); s.err == nil {
 					s.rows, s.heights, s.ok = repCompressRows(s.t, s.widths)
-					s.breaks = cellBreaks(s.t, s.widths, s.heights)
+					s.breaks = layout.Breaks(s.t, s.widths, s.heights)
 				}
 			}
 		})
@@ -121,10 +122,10 @@ func repPrepare(builds []func() *cellTable) []repSheet {
 }
 
 // repCompressRows writes t's rows as excelize's StreamWriter would, with
-// the heights cellHeights gives them (returned, measured on the way: one
+// the heights layout.Heights gives them (returned, measured on the way: one
 // pass over rows made on demand instead of two), and compresses them;
 // false for a row it does not write the same way.
-func repCompressRows(t *cellTable, widths []float64) (repRows, []float64, bool) {
+func repCompressRows(t *layout.Table, widths []float64) (repRows, []float64, bool) {
 	var out, chunk, scratch bytes.Buffer
 	fw := rcptFlaters.Get().(*flate.Writer)
 	defer rcptFlaters.Put(fw)
@@ -136,15 +137,15 @@ func repCompressRows(t *cellTable, widths []float64) (repRows, []float64, bool) 
 		fw.Write(chunk.Bytes())
 		chunk.Reset()
 	}
-	heights := make([]float64, t.rowCount())
+	heights := make([]float64, t.RowCount())
 	out.Grow(len(heights) * 64) // about what a row takes compressed: grown by doubling, it cost as much as the compression
 	chunk.Grow(72 << 10)
 	for i := range heights {
-		row := t.rowMeasured(i)
-		heights[i] = cellRowHeight(t, row, widths)
-		for c, cell := range row.cells { // as rowAt makes it (cleaning a clean text changes nothing)
+		row := t.RowMeasured(i)
+		heights[i] = layout.RowHeight(t, row, widths)
+		for c, cell := range row.Cells { // as rowAt makes it (cleaning a clean text changes nothing)
 			if s, ok := cell.Value.(string); ok {
-				row.cells[c].Value = cellClean(s)
+				row.Cells[c].Value = layout.Clean(s)
 			}
 		}
 		if !streamRow(&chunk, &scratch, i+1, row, heights[i]) {

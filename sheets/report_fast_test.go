@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"kaohe/sheets/internal/layout"
 	"kaohe/templates"
 	"kaohe/templates/score"
 )
@@ -99,8 +100,8 @@ func TestReportFastMatchesExcelize(t *testing.T) {
 			if len(got) != len(want) {
 				t.Errorf("%d parts, want %d", len(got), len(want))
 			}
-			if n := bytes.Count([]byte(got["xl/worksheets/sheet2.xml"]), []byte("<brk ")); n > cellMaxBreaks {
-				t.Errorf("评分明细 has %d page breaks, Excel allows %d", n, cellMaxBreaks)
+			if n := bytes.Count([]byte(got["xl/worksheets/sheet2.xml"]), []byte("<brk ")); n > layout.MaxBreaks {
+				t.Errorf("评分明细 has %d page breaks, Excel allows %d", n, layout.MaxBreaks)
 			}
 		})
 	}

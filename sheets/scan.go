@@ -40,6 +40,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/text"
 	"kaohe/templates"
 )
 
@@ -98,9 +99,9 @@ type scanner struct {
 // scanWhat names a part for people: 工作表「完成情况」 or the part's name.
 func scanWhat(part, sheet string) string {
 	if sheet != "" {
-		return "工作表「" + readClip(sheet) + "」"
+		return "工作表「" + text.Clip(sheet) + "」"
 	}
-	return "工作簿的「" + readClip(part) + "」部件"
+	return "工作簿的「" + text.Clip(part) + "」部件"
 }
 
 func (s *scanner) run() error {
@@ -163,7 +164,7 @@ func (s *scanner) run() error {
 		}
 		target, ok := rels[rid[sheet]]
 		if !ok {
-			return scanRefuse("文件已损坏：工作表「"+readClip(sheet)+"」在工作簿中找不到它的数据；"+scanRepair,
+			return scanRefuse("文件已损坏：工作表「"+text.Clip(sheet)+"」在工作簿中找不到它的数据；"+scanRepair,
 				fmt.Sprintf("sheet %q: relationship %q not in %s", sheet, rid[sheet], wbRelsPath(wbPath)))
 		}
 		part := wsPath(wbPath, target)
@@ -171,7 +172,7 @@ func (s *scanner) run() error {
 			continue // excelize refuses to read cells there: the reader says it cannot read the cell
 		}
 		if s.p.part(part) == nil {
-			return scanRefuse("文件已损坏：工作表「"+readClip(sheet)+"」的数据缺失；"+scanRepair,
+			return scanRefuse("文件已损坏：工作表「"+text.Clip(sheet)+"」的数据缺失；"+scanRepair,
 				fmt.Sprintf("sheet %q: part %q missing", sheet, part))
 		}
 		if parts[part] == nil {
@@ -230,7 +231,7 @@ func (s *scanner) fieldChecks() {
 			i, err := strconv.Atoi(strings.TrimSpace(c.sst))
 			if err != nil || i < 0 || i >= s.sst {
 				s.issues = append(s.issues, Issue{Severity: Error, Field: c.field.Name, Label: c.field.Label, Sheet: c.sheet, Cell: c.cell,
-					Message: "文件已损坏：单元格引用了不存在的文字（共享字符串 " + readClip(c.sst) + "）；" + scanRepair,
+					Message: "文件已损坏：单元格引用了不存在的文字（共享字符串 " + text.Clip(c.sst) + "）；" + scanRepair,
 					Cause:   fmt.Sprintf("cell %s!%s: shared string index %q, %d shared strings", c.sheet, c.cell, c.sst, s.sst)})
 				continue
 			}
@@ -238,29 +239,17 @@ func (s *scanner) fieldChecks() {
 		}
 		if units > s.lim.MaxTextChars {
 			s.issues = append(s.issues, Issue{Severity: Error, Field: c.field.Name, Label: c.field.Label, Sheet: c.sheet, Cell: c.cell,
-				Message: fmt.Sprintf("内容长 %s 个字符，超过 Excel 单元格的上限 %s 个字符，未读取；请改短后重新上传", readThousands(units), readThousands(s.lim.MaxTextChars)),
+				Message: fmt.Sprintf("内容长 %s 个字符，超过 Excel 单元格的上限 %s 个字符，未读取；请改短后重新上传", text.Thousands(units), text.Thousands(s.lim.MaxTextChars)),
 				Cause:   fmt.Sprintf("cell %s!%s holds %d UTF-16 units, limit %d", c.sheet, c.cell, units, s.lim.MaxTextChars)})
 		}
 	}
-}
-
-// readThousands writes n with thousands separators: 32,767.
-func readThousands(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 {
-		return s
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // checkSize refuses a part larger than one XML part may be.
 func (s *scanner) checkSize(f *zip.File, sheet string) error {
 	if f.UncompressedSize64 > uint64(s.lim.UnzipXMLSizeLimit) {
 		return scanRefuse(fmt.Sprintf("%s解压后 %s MB，超过 %s MB 的上限，不像是自评表；请删除多余的内容，或在市中心下发的自评表中重新填写后上传",
-			scanWhat(f.Name, sheet), readMB(int64(min(f.UncompressedSize64, 1<<62))), readMB(s.lim.UnzipXMLSizeLimit)),
+			scanWhat(f.Name, sheet), text.MB(int64(min(f.UncompressedSize64, 1<<62))), text.MB(s.lim.UnzipXMLSizeLimit)),
 			fmt.Sprintf("part %q declares %d bytes, XML limit %d", f.Name, f.UncompressedSize64, s.lim.UnzipXMLSizeLimit))
 	}
 	return nil
@@ -296,7 +285,7 @@ func (s *scanner) scanXML(f *zip.File, sheet string, visit xmlVisit) error {
 			line, _ := d.InputPos()
 			switch {
 			case lr.N <= 0:
-				return scanRefuse(fmt.Sprintf("%s解压后超过 %s MB 的上限（与文件中声明的大小不符），未读取；%s", what, readMB(s.lim.UnzipXMLSizeLimit), scanRepair),
+				return scanRefuse(fmt.Sprintf("%s解压后超过 %s MB 的上限（与文件中声明的大小不符），未读取；%s", what, text.MB(s.lim.UnzipXMLSizeLimit), scanRepair),
 					fmt.Sprintf("part %q inflates past %d bytes", f.Name, s.lim.UnzipXMLSizeLimit))
 			case errors.Is(err, zip.ErrChecksum), errors.Is(err, zip.ErrFormat), errors.Is(err, io.ErrUnexpectedEOF) && !isSyntax(err):
 				return scanRefuse("文件已损坏："+what+"的压缩数据不完整或与声明的大小不符（可能上传中断或文件被篡改）；请重新上传，"+scanRepair,
@@ -423,7 +412,7 @@ func (s *scanner) workbook(wbPath string) ([]scanSheet, []scanName, error) {
 	var sheets []scanSheet
 	var names []scanName
 	var cur *scanName
-	var text strings.Builder
+	var refers strings.Builder
 	lower := map[string]bool{}
 	err := s.scanXML(s.p.part(wbPath), "", func(tok xml.Token, stack []string) error {
 		switch t := tok.(type) {
@@ -433,7 +422,7 @@ func (s *scanner) workbook(wbPath string) ([]scanSheet, []scanName, error) {
 				name, _ := attr(t, "name")
 				rid, _ := attr(t, "id")
 				if lower[strings.ToLower(name)] {
-					return scanRefuse("文件已损坏：有两个工作表都叫「"+readClip(name)+"」；"+scanRepair, fmt.Sprintf("duplicate sheet name %q", name))
+					return scanRefuse("文件已损坏：有两个工作表都叫「"+text.Clip(name)+"」；"+scanRepair, fmt.Sprintf("duplicate sheet name %q", name))
 				}
 				lower[strings.ToLower(name)] = true
 				sheets = append(sheets, scanSheet{name: name, rid: rid})
@@ -447,22 +436,22 @@ func (s *scanner) workbook(wbPath string) ([]scanSheet, []scanName, error) {
 				if v, ok := attr(t, "localSheetId"); ok {
 					id, err := strconv.Atoi(strings.TrimSpace(v))
 					if err != nil {
-						return scanRefuse("文件已损坏：定义名称「"+readClip(n.name)+"」的范围无效；"+scanRepair,
+						return scanRefuse("文件已损坏：定义名称「"+text.Clip(n.name)+"」的范围无效；"+scanRepair,
 							fmt.Sprintf("defined name %q: localSheetId %q", n.name, v))
 					}
 					n.scoped = id >= 0
 				}
 				names = append(names, n)
 				cur = &names[len(names)-1]
-				text.Reset()
+				refers.Reset()
 			}
 		case xml.CharData:
-			if cur != nil && text.Len() < 1<<16 {
-				text.Write(t)
+			if cur != nil && refers.Len() < 1<<16 {
+				refers.Write(t)
 			}
 		case xml.EndElement:
 			if len(stack) == 3 && t.Name.Local == "definedName" && cur != nil {
-				cur.refersTo = text.String()
+				cur.refersTo = refers.String()
 				cur = nil
 			}
 		}
@@ -483,7 +472,7 @@ func (s *scanner) rels(name string) (map[string]string, error) {
 			id, _ := attr(t, "Id")
 			target, _ := attr(t, "Target")
 			if _, dup := out[id]; dup {
-				return scanRefuse("文件已损坏：「"+readClip(name)+"」中的关系「"+readClip(id)+"」出现了两次；"+scanRepair,
+				return scanRefuse("文件已损坏：「"+text.Clip(name)+"」中的关系「"+text.Clip(id)+"」出现了两次；"+scanRepair,
 					fmt.Sprintf("duplicate relationship id %q in %s", id, name))
 			}
 			out[id] = target
@@ -509,7 +498,7 @@ func (s *scanner) sharedStrings(f *zip.File) error {
 			}
 		case xml.CharData:
 			if inText {
-				units += cellUnits(string(t))
+				units += text.Units(string(t))
 			}
 		case xml.EndElement:
 			switch {
@@ -521,7 +510,7 @@ func (s *scanner) sharedStrings(f *zip.File) error {
 				}
 				s.sst++
 				if s.sst > s.lim.MaxStrings {
-					return scanRefuse(fmt.Sprintf("工作簿中的文字超过 %s 段，不像是自评表；请删除多余的内容，或在市中心下发的自评表中重新填写后上传", readThousands(s.lim.MaxStrings)),
+					return scanRefuse(fmt.Sprintf("工作簿中的文字超过 %s 段，不像是自评表；请删除多余的内容，或在市中心下发的自评表中重新填写后上传", text.Thousands(s.lim.MaxStrings)),
 						fmt.Sprintf("more than %d shared strings", s.lim.MaxStrings))
 				}
 			}
@@ -538,14 +527,14 @@ func (s *scanner) sheet(part, name string, fields map[string]*scanCell) error {
 	}
 	tooMany := func(row int) error {
 		return scanRefuse(fmt.Sprintf("%s第 %s 行仍有内容或格式，自评表只需要约 60 行，最多读取 %s 行；请删除多余的行（选中多余的行 → 右键 → 删除）后保存再上传",
-			what, readThousands(row), readThousands(s.lim.MaxRows)),
+			what, text.Thousands(row), text.Thousands(s.lim.MaxRows)),
 			fmt.Sprintf("sheet %q (%s): row %d past the limit of %d rows", name, part, row, s.lim.MaxRows))
 	}
 	var (
 		prevRow, row, prevCol, cells int
 		inRow                        bool
 		cur                          *scanCell
-		text                         *int // the counter of the text element open, or nil
+		open                         *int // the counter of the text element open, or nil
 		v, f, is                     int
 		sst                          strings.Builder
 	)
@@ -575,9 +564,9 @@ func (s *scanner) sheet(part, name string, fields map[string]*scanCell) error {
 				n, err := strconv.Atoi(strings.TrimSpace(r))
 				switch {
 				case err != nil || n < 0:
-					return corrupt("的行号「"+readClip(r)+"」无效", fmt.Sprintf("row r=%q", r))
+					return corrupt("的行号「"+text.Clip(r)+"」无效", fmt.Sprintf("row r=%q", r))
 				case n > excelize.TotalRows:
-					return corrupt(fmt.Sprintf("中有行号 %s，超出 Excel 的最大行号 %s", readClip(r), readThousands(excelize.TotalRows)), fmt.Sprintf("row r=%q past %d", r, excelize.TotalRows))
+					return corrupt(fmt.Sprintf("中有行号 %s，超出 Excel 的最大行号 %s", text.Clip(r), text.Thousands(excelize.TotalRows)), fmt.Sprintf("row r=%q past %d", r, excelize.TotalRows))
 				case n > 0:
 					return start(n)
 				}
@@ -592,7 +581,7 @@ func (s *scanner) sheet(part, name string, fields map[string]*scanCell) error {
 					canon, err = excelize.CoordinatesToCellName(col, r)
 				}
 				if err != nil || canon != ref {
-					return corrupt("中有单元格缺少或写错了位置（「"+readClip(ref)+"」）", fmt.Sprintf("cell r=%q", ref))
+					return corrupt("中有单元格缺少或写错了位置（「"+text.Clip(ref)+"」）", fmt.Sprintf("cell r=%q", ref))
 				}
 				if row == 0 {
 					if err := start(r); err != nil {
@@ -615,15 +604,15 @@ func (s *scanner) sheet(part, name string, fields map[string]*scanCell) error {
 				sst.Reset()
 			case "v":
 				if len(stack) == 5 && parent(stack, 1) == "c" {
-					text = &v
+					open = &v
 				}
 			case "f":
 				if len(stack) == 5 && parent(stack, 1) == "c" {
-					text = &f
+					open = &f
 				}
 			case "t":
 				if len(stack) == 6 && parent(stack, 1) == "is" || len(stack) == 7 && parent(stack, 1) == "r" && parent(stack, 2) == "is" {
-					text = &is
+					open = &is
 				}
 			case "mergeCell":
 				if len(stack) != 3 || parent(stack, 1) != "mergeCells" {
@@ -637,20 +626,20 @@ func (s *scanner) sheet(part, name string, fields map[string]*scanCell) error {
 				_, _, err1 := excelize.CellNameToCoordinates(a)
 				_, _, err2 := excelize.CellNameToCoordinates(b)
 				if err1 != nil || err2 != nil || strings.Count(ref, ":") > 1 {
-					return corrupt("的合并单元格「"+readClip(ref)+"」无效", fmt.Sprintf("mergeCell ref=%q", ref))
+					return corrupt("的合并单元格「"+text.Clip(ref)+"」无效", fmt.Sprintf("mergeCell ref=%q", ref))
 				}
 			}
 		case xml.CharData:
-			if text != nil {
-				*text += cellUnits(string(t))
-				if text == &v && cur != nil && sst.Len() < 32 {
+			if open != nil {
+				*open += text.Units(string(t))
+				if open == &v && cur != nil && sst.Len() < 32 {
 					sst.Write(t)
 				}
 			}
 		case xml.EndElement:
 			switch t.Name.Local {
 			case "v", "f", "t":
-				text = nil
+				open = nil
 			case "c":
 				if cur != nil && len(stack) == 4 {
 					cur.units = max(v, f, is)
@@ -670,7 +659,7 @@ func (s *scanner) sheet(part, name string, fields map[string]*scanCell) error {
 				cells += prevCol // excelize fills each row up to its last cell
 				if cells > s.lim.MaxCells {
 					return scanRefuse(fmt.Sprintf("%s的单元格超过 %s 个（到第 %s 行为止），不像是自评表；请删除多余的行和列后保存再上传",
-						what, readThousands(s.lim.MaxCells), readThousands(row)),
+						what, text.Thousands(s.lim.MaxCells), text.Thousands(row)),
 						fmt.Sprintf("sheet %q (%s): more than %d cells by row %d", name, part, s.lim.MaxCells, row))
 				}
 			}

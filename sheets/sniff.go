@@ -27,6 +27,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"kaohe/sheets/internal/text"
 	"path"
 	"strings"
 	"unicode/utf8"
@@ -234,7 +235,7 @@ func sniffZip(zr *zip.Reader, lim Limits) *Issue {
 	for _, f := range zr.File {
 		n := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
 		if seen[n] {
-			return refuse("文件已损坏：其中的部件「"+readClip(f.Name)+"」出现了两次；"+sniffResave,
+			return refuse("文件已损坏：其中的部件「"+text.Clip(f.Name)+"」出现了两次；"+sniffResave,
 				fmt.Sprintf("duplicate zip entry %q", f.Name))
 		}
 		seen[n] = true
@@ -259,17 +260,17 @@ func sniffZip(zr *zip.Reader, lim Limits) *Issue {
 		ratio = max(ratio, r)
 		if f.Method == zip.Deflate && size > 1<<20 && r > sniffMaxRatio {
 			return refuse(fmt.Sprintf("文件已损坏或被篡改：其中的部件声称解压后 %s MB、压缩比 %d 倍，超出正常范围（可能是“压缩炸弹”），未读取；%s",
-				readMB(int64(min(size, 1<<62))), r, sniffUseOurs),
+				text.MB(int64(min(size, 1<<62))), r, sniffUseOurs),
 				fmt.Sprintf("zip entry %q claims %d bytes from %d (ratio %d > %d): forged header", f.Name, size, packed, r, sniffMaxRatio))
 		}
 		total += size
 		if size > uint64(lim.UnzipSizeLimit) || total > uint64(lim.UnzipSizeLimit) {
 			if ratio > sniffBombRatio {
 				return refuse(fmt.Sprintf("文件解压后超过 %s MB（压缩比达 %d 倍，像是“压缩炸弹”），不是正常的自评表（正常不到 1 MB），未读取；%s",
-					readMB(lim.UnzipSizeLimit), ratio, sniffUseOurs),
+					text.MB(lim.UnzipSizeLimit), ratio, sniffUseOurs),
 					fmt.Sprintf("zip bomb: entries declare more than %d bytes unzipped (entry %q: %d bytes from %d)", lim.UnzipSizeLimit, f.Name, size, packed))
 			}
-			return refuse(fmt.Sprintf("工作簿解压后超过 %s MB，不像是自评表（正常不到 1 MB）；请删除多余的图片或内容，或使用市中心下发的模板重新填写后上传", readMB(lim.UnzipSizeLimit)),
+			return refuse(fmt.Sprintf("工作簿解压后超过 %s MB，不像是自评表（正常不到 1 MB）；请删除多余的图片或内容，或使用市中心下发的模板重新填写后上传", text.MB(lim.UnzipSizeLimit)),
 				fmt.Sprintf("entries declare more than %d bytes unzipped (entry %q: %d bytes)", lim.UnzipSizeLimit, f.Name, size))
 		}
 	}
@@ -291,7 +292,7 @@ func sniffKind(p *zipPkg) *Issue {
 			return refuse("这是 OpenDocument 电子表格（.ods 格式），只是扩展名为 .xlsx；请在 LibreOffice 或 WPS 中「另存为」Excel 2007-365 工作簿（.xlsx）后上传",
 				"OpenDocument spreadsheet (mimetype "+mime+")")
 		case strings.HasPrefix(mime, "application/vnd.oasis.opendocument."):
-			return refuse("这是 OpenDocument 文档（"+readClip(mime)+"），不是 Excel 工作簿；"+sniffUseOurs, "OpenDocument file (mimetype "+mime+")")
+			return refuse("这是 OpenDocument 文档（"+text.Clip(mime)+"），不是 Excel 工作簿；"+sniffUseOurs, "OpenDocument file (mimetype "+mime+")")
 		}
 	}
 	macro := p.has(func(l string) bool {

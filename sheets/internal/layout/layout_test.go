@@ -1,4 +1,4 @@
-package sheets
+package layout
 
 import (
 	"math"
@@ -17,17 +17,17 @@ func TestCellWide(t *testing.T) {
 			(r >= 0xFE30 && r <= 0xFE4F) || (r >= 0xFF00 && r <= 0xFF60) ||
 			(r >= 0xFFE0 && r <= 0xFFE6) || r >= 0x1F300
 	}
-	wide := 0
+	n := 0
 	for r := rune(0); r <= unicode.MaxRune; r++ {
-		if got := cellWide(r); got != plain(r) {
-			t.Fatalf("cellWide(%U) = %t", r, got)
+		if got := wide(r); got != plain(r) {
+			t.Fatalf("wide(%U) = %t", r, got)
 		}
 		if plain(r) {
-			wide++
+			n++
 		}
 	}
-	if wide < 20000 {
-		t.Fatalf("only %d wide code points: the test reads nothing", wide)
+	if n < 20000 {
+		t.Fatalf("only %d wide code points: the test reads nothing", n)
 	}
 }
 
@@ -46,13 +46,13 @@ func TestCellLines(t *testing.T) {
 		{strings.Repeat("x", 17), 10, 2}, // 17 / 8.5 units
 		{strings.Repeat("鉴", 9) + "\n\nab", 10, 5}, // 18 / 8.5 → 3, then 1 and 1
 	} {
-		got := cellLines(c.s, c.width)
+		got := Lines(c.s, c.width)
 		want := 0
-		for _, line := range strings.Split(cellNewlines(c.s), "\n") {
-			want += max(1, int(math.Ceil(cellWidth(line)/max(c.width-1.5, 1))))
+		for _, line := range strings.Split(newlines(c.s), "\n") {
+			want += max(1, int(math.Ceil(Width(line)/max(c.width-1.5, 1))))
 		}
 		if got != c.want || got != want {
-			t.Errorf("cellLines(%q, %g) = %d, want %d (by splitting: %d)", c.s, c.width, got, c.want, want)
+			t.Errorf("Lines(%q, %g) = %d, want %d (by splitting: %d)", c.s, c.width, got, c.want, want)
 		}
 	}
 }
