@@ -13,7 +13,7 @@ package sheets
 // their XML with a strict tokenizer that allocates next to nothing, keeping
 // just the field cells: about 0.35 ms. What a template writes the same
 // into every copy (the workbook part with its defined names, a sheet's data
-// validations) is read once and then known by its exact bytes (fastMemo).
+// validations) is read once and then known by its exact bytes (ooxml.Memo).
 //
 // It is an optimisation, never a second reader. It answers only when
 //
@@ -49,11 +49,7 @@ package sheets
 import (
 	"archive/zip"
 	"bytes"
-	"compress/flate"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
-	"hash/maphash"
 	"io"
 	"path"
 	"strconv"
@@ -61,22 +57,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/ooxml"
 	"kaohe/sheets/internal/text"
 	"kaohe/templates"
-)
-
-// The namespaces of the roots excelize checks when it decodes a part.
-const (
-	fastNSMain     = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-	fastNSRels     = "http://schemas.openxmlformats.org/package/2006/relationships"
-	fastNSTypes    = "http://schemas.openxmlformats.org/package/2006/content-types"
-	fastNSDrawing  = "http://schemas.openxmlformats.org/drawingml/2006/main"
-	fastNSOfficeR  = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-	fastRelOfficeD = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 )
 
 // readBook is what the reader asks of a workbook.
@@ -142,80 +128,7 @@ func (b *fastBook) cell(at nameCell) (readCell, error) {
 // fastDisabled sends every workbook to excelize (tests compare both paths).
 var fastDisabled bool
 
-// fastArena is the memory one workbook's parts are unzipped into, reused.
-type fastArena struct {
-	buf  []byte
-	used int
-}
-
-var fastArenas = sync.Pool{New: func() any { return &fastArena{} }}
-
-// take returns n bytes of the arena (valid until the next fastOpen with it).
-func (a *fastArena) take(n int) []byte {
-	if a.used+n > len(a.buf) {
-		if n > 1<<20 {
-			return make([]byte, n) // a rare large part: not kept
-		}
-		a.buf, a.used = make([]byte, max(256<<10, 2*n)), 0 // parts taken before stay valid
-	}
-	b := a.buf[a.used : a.used+n : a.used+n]
-	a.used += n
-	return b
-}
-
-// fastInflaters are reused deflate readers (flate.Resetter).
-var fastInflaters sync.Pool
-
-// fastUnzip unzips one part of data, read straight from the zip's bytes,
-// checking its size and CRC-32 as strictly as archive/zip (or more); ok is
-// false for a part archive/zip would not read whole.
-func fastUnzip(data []byte, zf *zip.File, arena *fastArena) ([]byte, bool) {
-	off, err := zf.DataOffset()
-	end := off + int64(zf.CompressedSize64)
-	if err != nil || off < 0 || end < off || end > int64(len(data)) || zf.UncompressedSize64 > 1<<30 || zf.Flags&0x1 != 0 {
-		return nil, false
-	}
-	raw := data[off:end]
-	n := int(zf.UncompressedSize64)
-	var out []byte
-	switch zf.Method {
-	case zip.Store:
-		if len(raw) != n {
-			return nil, false
-		}
-		out = raw
-	case zip.Deflate:
-		buf := arena.take(n + 1) // one more: a longer part is seen
-		fr, _ := fastInflaters.Get().(io.ReadCloser)
-		if fr == nil {
-			fr = flate.NewReader(bytes.NewReader(raw))
-		} else if err := fr.(flate.Resetter).Reset(bytes.NewReader(raw), nil); err != nil {
-			return nil, false
-		}
-		got, err := io.ReadFull(fr, buf)
-		fastInflaters.Put(fr)
-		if got != n || !(err == io.ErrUnexpectedEOF || (n == 0 && err == io.EOF)) {
-			return nil, false // shorter, longer or corrupt
-		}
-		out = buf[:n]
-	default:
-		return nil, false
-	}
-	sum := crc32.ChecksumIEEE(out)
-	if sum != zf.CRC32 {
-		return nil, false // archive/zip skips a zero CRC without a data descriptor; stricter is safe
-	}
-	if zf.Flags&0x8 != 0 { // a data descriptor follows: archive/zip checks its CRC too
-		d := data[end:]
-		if len(d) >= 4 && binary.LittleEndian.Uint32(d) == 0x08074b50 {
-			d = d[4:]
-		}
-		if len(d) < 4 || binary.LittleEndian.Uint32(d) != zf.CRC32 {
-			return nil, false
-		}
-	}
-	return out, true
-}
+var fastArenas = sync.Pool{New: func() any { return &ooxml.Arena{} }}
 
 // fastChecked remembers parts found well-formed (styles, theme, calculation
 // chain) by their zip directory's CRC-32 and size: the uploads of one
@@ -279,16 +192,16 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 		}
 		parts[name] = zf
 	}
-	arena := fastArenas.Get().(*fastArena)
+	arena := fastArenas.Get().(*ooxml.Arena)
 	defer fastArenas.Put(arena)
-	arena.used = 0
+	arena.Reset()
 	// read unzips a part; missing is (nil, true), unreadable (nil, false).
 	read := func(name string) ([]byte, bool) {
 		zf, ok := parts[name]
 		if !ok {
 			return nil, true
 		}
-		b, ok := fastUnzip(data, zf, arena)
+		b, ok := ooxml.Unzip(data, zf, arena)
 		if !ok || bytes.Contains(b, []byte("purl.oclc.org")) {
 			return nil, false // damaged, or Strict OOXML: excelize rewrites its namespaces
 		}
@@ -297,7 +210,7 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 
 	// The content types: no macros (the scan refuses them).
 	ct, ok := read("[Content_Types].xml")
-	if !ok || ct == nil || !fastWellFormed(ct, fastNSTypes, "Types", true) {
+	if !ok || ct == nil || !ooxml.WellFormed(ct, ooxml.NSTypes, "Types", true) {
 		return nil
 	}
 	lct := bytes.ToLower(ct)
@@ -309,9 +222,9 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 	// Parts excelize decodes when opening, read here only to be sure they
 	// are well-formed with the root excelize expects.
 	for _, p := range []struct{ name, ns, root string }{
-		{"xl/styles.xml", fastNSMain, "styleSheet"},
-		{"xl/theme/theme1.xml", fastNSDrawing, "theme"},
-		{"xl/calcChain.xml", fastNSMain, "calcChain"},
+		{"xl/styles.xml", ooxml.NSMain, "styleSheet"},
+		{"xl/theme/theme1.xml", ooxml.NSDrawing, "theme"},
+		{"xl/calcChain.xml", ooxml.NSMain, "calcChain"},
 	} {
 		zf, ok := parts[p.name]
 		if !ok {
@@ -322,7 +235,7 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 			continue
 		}
 		b, ok := read(p.name)
-		if !ok || !fastWellFormed(b, p.ns, p.root, false) {
+		if !ok || !ooxml.WellFormed(b, p.ns, p.root, false) {
 			return nil
 		}
 		if fastCheckedN.Add(1) <= fastCheckedCap {
@@ -335,17 +248,17 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 	if !ok || rootRels == nil {
 		return nil
 	}
-	rels, ok := fastRels(rootRels)
+	rels, ok := ooxml.ReadRels(rootRels)
 	if !ok {
 		return nil
 	}
 	wbPath := ""
 	for _, r := range rels {
-		if strings.HasSuffix(r.typ, "/officeDocument") {
-			if wbPath != "" || r.typ != fastRelOfficeD {
+		if strings.HasSuffix(r.Type, "/officeDocument") {
+			if wbPath != "" || r.Type != ooxml.RelOfficeDocument {
 				return nil // excelize and the scan might pick different ones
 			}
-			wbPath = strings.TrimPrefix(r.target, "/")
+			wbPath = strings.TrimPrefix(r.Target, "/")
 		}
 	}
 	if wbPath != "xl/workbook.xml" {
@@ -355,10 +268,10 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 	if !ok || wbXML == nil {
 		return nil
 	}
-	wr, h, ok := fastWorkbooks.get(wbXML)
+	wr, h, ok := fastWorkbooks.Get(wbXML)
 	if !ok {
 		wr = fastReadWorkbook(wbXML)
-		fastWorkbooks.put(h, wbXML, wr)
+		fastWorkbooks.Put(h, wbXML, wr)
 	}
 	if wr == nil || len(wr.sheets) > lim.MaxSheets {
 		return nil
@@ -367,25 +280,25 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 	if !ok || wbRelsXML == nil {
 		return nil
 	}
-	wbRels, ok := fastRels(wbRelsXML)
+	wbRels, ok := ooxml.ReadRels(wbRelsXML)
 	if !ok {
 		return nil
 	}
-	byID := map[string]fastRel{}
+	byID := map[string]ooxml.Rel{}
 	for _, r := range wbRels {
-		if _, dup := byID[r.id]; dup {
+		if _, dup := byID[r.ID]; dup {
 			return nil
 		}
-		byID[r.id] = r
+		byID[r.ID] = r
 	}
 
 	book = &fastBook{cells: make(map[nameCell]fastCell, len(templates.Fields)), sheets: wr.sheets, names: wr.names, table: wr.table}
 	sheetPart := map[string]string{} // sheet name → part, as excelize's getSheetMap
-	for i, s := range wr.wb.sheets {
-		if r, ok := byID[s.rid]; ok {
-			p := strings.TrimPrefix(path.Clean("xl/"+r.target), "/")
-			if strings.HasPrefix(r.target, "/") {
-				p = strings.TrimPrefix(path.Clean(r.target), "/")
+	for i, s := range wr.wb.Sheets {
+		if r, ok := byID[s.RID]; ok {
+			p := strings.TrimPrefix(path.Clean("xl/"+r.Target), "/")
+			if strings.HasPrefix(r.Target, "/") {
+				p = strings.TrimPrefix(path.Clean(r.Target), "/")
 			}
 			if _, ok := parts[p]; ok {
 				sheetPart[wr.sheets[i]] = p
@@ -443,42 +356,42 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 // and the cells the reader will ask for, by sheet. Shared (fastWorkbooks):
 // never changed once made.
 type fastWBRead struct {
-	wb     *fastWB
+	wb     *ooxml.Workbook
 	sheets []string
 	names  []excelize.DefinedName
 	table  *nameTable
 	want   map[string]map[string]bool
 }
 
-// fastWorkbooks holds workbook parts read before (fastMemo); nil for one
+// fastWorkbooks holds workbook parts read before (ooxml.Memo); nil for one
 // fastOpen leaves to excelize.
-var fastWorkbooks = newFastMemo[*fastWBRead]()
+var fastWorkbooks = ooxml.NewMemo[*fastWBRead]()
 
 // fastReadWorkbook reads xl/workbook.xml; nil when the workbook is left to
 // excelize.
 func fastReadWorkbook(b []byte) *fastWBRead {
-	wb, ok := fastWorkbook(b)
+	wb, ok := ooxml.ReadWorkbook(b)
 	if !ok {
 		return nil
 	}
-	wr := &fastWBRead{wb: wb, names: make([]excelize.DefinedName, 0, len(wb.names))}
-	for i, s := range wb.sheets {
-		wr.sheets = append(wr.sheets, s.name)
+	wr := &fastWBRead{wb: wb, names: make([]excelize.DefinedName, 0, len(wb.Names))}
+	for i, s := range wb.Sheets {
+		wr.sheets = append(wr.sheets, s.Name)
 		for _, t := range wr.sheets[:i] {
-			if strings.EqualFold(t, s.name) || strings.ToLower(t) == strings.ToLower(s.name) {
+			if strings.EqualFold(t, s.Name) || strings.ToLower(t) == strings.ToLower(s.Name) {
 				return nil // excelize would pick one of them at random; the scan refuses
 			}
 		}
 	}
-	for _, dn := range wb.names {
+	for _, dn := range wb.Names {
 		scope := "Workbook"
-		if dn.local != nil && *dn.local >= 0 {
+		if dn.Local != nil && *dn.Local >= 0 {
 			scope = ""
-			if *dn.local < len(wr.sheets) {
-				scope = wr.sheets[*dn.local]
+			if *dn.Local < len(wr.sheets) {
+				scope = wr.sheets[*dn.Local]
 			}
 		}
-		wr.names = append(wr.names, excelize.DefinedName{Name: dn.name, RefersTo: dn.refersTo, Scope: scope}) // the comment is never read
+		wr.names = append(wr.names, excelize.DefinedName{Name: dn.Name, RefersTo: dn.RefersTo, Scope: scope}) // the comment is never read
 	}
 	// The cells the reader will ask for: the fields' names, resolved as
 	// the reader resolves them.
@@ -514,847 +427,7 @@ func fastSheetNameError(name string) error {
 
 // --- the tokenizer ---------------------------------------------------------
 
-// fastTok is a strict XML tokenizer over one part. It accepts a subset of
-// XML that encoding/xml also accepts and reads the same way, and sets bad
-// on anything else; the caller then gives the workbook to excelize. It
-// stops after the root element, as encoding/xml's Decode does.
-type fastTok struct {
-	b     []byte
-	i     int
-	bad   bool
-	stack [][]byte
-	// the current token
-	at    int // where it starts
-	kind  int
-	name  []byte // start and end: the qualified name
-	attrs []byte // start: the raw attributes, validated
-	text  []byte // text: raw, validated
-	self  bool   // start: <x/>, its end comes next
-}
-
-const (
-	fastEOF = iota
-	fastStart
-	fastEnd
-	fastText
-)
-
-// next advances to the next token; fastEOF at the end or when bad.
-func (t *fastTok) next() int {
-	if t.bad {
-		return t.fail()
-	}
-	t.at = t.i
-	if t.kind == fastStart && t.self {
-		t.self = false
-		t.kind = fastEnd
-		t.stack = t.stack[:len(t.stack)-1]
-		if len(t.stack) == 0 {
-			t.i = len(t.b) // after the root: nothing more is read
-		}
-		return t.kind
-	}
-	if t.i >= len(t.b) {
-		if len(t.stack) > 0 {
-			return t.fail()
-		}
-		t.kind = fastEOF
-		return t.kind
-	}
-	if t.b[t.i] != '<' {
-		j := bytes.IndexByte(t.b[t.i:], '<')
-		if j < 0 {
-			j = len(t.b) - t.i
-		}
-		txt := t.b[t.i : t.i+j]
-		if !fastValidText(txt) {
-			return t.fail()
-		}
-		t.i += j
-		if len(t.stack) == 0 {
-			if len(bytes.TrimLeft(txt, " \t\n")) > 0 {
-				return t.fail() // text outside the root
-			}
-			t.kind = fastText // not a start with a pending end
-			return t.next()
-		}
-		t.kind, t.text = fastText, txt
-		return t.kind
-	}
-	rest := t.b[t.i:]
-	switch {
-	case bytes.HasPrefix(rest, []byte("<?")):
-		if t.i != 0 || !bytes.HasPrefix(rest, []byte("<?xml ")) {
-			return t.fail()
-		}
-		end := bytes.Index(rest, []byte("?>"))
-		if end < 0 || !fastXMLDecl(rest[6:end]) {
-			return t.fail()
-		}
-		t.i += end + 2
-		t.kind = fastText
-		return t.next()
-	case bytes.HasPrefix(rest, []byte("<!")):
-		return t.fail() // comments, CDATA, DTDs
-	case bytes.HasPrefix(rest, []byte("</")):
-		n := fastNameLen(rest[2:])
-		if n == 0 || len(t.stack) == 0 || !bytes.Equal(rest[2:2+n], t.stack[len(t.stack)-1]) {
-			return t.fail()
-		}
-		k := 2 + n
-		for k < len(rest) && fastSpace(rest[k]) {
-			k++
-		}
-		if k >= len(rest) || rest[k] != '>' {
-			return t.fail()
-		}
-		t.kind, t.name = fastEnd, rest[2:2+n]
-		t.stack = t.stack[:len(t.stack)-1]
-		t.i += k + 1
-		if len(t.stack) == 0 {
-			t.i = len(t.b)
-		}
-		return t.kind
-	}
-	n := fastNameLen(rest[1:])
-	if n == 0 {
-		return t.fail()
-	}
-	name := rest[1 : 1+n]
-	k := 1 + n
-	start := k
-	for {
-		sp := k
-		for k < len(rest) && fastSpace(rest[k]) {
-			k++
-		}
-		if k >= len(rest) {
-			return t.fail()
-		}
-		if rest[k] == '>' || (rest[k] == '/' && k+1 < len(rest) && rest[k+1] == '>') {
-			break
-		}
-		if k == sp {
-			return t.fail() // attributes need a space before them
-		}
-		an := fastNameLen(rest[k:])
-		if an == 0 {
-			return t.fail()
-		}
-		k += an
-		for k < len(rest) && fastSpace(rest[k]) {
-			k++
-		}
-		if k >= len(rest) || rest[k] != '=' {
-			return t.fail()
-		}
-		k++
-		for k < len(rest) && fastSpace(rest[k]) {
-			k++
-		}
-		if k >= len(rest) || (rest[k] != '"' && rest[k] != '\'') {
-			return t.fail()
-		}
-		// The value, checked on the way to its closing quote.
-		q := rest[k]
-		k++
-		plain := true // ASCII without & (most values)
-		v := k
-		for ; k < len(rest) && rest[k] != q; k++ {
-			if c := rest[k]; c < 0x20 || c >= utf8.RuneSelf || c == '&' || c == '<' {
-				plain = false
-			}
-		}
-		if k >= len(rest) || !plain && !fastValidText(rest[v:k]) {
-			return t.fail()
-		}
-		k++
-	}
-	t.kind, t.name, t.attrs, t.self = fastStart, name, rest[start:k], rest[k] == '/'
-	t.stack = append(t.stack, name)
-	if t.self {
-		k++
-	}
-	t.i += k + 1
-	return t.kind
-}
-
-func (t *fastTok) fail() int {
-	t.bad = true
-	t.kind = fastEOF
-	return t.kind
-}
-
-// skip skips the element just started, validating it.
-func (t *fastTok) skip() {
-	depth := 1
-	for depth > 0 {
-		switch t.next() {
-		case fastStart:
-			depth++
-		case fastEnd:
-			depth--
-		case fastEOF:
-			t.bad = true
-			return
-		}
-	}
-}
-
-// fastMemo remembers what was made of byte ranges seen before, by their
-// exact bytes: a template writes some parts and elements the same into
-// every copy (a sheet's data validations, half of its XML; the workbook
-// with its defined names, unless a token was written in), and a
-// spreadsheet program that saves copies of it writes them the same again;
-// such bytes need no second reading. A range is taken only when equal,
-// byte for byte, to one seen before (the hash, with a seed of this process,
-// only finds it); ranges of fastMemoMin to fastMemoMax bytes are kept, at
-// most fastMemoCap bytes in all (a process that runs for years, kaohe
-// serve, keeps what it saw first). What is kept is shared: never changed
-// once kept.
-type fastMemo[V any] struct {
-	mu   sync.RWMutex
-	seed maphash.Seed
-	m    map[uint64]fastMemoEntry[V]
-	size int // bytes kept
-}
-
-type fastMemoEntry[V any] struct {
-	b []byte
-	v V
-}
-
-const (
-	fastMemoMin = 256 // shorter ranges are read again as fast as they are looked up
-	fastMemoMax = 64 << 10
-	fastMemoCap = 4 << 20
-)
-
-func newFastMemo[V any]() *fastMemo[V] {
-	return &fastMemo[V]{seed: maphash.MakeSeed(), m: map[uint64]fastMemoEntry[V]{}}
-}
-
-// get returns what was kept for b, and b's hash for put.
-func (c *fastMemo[V]) get(b []byte) (v V, h uint64, ok bool) {
-	if len(b) < fastMemoMin || len(b) > fastMemoMax {
-		return v, 0, false
-	}
-	h = maphash.Bytes(c.seed, b)
-	c.mu.RLock()
-	e, ok := c.m[h]
-	c.mu.RUnlock()
-	if !ok || !bytes.Equal(e.b, b) {
-		return v, h, false
-	}
-	return e.v, h, true
-}
-
-// put keeps v for b, whose hash get gave.
-func (c *fastMemo[V]) put(h uint64, b []byte, v V) {
-	if len(b) < fastMemoMin || len(b) > fastMemoMax {
-		return
-	}
-	c.mu.Lock()
-	if _, ok := c.m[h]; !ok && c.size+len(b) <= fastMemoCap {
-		c.m[h] = fastMemoEntry[V]{bytes.Clone(b), v}
-		c.size += len(b)
-	}
-	c.mu.Unlock()
-}
-
-// fastSeen holds elements skip found valid.
-var fastSeen = newFastMemo[struct{}]()
-
-// skipSeen is skip, for an element that may have been validated before
-// (fastSeen).
-func (t *fastTok) skipSeen() {
-	if t.bad || t.self || t.kind != fastStart {
-		t.skip()
-		return
-	}
-	name, from := t.name, t.at
-	j := bytes.Index(t.b[t.i:], append(append([]byte("</"), name...), '>'))
-	if j < 0 {
-		t.skip()
-		return
-	}
-	end := t.i + j // the first end tag of that name: the element's, unless it nests its like
-	r := t.b[from : end+len(name)+3]
-	_, h, ok := fastSeen.get(r)
-	if ok { // where skip would stop: right after the end tag
-		t.at, t.kind, t.name = end, fastEnd, t.b[end+2:end+2+len(name)]
-		t.i = end + len(name) + 3
-		t.stack = t.stack[:len(t.stack)-1]
-		if len(t.stack) == 0 {
-			t.i = len(t.b) // after the root, as next stops
-		}
-		return
-	}
-	t.skip()
-	if t.bad || t.at != end || t.i != end+len(name)+3 {
-		return // not the element's end tag, or not valid: nothing to remember
-	}
-	fastSeen.put(h, r, struct{}{})
-}
-
-// local is the local part of a qualified name.
-func fastLocal(name []byte) []byte {
-	if i := bytes.IndexByte(name, ':'); i >= 0 {
-		return name[i+1:]
-	}
-	return name
-}
-
-// attr returns the decoded value of the attribute with the given
-// qualified name in a start tag's raw attributes.
-func fastAttr(attrs []byte, name string) (v string, ok bool) {
-	fastAttrs(attrs, func(an, raw []byte) bool {
-		if string(an) == name {
-			v, ok = fastUnescape(raw), true
-			return false
-		}
-		return true
-	})
-	return v, ok
-}
-
-// fastAttrs calls f with every attribute's qualified name and raw value.
-func fastAttrs(attrs []byte, f func(name, raw []byte) bool) bool {
-	k := 0
-	for k < len(attrs) {
-		for k < len(attrs) && fastSpace(attrs[k]) {
-			k++
-		}
-		if k >= len(attrs) {
-			break
-		}
-		n := fastNameLen(attrs[k:])
-		an := attrs[k : k+n]
-		k += n
-		for attrs[k] != '"' && attrs[k] != '\'' {
-			k++
-		}
-		q := attrs[k]
-		end := bytes.IndexByte(attrs[k+1:], q)
-		if !f(an, attrs[k+1:k+1+end]) {
-			return false
-		}
-		k += end + 2
-	}
-	return true
-}
-
-func fastSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' }
-
-// fastNameLen is the length of the XML name at the start of b: ASCII
-// letters, digits, _ . - and at most one colon inside; 0 when none.
-func fastNameLen(b []byte) int {
-	if len(b) == 0 || fastNameChar[b[0]] != fastNameStart {
-		return 0
-	}
-	n, colon := 1, false
-	for n < len(b) {
-		switch fastNameChar[b[n]] {
-		case fastNameStart, fastNameMore:
-		case fastNameColon:
-			if colon || n+1 >= len(b) || fastNameChar[b[n+1]] != fastNameStart {
-				return 0 // a second colon, or none after it
-			}
-			colon = true
-		default:
-			return n
-		}
-		n++
-	}
-	return n
-}
-
-// The bytes of names: letters and _ start one, digits . - continue it.
-const (
-	fastNameNone = iota
-	fastNameStart
-	fastNameMore
-	fastNameColon
-)
-
-var fastNameChar = func() (t [256]uint8) {
-	for c := range 256 {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
-			t[c] = fastNameStart
-		case c >= '0' && c <= '9', c == '.', c == '-':
-			t[c] = fastNameMore
-		case c == ':':
-			t[c] = fastNameColon
-		}
-	}
-	return t
-}()
-
-// fastXMLDecl accepts version="1.0" with an optional UTF-8 encoding and standalone.
-func fastXMLDecl(b []byte) bool {
-	ok := true
-	seen := false
-	if !fastAttrsValid(b) {
-		return false
-	}
-	fastAttrs(b, func(name, raw []byte) bool {
-		switch string(name) {
-		case "version":
-			seen = true
-			ok = ok && string(raw) == "1.0"
-		case "encoding":
-			ok = ok && strings.EqualFold(string(raw), "utf-8")
-		case "standalone":
-			ok = ok && (string(raw) == "yes" || string(raw) == "no")
-		default:
-			ok = false
-		}
-		return ok
-	})
-	return ok && seen
-}
-
-// fastAttrsValid checks the syntax of raw attributes (as in a declaration).
-func fastAttrsValid(b []byte) bool {
-	k := 0
-	for {
-		for k < len(b) && fastSpace(b[k]) {
-			k++
-		}
-		if k >= len(b) {
-			return true
-		}
-		n := fastNameLen(b[k:])
-		if n == 0 {
-			return false
-		}
-		k += n
-		if k >= len(b) || b[k] != '=' {
-			return false
-		}
-		k++
-		if k >= len(b) || (b[k] != '"' && b[k] != '\'') {
-			return false
-		}
-		end := bytes.IndexByte(b[k+1:], b[k])
-		if end < 0 {
-			return false
-		}
-		k += end + 2
-		if k < len(b) && !fastSpace(b[k]) {
-			return false
-		}
-	}
-}
-
-// fastValidText accepts UTF-8 text of XML characters without CR or <,
-// whose & start only the five named entities or character references.
-func fastValidText(b []byte) bool {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
-	ascii := true
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		// A byte below 0x20, or an & or a <, anywhere in the word: look closer.
-		ctl := (x - 0x20*ones) & ^x & highs
-		amp, lt := x^(0x26*ones), x^(0x3C*ones)
-		if ctl|(amp-ones)&^amp&highs|(lt-ones)&^lt&highs != 0 {
-			break
-		}
-		if x&highs != 0 {
-			ascii = false
-		}
-	}
-	for ; i < len(b); i++ {
-		c := b[i]
-		if c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<' {
-			continue
-		}
-		switch {
-		case c >= utf8.RuneSelf:
-			ascii = false // checked at once below
-		case c == '&':
-			n := fastEntityLen(b[i:])
-			if n == 0 {
-				return false
-			}
-			i += n - 1
-		case c == '\t' || c == '\n':
-		default:
-			return false // CR (encoding/xml turns CR LF into LF), <, other controls
-		}
-	}
-	// Among valid UTF-8, XML 1.0 refuses only U+FFFE and U+FFFF (and the
-	// controls above); surrogates are not valid UTF-8.
-	return ascii || utf8.Valid(b) && !bytes.Contains(b, []byte("\xef\xbf\xbe")) && !bytes.Contains(b, []byte("\xef\xbf\xbf"))
-}
-
-func fastXMLRune(r rune) bool {
-	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF ||
-		r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
-}
-
-// fastEntityLen is the length of the entity or character reference at the
-// start of b, or 0 when it is not one encoding/xml reads.
-func fastEntityLen(b []byte) int {
-	end := bytes.IndexByte(b, ';')
-	if end < 2 || end > 12 {
-		return 0
-	}
-	ref := string(b[1:end])
-	switch ref {
-	case "lt", "gt", "amp", "apos", "quot":
-		return end + 1
-	}
-	if _, ok := fastCharRef(ref); ok {
-		return end + 1
-	}
-	return 0
-}
-
-// fastCharRef reads #123 or #x7B as a rune that XML allows, except CR.
-func fastCharRef(ref string) (rune, bool) {
-	if len(ref) < 2 || ref[0] != '#' {
-		return 0, false
-	}
-	var v uint64
-	var err error
-	if ref[1] == 'x' {
-		if len(ref) < 3 {
-			return 0, false
-		}
-		v, err = strconv.ParseUint(ref[2:], 16, 32)
-	} else {
-		v, err = strconv.ParseUint(ref[1:], 10, 32)
-	}
-	if err != nil || !fastXMLRune(rune(v)) || strings.ContainsAny(ref[1:], "+-") {
-		return 0, false
-	}
-	return rune(v), true
-}
-
-// fastUnescape decodes validated text.
-func fastUnescape(b []byte) string {
-	if bytes.IndexByte(b, '&') < 0 {
-		return string(b)
-	}
-	var sb strings.Builder
-	for i := 0; i < len(b); {
-		if b[i] != '&' {
-			j := bytes.IndexByte(b[i:], '&')
-			if j < 0 {
-				j = len(b) - i
-			}
-			sb.Write(b[i : i+j])
-			i += j
-			continue
-		}
-		end := bytes.IndexByte(b[i:], ';')
-		switch ref := string(b[i+1 : i+end]); ref {
-		case "lt":
-			sb.WriteByte('<')
-		case "gt":
-			sb.WriteByte('>')
-		case "amp":
-			sb.WriteByte('&')
-		case "apos":
-			sb.WriteByte('\'')
-		case "quot":
-			sb.WriteByte('"')
-		default:
-			r, _ := fastCharRef(ref)
-			sb.WriteRune(r)
-		}
-		i += end + 1
-	}
-	return sb.String()
-}
-
-// root reads the root element and checks its name and namespace, as
-// encoding/xml does for a struct with a namespaced XMLName.
-func (t *fastTok) root(ns, local string) bool {
-	return t.next() == fastStart && t.isRoot(ns, local)
-}
-
-// isRoot checks the start just read as root.
-func (t *fastTok) isRoot(ns, local string) bool {
-	name := t.name
-	prefix, attr := "", "xmlns"
-	if i := bytes.IndexByte(name, ':'); i >= 0 {
-		prefix = string(name[:i])
-		attr = "xmlns:" + prefix
-	}
-	got, ok := fastAttr(t.attrs, attr)
-	return ok && got == ns && string(fastLocal(name)) == local
-}
-
-// fastWellFormed checks a part that excelize decodes but the fast path
-// does not read: well-formed, with the expected root (or no root at all,
-// which excelize reads as empty).
-func fastWellFormed(b []byte, ns, local string, needRoot bool) bool {
-	t := &fastTok{b: b}
-	switch t.next() {
-	case fastEOF:
-		return !t.bad && !needRoot
-	case fastStart:
-		if !t.isRoot(ns, local) {
-			return false
-		}
-		t.skip()
-		return !t.bad
-	}
-	return false
-}
-
-// fastInt, fastUint, fastBool and fastFloat check an attribute as
-// encoding/xml converts it into a field of that type (strconv of the
-// trimmed, unescaped value; empty is zero).
-func fastInt(raw []byte) bool {
-	if d, ok := fastDigits(raw); ok {
-		return d <= 18 // fits an int64
-	}
-	s := strings.TrimSpace(fastUnescape(raw))
-	if s == "" {
-		return true
-	}
-	_, err := strconv.ParseInt(s, 10, 64)
-	return err == nil
-}
-
-func fastUint(raw []byte, bits int) bool {
-	if d, ok := fastDigits(raw); ok && (bits == 64 && d <= 19 || bits == 8 && d <= 2) {
-		return true
-	}
-	s := strings.TrimSpace(fastUnescape(raw))
-	if s == "" {
-		return true
-	}
-	_, err := strconv.ParseUint(s, 10, bits)
-	return err == nil
-}
-
-func fastBool(raw []byte) bool {
-	switch string(raw) { // no allocation
-	case "0", "1", "true", "false":
-		return true
-	}
-	s := strings.TrimSpace(fastUnescape(raw))
-	if s == "" {
-		return true
-	}
-	_, err := strconv.ParseBool(s)
-	return err == nil
-}
-
-func fastFloat(raw []byte) bool {
-	if _, ok := fastDigits(raw); ok {
-		return true
-	}
-	s := strings.TrimSpace(fastUnescape(raw))
-	if s == "" {
-		return true
-	}
-	_, err := strconv.ParseFloat(s, 64)
-	return err == nil
-}
-
-// fastDigits reports whether raw is 1 to 19 ASCII digits, and how many.
-func fastDigits(raw []byte) (int, bool) {
-	if len(raw) == 0 || len(raw) > 19 {
-		return 0, false
-	}
-	for _, c := range raw {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-	}
-	return len(raw), true
-}
-
 // --- the parts ---------------------------------------------------------------
-
-type fastRel struct{ id, typ, target string }
-
-// fastRels reads a relationships part.
-func fastRels(b []byte) ([]fastRel, bool) {
-	t := &fastTok{b: b}
-	if !t.root(fastNSRels, "Relationships") {
-		return nil, false
-	}
-	var out []fastRel
-	if t.self {
-		t.next()
-		return out, !t.bad
-	}
-	for {
-		switch t.next() {
-		case fastStart:
-			if string(fastLocal(t.name)) == "Relationship" {
-				var r fastRel
-				r.id, _ = fastAttr(t.attrs, "Id")
-				r.typ, _ = fastAttr(t.attrs, "Type")
-				r.target, _ = fastAttr(t.attrs, "Target")
-				out = append(out, r)
-			}
-			t.skip()
-		case fastEnd:
-			t.next()
-			return out, !t.bad
-		case fastText:
-		case fastEOF:
-			return nil, false
-		}
-	}
-}
-
-type fastWB struct {
-	sheets []struct{ name, rid string }
-	names  []fastDN
-}
-
-type fastDN struct {
-	name, refersTo string
-	local          *int
-}
-
-// fastWorkbook reads the sheets and defined names of workbook.xml.
-func fastWorkbook(b []byte) (*fastWB, bool) {
-	t := &fastTok{b: b}
-	if !t.root(fastNSMain, "workbook") {
-		return nil, false
-	}
-	if rns, ok := fastAttr(t.attrs, "xmlns:r"); !ok || rns != fastNSOfficeR {
-		return nil, false
-	}
-	wb := &fastWB{names: make([]fastDN, 0, bytes.Count(b, []byte("<definedName ")))}
-	if t.self {
-		t.next()
-		return wb, !t.bad
-	}
-	seenSheets, seenNames := false, false
-	for {
-		switch t.next() {
-		case fastStart:
-			switch string(fastLocal(t.name)) {
-			case "sheets":
-				if seenSheets || !fastChildren(t, func() bool {
-					if string(fastLocal(t.name)) != "sheet" {
-						t.skip()
-						return !t.bad
-					}
-					ok := fastAttrs(t.attrs, func(name, raw []byte) bool {
-						switch string(name) {
-						case "sheetId":
-							return fastInt(raw)
-						case "r:id":
-							return true
-						}
-						return !bytes.HasPrefix(name, []byte("xmlns")) && string(fastLocal(name)) != "id"
-					})
-					name, _ := fastAttr(t.attrs, "name")
-					rid, hasRID := fastAttr(t.attrs, "r:id")
-					if !ok || !hasRID {
-						return false
-					}
-					wb.sheets = append(wb.sheets, struct{ name, rid string }{name, rid})
-					return fastNoChildren(t)
-				}) {
-					return nil, false
-				}
-				seenSheets = true
-			case "definedNames":
-				if seenNames || !fastChildren(t, func() bool {
-					if string(fastLocal(t.name)) != "definedName" {
-						t.skip()
-						return !t.bad
-					}
-					var dn fastDN
-					ok := fastAttrs(t.attrs, func(name, raw []byte) bool {
-						switch string(name) {
-						case "localSheetId":
-							if !fastInt(raw) {
-								return false
-							}
-							v, err := strconv.Atoi(strings.TrimSpace(fastUnescape(raw)))
-							if err != nil {
-								return false // empty: encoding/xml sets 0 through the pointer; not worth following
-							}
-							dn.local = &v
-						case "functionGroupId":
-							return fastInt(raw)
-						case "function", "hidden", "publishToServer", "vbProcedure", "workbookParameter", "xml":
-							return fastBool(raw)
-						case "name":
-							dn.name = fastUnescape(raw)
-						}
-						return !bytes.HasPrefix(name, []byte("xmlns"))
-					})
-					if !ok {
-						return false
-					}
-					s, ok := fastTextOnly(t)
-					if !ok {
-						return false
-					}
-					dn.refersTo = s
-					wb.names = append(wb.names, dn)
-					return true
-				}) {
-					return nil, false
-				}
-				seenNames = true
-			default:
-				t.skip()
-			}
-		case fastEnd:
-			t.next()
-			return wb, !t.bad
-		case fastText:
-		case fastEOF:
-			return nil, false
-		}
-	}
-}
-
-// fastChildren calls each for every child element of the element just
-// started (each must consume the child through its end) and ends at its end.
-func fastChildren(t *fastTok, each func() bool) bool {
-	return fastChildrenQuick(t, func() int { return 0 }, each)
-}
-
-// fastChildrenQuick is fastChildren that first lets quick take the next
-// child whole: quick returns the bytes it took, 0 for none, -1 for a child
-// that is bad.
-func fastChildrenQuick(t *fastTok, quick func() int, each func() bool) bool {
-	if t.self {
-		t.next()
-		return !t.bad
-	}
-	for {
-		switch quick() {
-		case -1:
-			return false
-		case 0:
-		default:
-			continue
-		}
-		switch t.next() {
-		case fastStart:
-			if !each() {
-				return false
-			}
-		case fastEnd:
-			return !t.bad
-		case fastText:
-		case fastEOF:
-			return false
-		}
-	}
-}
 
 // fastQuickCell reads the usual shape of a cell at the start of b:
 // <c r="REF"[ s="DIGITS"][ t="LETTERS"]> then />, ></c> or ><v>text</v></c>;
@@ -1394,54 +467,12 @@ func fastQuickCell(b []byte) (ref, typ, v []byte, hasV bool, n int) {
 		return ref, typ, nil, false, i + 5
 	case bytes.HasPrefix(rest, []byte("><v>")):
 		k := bytes.IndexByte(rest[4:], '<')
-		if k < 0 || !bytes.HasPrefix(rest[4+k:], []byte("</v></c>")) || !fastValidText(rest[4:4+k]) {
+		if k < 0 || !bytes.HasPrefix(rest[4+k:], []byte("</v></c>")) || !ooxml.ValidText(rest[4:4+k]) {
 			return nil, nil, nil, false, 0
 		}
 		return ref, typ, rest[4 : 4+k], true, i + 4 + k + len("</v></c>")
 	}
 	return nil, nil, nil, false, 0
-}
-
-// fastNoChildren consumes an element that holds no elements.
-func fastNoChildren(t *fastTok) bool {
-	if t.self {
-		t.next()
-		return !t.bad
-	}
-	for {
-		switch t.next() {
-		case fastText:
-		case fastEnd:
-			return !t.bad
-		default:
-			return false
-		}
-	}
-}
-
-// fastTextOnly consumes an element holding only text and returns it decoded.
-func fastTextOnly(t *fastTok) (string, bool) {
-	if t.self {
-		t.next()
-		return "", !t.bad
-	}
-	var parts []byte
-	n := 0
-	for {
-		switch t.next() {
-		case fastText:
-			if n == 0 {
-				parts = t.text
-			} else {
-				parts = append(append([]byte{}, parts...), t.text...)
-			}
-			n++
-		case fastEnd:
-			return fastUnescape(parts), !t.bad
-		default:
-			return "", false
-		}
-	}
 }
 
 // fastSST is the shared strings: each item's raw element, decoded on use.
@@ -1454,48 +485,48 @@ func fastSharedStrings(b []byte) (*fastSST, bool) {
 	if b == nil {
 		return &fastSST{}, true
 	}
-	t := &fastTok{b: b}
-	if !t.root(fastNSMain, "sst") {
+	t := &ooxml.Tokenizer{B: b}
+	if !t.Root(ooxml.NSMain, "sst") {
 		return nil, false
 	}
-	if !fastAttrs(t.attrs, func(name, raw []byte) bool {
+	if !ooxml.Attrs(t.Attrs, func(name, raw []byte) bool {
 		switch string(name) {
 		case "count", "uniqueCount":
-			return fastInt(raw)
+			return ooxml.Int(raw)
 		}
 		return true
 	}) {
 		return nil, false
 	}
 	sst := &fastSST{items: make([][]byte, 0, bytes.Count(b, []byte("<si>")))}
-	if t.self {
-		t.next()
-		return sst, !t.bad
+	if t.Self {
+		t.Next()
+		return sst, !t.Bad
 	}
 	for {
 		// The usual item, <si><t>text</t></si>, taken at once.
-		if rest := t.b[t.i:]; bytes.HasPrefix(rest, []byte("<si><t>")) {
-			if end := bytes.IndexByte(rest[7:], '<'); end >= 0 && bytes.HasPrefix(rest[7+end:], []byte("</t></si>")) && fastValidText(rest[7:7+end]) {
+		if rest := t.B[t.I:]; bytes.HasPrefix(rest, []byte("<si><t>")) {
+			if end := bytes.IndexByte(rest[7:], '<'); end >= 0 && bytes.HasPrefix(rest[7+end:], []byte("</t></si>")) && ooxml.ValidText(rest[7:7+end]) {
 				n := 7 + end + len("</t></si>")
 				sst.items = append(sst.items, rest[:n])
-				t.i += n
+				t.I += n
 				continue
 			}
 		}
-		switch t.next() {
-		case fastStart:
-			if string(fastLocal(t.name)) != "si" {
-				t.skip()
+		switch t.Next() {
+		case ooxml.StartElement:
+			if string(ooxml.Local(t.Name)) != "si" {
+				t.Skip()
 				continue
 			}
-			from := t.at
-			t.skip()
-			sst.items = append(sst.items, t.b[from:t.i])
-		case fastEnd:
-			t.next()
-			return sst, !t.bad
-		case fastText:
-		case fastEOF:
+			from := t.At
+			t.Skip()
+			sst.items = append(sst.items, t.B[from:t.I])
+		case ooxml.EndElement:
+			t.Next()
+			return sst, !t.Bad
+		case ooxml.CharData:
+		case ooxml.EOF:
 			return nil, false
 		}
 	}
@@ -1504,43 +535,43 @@ func fastSharedStrings(b []byte) (*fastSST, bool) {
 // fastString decodes one <si> or <is> element as excelize's xlsxSI.String:
 // its <t>, then the <t> of each <r> run; phonetic runs are not text.
 func fastString(b []byte) (string, bool) {
-	t := &fastTok{b: b}
-	if t.next() != fastStart {
+	t := &ooxml.Tokenizer{B: b}
+	if t.Next() != ooxml.StartElement {
 		return "", false
 	}
 	var sb strings.Builder // the runs' text
 	direct, seenT := "", false
-	ok := fastChildren(t, func() bool {
-		switch string(fastLocal(t.name)) {
+	ok := ooxml.Children(t, func() bool {
+		switch string(ooxml.Local(t.Name)) {
 		case "t":
 			if seenT {
 				return false // encoding/xml keeps the last: not worth following
 			}
 			seenT = true
-			s, ok := fastTextOnly(t)
+			s, ok := ooxml.TextOnly(t)
 			direct = s // String() puts it before the runs, wherever it is
 			return ok
 		case "r":
 			runT := false
-			return fastChildren(t, func() bool {
-				switch string(fastLocal(t.name)) {
+			return ooxml.Children(t, func() bool {
+				switch string(ooxml.Local(t.Name)) {
 				case "t":
 					if runT {
 						return false
 					}
 					runT = true
-					s, ok := fastTextOnly(t)
+					s, ok := ooxml.TextOnly(t)
 					sb.WriteString(s)
 					return ok
 				}
-				t.skip()
-				return !t.bad
+				t.Skip()
+				return !t.Bad
 			})
 		}
-		t.skip()
-		return !t.bad
+		t.Skip()
+		return !t.Bad
 	})
-	if !ok || t.bad {
+	if !ok || t.Bad {
 		return "", false
 	}
 	s := direct + sb.String()
@@ -1597,49 +628,49 @@ func (c fastRawCell) resolve(sst *fastSST) (readCell, error, bool) {
 // excelize's lookups rely on: rows and cells with their references, in
 // order; no wanted cell inside a merged range but at its top left.
 func fastSheet(b []byte, want map[string]bool, lim Limits) (map[string]fastRawCell, bool) {
-	t := &fastTok{b: b}
-	if !t.root(fastNSMain, "worksheet") {
+	t := &ooxml.Tokenizer{B: b}
+	if !t.Root(ooxml.NSMain, "worksheet") {
 		return nil, false
 	}
 	found := make(map[string]fastRawCell, len(want))
-	if t.self {
-		t.next()
-		return found, !t.bad
+	if t.Self {
+		t.Next()
+		return found, !t.Bad
 	}
 	seenData, seenMerges := false, false
 	var merges []string
 	for {
-		switch t.next() {
-		case fastStart:
-			switch string(fastLocal(t.name)) {
+		switch t.Next() {
+		case ooxml.StartElement:
+			switch string(ooxml.Local(t.Name)) {
 			case "sheetData":
 				if seenData || !fastSheetData(t, want, found, lim) {
 					return nil, false
 				}
 				seenData = true
 			case "mergeCells":
-				if seenMerges || !fastAttrs(t.attrs, func(name, raw []byte) bool {
-					return string(name) != "count" || fastInt(raw)
+				if seenMerges || !ooxml.Attrs(t.Attrs, func(name, raw []byte) bool {
+					return string(name) != "count" || ooxml.Int(raw)
 				}) {
 					return nil, false
 				}
 				seenMerges = true
-				if !fastChildren(t, func() bool {
-					if string(fastLocal(t.name)) == "mergeCell" {
-						ref, _ := fastAttr(t.attrs, "ref")
+				if !ooxml.Children(t, func() bool {
+					if string(ooxml.Local(t.Name)) == "mergeCell" {
+						ref, _ := ooxml.Attr(t.Attrs, "ref")
 						merges = append(merges, ref)
 					}
-					t.skip()
-					return !t.bad
+					t.Skip()
+					return !t.Bad
 				}) {
 					return nil, false
 				}
 			default:
-				t.skipSeen() // data validations and the like: the same in every copy of a template
+				t.SkipSeen() // data validations and the like: the same in every copy of a template
 			}
-		case fastEnd:
-			t.next()
-			if t.bad {
+		case ooxml.EndElement:
+			t.Next()
+			if t.Bad {
 				return nil, false
 			}
 			type at struct {
@@ -1674,8 +705,8 @@ func fastSheet(b []byte, want map[string]bool, lim Limits) (map[string]fastRawCe
 				}
 			}
 			return found, true
-		case fastText:
-		case fastEOF:
+		case ooxml.CharData:
+		case ooxml.EOF:
 			return nil, false
 		}
 	}
@@ -1706,15 +737,15 @@ func fastRef[T string | []byte](s T) (col, row int, ok bool) {
 
 // fastSheetData reads <sheetData>: rows in increasing order, each cell
 // with its reference, in increasing columns of its row.
-func fastSheetData(t *fastTok, want map[string]bool, found map[string]fastRawCell, lim Limits) bool {
+func fastSheetData(t *ooxml.Tokenizer, want map[string]bool, found map[string]fastRawCell, lim Limits) bool {
 	lastRow, cells := 0, 0
-	return fastChildren(t, func() bool {
-		if string(fastLocal(t.name)) != "row" {
-			t.skip()
-			return !t.bad
+	return ooxml.Children(t, func() bool {
+		if string(ooxml.Local(t.Name)) != "row" {
+			t.Skip()
+			return !t.Bad
 		}
 		row := 0
-		if !fastAttrs(t.attrs, func(name, raw []byte) bool {
+		if !ooxml.Attrs(t.Attrs, func(name, raw []byte) bool {
 			switch string(name) {
 			case "r":
 				v := 0
@@ -1729,13 +760,13 @@ func fastSheetData(t *fastTok, want map[string]bool, found map[string]fastRawCel
 				}
 				row = v
 			case "s":
-				return fastInt(raw)
+				return ooxml.Int(raw)
 			case "ht":
-				return fastFloat(raw)
+				return ooxml.Float(raw)
 			case "outlineLevel":
-				return fastUint(raw, 8)
+				return ooxml.Uint(raw, 8)
 			case "customFormat", "hidden", "customHeight", "collapsed", "thickTop", "thickBot", "ph":
-				return fastBool(raw)
+				return ooxml.Bool(raw)
 			}
 			return true
 		}) || row == 0 {
@@ -1746,7 +777,7 @@ func fastSheetData(t *fastTok, want map[string]bool, found map[string]fastRawCel
 		// The usual cell, <c r="C5" s="3" t="s"><v>12</v></c> and its
 		// shorter forms, is taken at once; any other goes the long way.
 		quick := func() int {
-			ref, typ, v, hasV, n := fastQuickCell(t.b[t.i:])
+			ref, typ, v, hasV, n := fastQuickCell(t.B[t.I:])
 			if n == 0 {
 				return 0
 			}
@@ -1758,31 +789,31 @@ func fastSheetData(t *fastTok, want map[string]bool, found map[string]fastRawCel
 			if want[string(ref)] {
 				c := fastRawCell{t: string(typ)}
 				if hasV {
-					c.v = fastUnescape(v)
+					c.v = ooxml.Unescape(v)
 				}
 				found[string(ref)] = c
 			}
-			t.i += n
+			t.I += n
 			return n
 		}
-		ok := fastChildrenQuick(t, quick, func() bool {
-			if string(fastLocal(t.name)) != "c" {
-				t.skip()
-				return !t.bad
+		ok := ooxml.ChildrenQuick(t, quick, func() bool {
+			if string(ooxml.Local(t.Name)) != "c" {
+				t.Skip()
+				return !t.Bad
 			}
 			var ref, typ []byte
-			if !fastAttrs(t.attrs, func(name, raw []byte) bool {
+			if !ooxml.Attrs(t.Attrs, func(name, raw []byte) bool {
 				switch string(name) {
 				case "r":
 					ref = raw
 				case "t":
 					typ = raw
 				case "s":
-					return fastInt(raw)
+					return ooxml.Int(raw)
 				case "cm", "vm":
-					return fastUint(raw, 64)
+					return ooxml.Uint(raw, 64)
 				case "ph":
-					return fastBool(raw)
+					return ooxml.Bool(raw)
 				}
 				return true
 			}) {
@@ -1794,19 +825,19 @@ func fastSheetData(t *fastTok, want map[string]bool, found map[string]fastRawCel
 			}
 			lastCol = col
 			if !want[string(ref)] {
-				t.skip()
-				return !t.bad
+				t.Skip()
+				return !t.Bad
 			}
-			c := fastRawCell{t: fastUnescape(typ)}
+			c := fastRawCell{t: ooxml.Unescape(typ)}
 			seenV := false
-			if !fastChildren(t, func() bool {
-				switch string(fastLocal(t.name)) {
+			if !ooxml.Children(t, func() bool {
+				switch string(ooxml.Local(t.Name)) {
 				case "v":
 					if seenV {
 						return false
 					}
 					seenV = true
-					v, ok := fastTextOnly(t)
+					v, ok := ooxml.TextOnly(t)
 					c.v = v
 					return ok
 				case "f":
@@ -1815,13 +846,13 @@ func fastSheetData(t *fastTok, want map[string]bool, found map[string]fastRawCel
 					if c.is != nil {
 						return false
 					}
-					from := t.at
-					t.skip()
-					c.is = t.b[from:t.i]
-					return !t.bad
+					from := t.At
+					t.Skip()
+					c.is = t.B[from:t.I]
+					return !t.Bad
 				}
-				t.skip()
-				return !t.bad
+				t.Skip()
+				return !t.Bad
 			}) {
 				return false
 			}

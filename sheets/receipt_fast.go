@@ -22,19 +22,14 @@ package sheets
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/xml"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"kaohe/sheets/internal/layout"
-	"math"
-	"regexp"
+	"kaohe/sheets/internal/ooxml"
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/klauspost/compress/flate"
-	"github.com/xuri/excelize/v2"
 )
 
 // rcptShapes holds a shape per kind of receipt (rcptKey).
@@ -57,9 +52,9 @@ type rcptShape struct {
 	st    *layout.Styles
 	parts []rcptPart
 	// the sheet's XML: head, rows, mid, merges, tail; head and tail also
-	// compressed once (rcptSegment), for every receipt
+	// compressed once (ooxml.Segment), for every receipt
 	sheetHead, sheetMid, sheetTail []byte
-	headZ, tailZ                   rcptSegment
+	headZ, tailZ                   ooxml.Segment
 	// docProps/core.xml cut where the subject and the time go: the subject
 	// goes after core[i] where coreSubject[i], the time elsewhere
 	core        []string
@@ -72,6 +67,9 @@ type rcptPart struct {
 	hdr  zip.FileHeader
 	data []byte
 }
+
+// rcptBufs are buffers for a receipt's sheet, reused.
+var rcptBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 const (
 	rcptSheetPart = "xl/worksheets/sheet1.xml"
@@ -123,7 +121,7 @@ func (s *rcptShape) capture(rc *Receipt, d *rcptDoc) {
 		p := rcptPart{hdr: zf.FileHeader}
 		switch zf.Name {
 		case rcptSheetPart, rcptCorePart:
-			b, err := rcptUnzip(zf)
+			b, err := ooxml.ReadPart(zf)
 			if err != nil {
 				return
 			}
@@ -154,7 +152,7 @@ func (s *rcptShape) capture(rc *Receipt, d *rcptDoc) {
 	s.sheetHead = []byte(sheet[:i+len("<sheetData>")])
 	s.sheetMid = []byte(sheet[j:k])
 	s.sheetTail = []byte(sheet[l+len("</mergeCells>"):])
-	s.headZ, s.tailZ = rcptCompress(s.sheetHead, false), rcptCompress(s.sheetTail, true)
+	s.headZ, s.tailZ = ooxml.Compress(s.sheetHead, false), ooxml.Compress(s.sheetTail, true)
 	// The core properties, around this receipt's subject and time.
 	subject, ok := rcptSubject(rc, d)
 	stamp := rcptStamp(rc)
@@ -184,7 +182,7 @@ func (s *rcptShape) capture(rc *Receipt, d *rcptDoc) {
 		s.sheetHead, s.sheetMid, s.sheetTail = nil, nil, nil
 		return
 	}
-	s.ok = rcptSameParts(ref, fast)
+	s.ok = ooxml.SameParts(ref, fast)
 }
 
 // rcptSubject is the document's subject, as written in core.xml; ok is
@@ -222,7 +220,7 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 	sheet.Reset()
 	var scratch bytes.Buffer
 	for r, row := range t.Rows {
-		if !streamRow(sheet, &scratch, r+1, row, heights[r]) {
+		if !layout.StreamRow(sheet, &scratch, r+1, row, heights[r]) {
 			return nil, false, nil
 		}
 	}
@@ -242,7 +240,7 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 		sheet.WriteString(`"/>`)
 	}
 	sheet.WriteString(`</mergeCells>`)
-	body := rcptCompress(sheet.Bytes(), false)
+	body := ooxml.Compress(sheet.Bytes(), false)
 	var core []byte
 	stamp := rcptStamp(rc)
 	for i, part := range s.core {
@@ -256,7 +254,7 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 		}
 	}
 
-	size := len(s.headZ.data) + len(body.data) + len(s.tailZ.data) + len(core) + 2<<10 // sheet, headers and directory
+	size := len(s.headZ.Data) + len(body.Data) + len(s.tailZ.Data) + len(core) + 2<<10 // sheet, headers and directory
 	for _, p := range s.parts {
 		size += len(p.data)
 	}
@@ -267,16 +265,16 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 		var data []byte
 		switch p.hdr.Name {
 		case rcptSheetPart: // head, body and tail, each compressed on its own
-			crc := crc32.Update(s.headZ.crc, crc32.IEEETable, sheet.Bytes()) // the head's, carried on
+			crc := crc32.Update(s.headZ.CRC, crc32.IEEETable, sheet.Bytes()) // the head's, carried on
 			hdr := &zip.FileHeader{Name: p.hdr.Name, Method: zip.Deflate,
 				CRC32:              crc32.Update(crc, crc32.IEEETable, s.sheetTail),
-				CompressedSize64:   uint64(len(s.headZ.data) + len(body.data) + len(s.tailZ.data)),
-				UncompressedSize64: uint64(s.headZ.n + body.n + s.tailZ.n)}
+				CompressedSize64:   uint64(len(s.headZ.Data) + len(body.Data) + len(s.tailZ.Data)),
+				UncompressedSize64: uint64(s.headZ.N + body.N + s.tailZ.N)}
 			w, err := zw.CreateRaw(hdr)
 			if err != nil {
 				return nil, true, err
 			}
-			for _, seg := range [][]byte{s.headZ.data, body.data, s.tailZ.data} {
+			for _, seg := range [][]byte{s.headZ.Data, body.Data, s.tailZ.Data} {
 				if _, err := w.Write(seg); err != nil {
 					return nil, true, err
 				}
@@ -308,233 +306,3 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 	}
 	return out.Bytes(), true, nil
 }
-
-// rcptSegment is a deflate segment on its own: data compressed without
-// what came before, ending on a byte (a sync flush) or, last, final; with
-// the CRC-32 and length of what it holds. Segments one after the other are
-// one deflate stream (as the report's sheets are made, report_fast.go).
-type rcptSegment struct {
-	data []byte
-	crc  uint32
-	n    int64
-}
-
-// rcptCompress compresses b as a segment, the final one when last.
-// (Its CRC-32 is computed here; a receipt's body, compressed for each
-// receipt, needs only the head's carried on over it: crc32.Update.)
-func rcptCompress(b []byte, last bool) rcptSegment {
-	var out bytes.Buffer
-	out.Grow(len(b)/3 + 64)
-	fw := rcptFlaters.Get().(*flate.Writer)
-	defer rcptFlaters.Put(fw)
-	fw.Reset(&out)
-	fw.Write(b) // into a bytes.Buffer: no error
-	if last {
-		fw.Close()
-	} else {
-		fw.Flush()
-	}
-	return rcptSegment{data: out.Bytes(), crc: crc32.ChecksumIEEE(b), n: int64(len(b))}
-}
-
-var (
-	rcptBufs    = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-	rcptFlaters = sync.Pool{New: func() any {
-		w, _ := flate.NewWriter(io.Discard, flate.BestSpeed)
-		return w
-	}}
-)
-
-// streamRow writes one row as excelize's StreamWriter.SetRow writes
-// layout.Write's row (RowOpts{Height: h}, no row style); false for anything
-// it does not write the same way.
-func streamRow(b, scratch *bytes.Buffer, r int, row layout.Row, h float64) bool {
-	if h == layout.DefaultHeight {
-		h = 0
-	}
-	if h > excelize.MaxRowHeight {
-		return false
-	}
-	var num [20]byte
-	rowNum := strconv.AppendInt(num[:0], int64(r), 10)
-	b.WriteString(`<row r="`)
-	b.Write(rowNum)
-	b.WriteByte('"')
-	if h > 0 {
-		b.WriteString(` ht="`)
-		b.WriteString(strconv.FormatFloat(h, 'f', -1, 64))
-		b.WriteString(`" customHeight="1"`)
-	}
-	b.WriteByte('>')
-	for i, c := range row.Cells {
-		if c.StyleID == 0 && c.Value == nil {
-			continue // not written at all
-		}
-		if c.Formula != "" || c.StyleID < 0 {
-			return false
-		}
-		if i >= len(streamCols) {
-			return false
-		}
-		b.WriteString(`<c r="`)
-		b.WriteString(streamCols[i])
-		b.Write(rowNum)
-		b.WriteByte('"')
-		if c.StyleID > 0 {
-			b.WriteString(` s="`)
-			b.WriteString(strconv.Itoa(c.StyleID))
-			b.WriteByte('"')
-		}
-		switch v := c.Value.(type) {
-		case nil:
-			b.WriteString(`></c>`)
-		case string:
-			b.WriteString(` t="inlineStr"><is><t`)
-			if v != "" && (strings.IndexByte("\t\n\r ", v[0]) >= 0 || strings.IndexByte("\t\n\r ", v[len(v)-1]) >= 0) {
-				b.WriteString(` xml:space="preserve"`)
-			}
-			b.WriteByte('>')
-			scratch.Reset()
-			if err := xml.EscapeText(scratch, []byte(v)); err != nil {
-				return false
-			}
-			esc := scratch.Bytes()
-			if bytes.Contains(esc, []byte("&#xA;")) {
-				esc = bytes.ReplaceAll(esc, []byte("&#xA;"), []byte("\n"))
-			}
-			if bytes.Contains(esc, []byte("_x")) {
-				b.WriteString(streamBstr(string(esc)))
-			} else {
-				b.Write(esc)
-			}
-			b.WriteString(`</t></is></c>`)
-		case int64:
-			b.WriteString(`><v>`)
-			b.WriteString(strconv.FormatInt(v, 10))
-			b.WriteString(`</v></c>`)
-		case float64:
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return false
-			}
-			b.WriteString(`><v>`)
-			b.WriteString(streamFloat(v))
-			b.WriteString(`</v></c>`)
-		default:
-			return false
-		}
-	}
-	b.WriteString(`</row>`)
-	return true
-}
-
-func rcptUnzip(zf *zip.File) ([]byte, error) {
-	rc, err := zf.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(rc)
-}
-
-// rcptSameParts reports whether two workbooks have the same parts in the
-// same order with the same contents.
-func rcptSameParts(a, b []byte) bool {
-	za, err1 := zip.NewReader(bytes.NewReader(a), int64(len(a)))
-	zb, err2 := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err1 != nil || err2 != nil || len(za.File) != len(zb.File) {
-		return false
-	}
-	for i := range za.File {
-		if za.File[i].Name != zb.File[i].Name {
-			return false
-		}
-		x, err1 := rcptUnzip(za.File[i])
-		y, err2 := rcptUnzip(zb.File[i])
-		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
-			return false
-		}
-	}
-	return true
-}
-
-// streamFloat is excelize's formatCellFloat(v, -1, 64): the shortest
-// decimal, cut to 15 significant digits as Excel keeps them.
-func streamFloat(value float64) string {
-	str := strconv.FormatFloat(value, 'f', -1, 64)
-	if math.Abs(value) == math.MaxFloat64 {
-		return str
-	}
-	const maxPrec = 15
-	decimal := strings.IndexByte(str, '.')
-	significant := 0
-	for idx := range str {
-		if str[idx] < '0' || str[idx] > '9' || significant == 0 && str[idx] == '0' {
-			continue
-		}
-		significant++
-		if significant <= maxPrec {
-			continue
-		}
-		if decimal >= 0 && idx > decimal {
-			return strings.TrimSuffix(str[:idx], ".")
-		}
-		if decimal < 0 {
-			decimal = len(str)
-		}
-		truncated := []byte(str[:decimal])
-		for ; idx < len(truncated); idx++ {
-			truncated[idx] = '0'
-		}
-		return string(truncated)
-	}
-	return str
-}
-
-var (
-	streamBstrExp       = regexp.MustCompile(`_x[a-fA-F\d]{4}_`)
-	streamBstrEscapeExp = regexp.MustCompile(`x[a-fA-F\d]{4}_`)
-)
-
-// streamBstr is excelize's bstrMarshal, which escapes text that reads as
-// an _xHHHH_ escape; kept as it is, quirks included.
-func streamBstr(s string) (result string) {
-	matches, l, cursor := streamBstrExp.FindAllStringSubmatchIndex(s, -1), len(s), 0
-	for _, match := range matches {
-		result += s[cursor:match[0]]
-		subStr := s[match[0]:match[1]]
-		if subStr == "_x005F_" {
-			cursor = match[1]
-			if match[1]+6 <= l && streamBstrEscapeExp.MatchString(s[match[1]:match[1]+6]) {
-				_, err := strconv.Unquote(`"\u` + s[match[1]+1:match[1]+5] + `"`)
-				if err == nil {
-					result += subStr + "x005F" + subStr
-					continue
-				}
-			}
-			result += subStr + "x005F_"
-			continue
-		}
-		if streamBstrExp.MatchString(subStr) {
-			cursor = match[1]
-			if _, err := strconv.Unquote(`"\u` + s[match[0]+2:match[1]-1] + `"`); err == nil {
-				result += "_x005F" + subStr
-				continue
-			}
-		}
-	}
-	if cursor < l {
-		result += s[cursor:]
-	}
-	return result
-}
-
-// streamCols are the column letters of the first 702 columns (A to ZZ),
-// as excelize's CoordinatesToCellName writes them.
-var streamCols = func() []string {
-	var out []string
-	for c := 1; c <= 702; c++ {
-		name, _ := excelize.ColumnNumberToName(c)
-		out = append(out, name)
-	}
-	return out
-}()

@@ -3,6 +3,7 @@ package sheets
 import (
 	"errors"
 	"kaohe/sheets/internal/layout"
+	"kaohe/sheets/internal/ooxml"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ func TestReceiptFastMatchesExcelize(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !rcptSameParts(got, want) {
+			if !ooxml.SameParts(got, want) {
 				t.Error("the receipt differs from excelize's")
 			}
 			v, _ := rcptShapes.Load(rcptKey(c.rc, d))
@@ -90,7 +91,7 @@ func TestReceiptFastMatchesExcelize(t *testing.T) {
 				t.Fatal(err)
 			}
 			want, _, _ := rcptExcelize(rc, rcptBuild(rc))
-			if !rcptSameParts(got, want) {
+			if !ooxml.SameParts(got, want) {
 				t.Error("the receipt differs from excelize's")
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"kaohe/sheets/internal/layout"
+	"kaohe/sheets/internal/ooxml"
 	"kaohe/templates"
 	"kaohe/templates/score"
 )
@@ -24,7 +25,7 @@ func repTestParts(t *testing.T, b []byte) map[string]string {
 	}
 	out := map[string]string{}
 	for _, zf := range zr.File {
-		x, err := rcptUnzip(zf)
+		x, err := ooxml.ReadPart(zf)
 		if err != nil {
 			t.Fatalf("%s: %v", zf.Name, err)
 		}
@@ -112,7 +113,7 @@ func TestCRC32Combine(t *testing.T) {
 	for _, split := range []int{0, 1, 7, len(a)} {
 		x, y := append(append([]byte{}, a...), b...)[:split], append(append([]byte{}, a...), b...)[split:]
 		want := crc32.ChecksumIEEE(append(append([]byte{}, x...), y...))
-		if got := crc32Combine(crc32.ChecksumIEEE(x), crc32.ChecksumIEEE(y), int64(len(y))); got != want {
+		if got := ooxml.CRC32Combine(crc32.ChecksumIEEE(x), crc32.ChecksumIEEE(y), int64(len(y))); got != want {
 			t.Errorf("split %d: %08x, want %08x", split, got, want)
 		}
 	}

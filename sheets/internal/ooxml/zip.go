@@ -1,0 +1,118 @@
+package ooxml
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"hash/crc32"
+	"io"
+	"sync"
+)
+
+// Arena is the memory one workbook's parts are unzipped into, reused.
+type Arena struct {
+	buf  []byte
+	used int
+}
+
+// Reset makes the whole arena free again: the bytes taken before must no
+// longer be used.
+func (a *Arena) Reset() { a.used = 0 }
+
+// Take returns n bytes of the arena (valid until the next fastOpen with it).
+func (a *Arena) Take(n int) []byte {
+	if a.used+n > len(a.buf) {
+		if n > 1<<20 {
+			return make([]byte, n) // a rare large part: not kept
+		}
+		a.buf, a.used = make([]byte, max(256<<10, 2*n)), 0 // parts taken before stay valid
+	}
+	b := a.buf[a.used : a.used+n : a.used+n]
+	a.used += n
+	return b
+}
+
+// inflaters are reused deflate readers (flate.Resetter).
+var inflaters sync.Pool
+
+// Unzip unzips one part of data, read straight from the zip's bytes,
+// checking its size and CRC-32 as strictly as archive/zip (or more); ok is
+// false for a part archive/zip would not read whole.
+func Unzip(data []byte, zf *zip.File, arena *Arena) ([]byte, bool) {
+	off, err := zf.DataOffset()
+	end := off + int64(zf.CompressedSize64)
+	if err != nil || off < 0 || end < off || end > int64(len(data)) || zf.UncompressedSize64 > 1<<30 || zf.Flags&0x1 != 0 {
+		return nil, false
+	}
+	raw := data[off:end]
+	n := int(zf.UncompressedSize64)
+	var out []byte
+	switch zf.Method {
+	case zip.Store:
+		if len(raw) != n {
+			return nil, false
+		}
+		out = raw
+	case zip.Deflate:
+		buf := arena.Take(n + 1) // one more: a longer part is seen
+		fr, _ := inflaters.Get().(io.ReadCloser)
+		if fr == nil {
+			fr = flate.NewReader(bytes.NewReader(raw))
+		} else if err := fr.(flate.Resetter).Reset(bytes.NewReader(raw), nil); err != nil {
+			return nil, false
+		}
+		got, err := io.ReadFull(fr, buf)
+		inflaters.Put(fr)
+		if got != n || !(err == io.ErrUnexpectedEOF || (n == 0 && err == io.EOF)) {
+			return nil, false // shorter, longer or corrupt
+		}
+		out = buf[:n]
+	default:
+		return nil, false
+	}
+	sum := crc32.ChecksumIEEE(out)
+	if sum != zf.CRC32 {
+		return nil, false // archive/zip skips a zero CRC without a data descriptor; stricter is safe
+	}
+	if zf.Flags&0x8 != 0 { // a data descriptor follows: archive/zip checks its CRC too
+		d := data[end:]
+		if len(d) >= 4 && binary.LittleEndian.Uint32(d) == 0x08074b50 {
+			d = d[4:]
+		}
+		if len(d) < 4 || binary.LittleEndian.Uint32(d) != zf.CRC32 {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func ReadPart(zf *zip.File) ([]byte, error) {
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+// SameParts reports whether two workbooks have the same parts in the
+// same order with the same contents.
+func SameParts(a, b []byte) bool {
+	za, err1 := zip.NewReader(bytes.NewReader(a), int64(len(a)))
+	zb, err2 := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err1 != nil || err2 != nil || len(za.File) != len(zb.File) {
+		return false
+	}
+	for i := range za.File {
+		if za.File[i].Name != zb.File[i].Name {
+			return false
+		}
+		x, err1 := ReadPart(za.File[i])
+		y, err2 := ReadPart(zb.File[i])
+		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
+			return false
+		}
+	}
+	return true
+}
