@@ -60,51 +60,25 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/book"
 	"kaohe/sheets/internal/ooxml"
 	"kaohe/sheets/internal/text"
 	"kaohe/templates"
 )
 
-// readBook is what the reader asks of a workbook.
-type readBook interface {
-	// nameTable resolves the workbook's defined names (nameResolve).
-	nameTable() *nameTable
-	// cell is a field cell as excelize's GetCellFormula, GetCellType and
-	// GetCellValue (raw) return it; an error when excelize cannot read it.
-	cell(at nameCell) (readCell, error)
-}
-
-// excelBook is a workbook opened by excelize.
-type excelBook struct{ f *excelize.File }
-
-func (b excelBook) nameTable() *nameTable { return nameResolve(b.f) }
-
-func (b excelBook) cell(at nameCell) (readCell, error) {
-	var c readCell
-	var err error
-	if c.formula, err = b.f.GetCellFormula(at.Sheet, at.Cell); err != nil {
-		return c, err
-	}
-	if c.typ, err = b.f.GetCellType(at.Sheet, at.Cell); err != nil {
-		return c, err
-	}
-	c.raw, err = b.f.GetCellValue(at.Sheet, at.Cell, excelize.Options{RawCellValue: true})
-	return c, err
-}
-
 // fastBook is a workbook read by the fast path.
 type fastBook struct {
 	sheets []string
 	names  []excelize.DefinedName
-	table  *nameTable
-	cells  map[nameCell]fastCell
+	table  *book.Names
+	cells  map[book.Place]fastCell
 	missed bool // the reader asked for a cell not read ahead: ask excelize
 }
 
 // fastCell is one field cell: what excelize's GetCellFormula, GetCellType
 // and GetCellValue (raw) return for it.
 type fastCell struct {
-	c   readCell
+	c   book.Cell
 	err error
 }
 
@@ -112,15 +86,15 @@ type fastCell struct {
 // a sheet without its part): the reader reports it as unreadable.
 var errFastCell = errors.New("cell not readable")
 
-func (b *fastBook) nameTable() *nameTable { return b.table }
+func (b *fastBook) Names() *book.Names { return b.table }
 
-// cell returns a field cell read ahead; a cell not read ahead (never, as
-// fastOpen reads every cell a name points at) sets missed.
-func (b *fastBook) cell(at nameCell) (readCell, error) {
+// Cell returns a field Cell read ahead; a Cell not read ahead (never, as
+// fastOpen reads every Cell a name points at) sets missed.
+func (b *fastBook) Cell(at book.Place) (book.Cell, error) {
 	c, ok := b.cells[at]
 	if !ok {
 		b.missed = true
-		return readCell{}, errFastCell
+		return book.Cell{}, errFastCell
 	}
 	return c.c, c.err
 }
@@ -150,10 +124,10 @@ var fastCheckedN atomic.Int64
 
 // fastOpen reads data as excelize would open it with lim, or returns nil
 // when the workbook is not one the fast path answers for.
-func fastOpen(data []byte, lim Limits) (book *fastBook) {
+func fastOpen(data []byte, lim Limits) (fb *fastBook) {
 	defer func() {
 		if recover() != nil {
-			book = nil // never: but a bug here must not change what Read says
+			fb = nil // never: but a bug here must not change what Read says
 		}
 	}()
 	if fastDisabled {
@@ -292,7 +266,7 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 		byID[r.ID] = r
 	}
 
-	book = &fastBook{cells: make(map[nameCell]fastCell, len(templates.Fields)), sheets: wr.sheets, names: wr.names, table: wr.table}
+	fb = &fastBook{cells: make(map[book.Place]fastCell, len(templates.Fields)), sheets: wr.sheets, names: wr.names, table: wr.table}
 	sheetPart := map[string]string{} // sheet name → part, as excelize's getSheetMap
 	for i, s := range wr.wb.Sheets {
 		if r, ok := byID[s.RID]; ok {
@@ -323,7 +297,7 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 		}
 		if fastSheetNameError(sheet) != nil {
 			for cell := range cells {
-				book.cells[nameCell{sheet, cell}] = fastCell{err: errFastCell}
+				fb.cells[book.Place{Sheet: sheet, Cell: cell}] = fastCell{err: errFastCell}
 			}
 			continue
 		}
@@ -338,17 +312,17 @@ func fastOpen(data []byte, lim Limits) (book *fastBook) {
 		for cell := range cells {
 			fc, ok := found[cell]
 			if !ok {
-				book.cells[nameCell{sheet, cell}] = fastCell{} // empty, as excelize reads a missing cell
+				fb.cells[book.Place{Sheet: sheet, Cell: cell}] = fastCell{} // empty, as excelize reads a missing cell
 				continue
 			}
 			rc, err, ok := fc.resolve(sst)
-			if !ok || err != nil || text.Units(fc.v) > lim.MaxTextChars || text.Units(rc.raw) > lim.MaxTextChars {
+			if !ok || err != nil || text.Units(fc.v) > lim.MaxTextChars || text.Units(rc.Raw) > lim.MaxTextChars {
 				return nil // the scan refuses a bad shared string index or an overlong text
 			}
-			book.cells[nameCell{sheet, cell}] = fastCell{c: rc}
+			fb.cells[book.Place{Sheet: sheet, Cell: cell}] = fastCell{c: rc}
 		}
 	}
-	return book
+	return fb
 }
 
 // fastWBRead is what fastOpen makes of a workbook part: its sheets, its
@@ -359,7 +333,7 @@ type fastWBRead struct {
 	wb     *ooxml.Workbook
 	sheets []string
 	names  []excelize.DefinedName
-	table  *nameTable
+	table  *book.Names
 	want   map[string]map[string]bool
 }
 
@@ -395,10 +369,10 @@ func fastReadWorkbook(b []byte) *fastWBRead {
 	}
 	// The cells the reader will ask for: the fields' names, resolved as
 	// the reader resolves them.
-	wr.table = nameResolveList(wr.sheets, wr.names)
+	wr.table = book.ResolveList(wr.sheets, wr.names)
 	wr.want = map[string]map[string]bool{} // sheet → cells
 	for _, fd := range templates.Fields {
-		c, ok := wr.table.cells[nameKey(fd.Name)]
+		c, _, ok := wr.table.Lookup(fd.Name)
 		if !ok {
 			continue
 		}
@@ -596,9 +570,9 @@ var fastCellTypes = map[string]excelize.CellType{
 
 // resolve is what excelize returns for the cell; ok is false when the
 // fast path does not follow excelize there.
-func (c fastRawCell) resolve(sst *fastSST) (readCell, error, bool) {
+func (c fastRawCell) resolve(sst *fastSST) (book.Cell, error, bool) {
 	typ := fastCellTypes[c.t]
-	rc := readCell{typ: typ, raw: c.v}
+	rc := book.Cell{Type: typ, Raw: c.v}
 	switch c.t {
 	case "s":
 		if c.v == "" {
@@ -609,15 +583,15 @@ func (c fastRawCell) resolve(sst *fastSST) (readCell, error, bool) {
 			return rc, nil, false // excelize reads index 0
 		}
 		if idx < 0 || idx >= len(sst.items) {
-			return readCell{typ: typ}, errFastCell, true
+			return book.Cell{Type: typ}, errFastCell, true
 		}
 		s, ok := fastString(sst.items[idx])
-		rc.raw = s
+		rc.Raw = s
 		return rc, nil, ok
 	case "inlineStr":
 		if c.is != nil {
 			s, ok := fastString(c.is)
-			rc.raw = s
+			rc.Raw = s
 			return rc, nil, ok
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/book"
 	"kaohe/templates"
 )
 
@@ -82,8 +83,8 @@ func fastTestEditPart(t testing.TB, data []byte, part, re, repl string) []byte {
 func fastTestCompare(t *testing.T, data []byte) bool {
 	t.Helper()
 	lim := DefaultLimits().withDefaults()
-	book := fastOpen(data, lim)
-	if book == nil {
+	fb := fastOpen(data, lim)
+	if fb == nil {
 		return false
 	}
 	if zr, is := sniff(data, lim); is != nil {
@@ -102,18 +103,18 @@ func fastTestCompare(t *testing.T, data []byte) bool {
 		return true
 	}
 	defer f.Close()
-	ex := excelBook{f}
-	want := ex.nameTable()
-	if !reflect.DeepEqual(book.table, want) {
-		t.Errorf("names:\n fast %+v\n want %+v", book.table, want)
+	ex := book.Excel{File: f}
+	want := ex.Names()
+	if !reflect.DeepEqual(fb.table, want) {
+		t.Errorf("names:\n fast %+v\n want %+v", fb.table, want)
 	}
 	for _, fd := range templates.Fields { // the cells the reader asks for
-		at, ok := want.cells[nameKey(fd.Name)]
+		at, _, ok := want.Lookup(fd.Name)
 		if !ok {
 			continue
 		}
-		got, gerr := book.cell(at)
-		w, werr := ex.cell(at)
+		got, gerr := fb.Cell(at)
+		w, werr := ex.Cell(at)
 		if gerr == nil && fastTestSkippedType(werr) {
 			continue // the same difference, in the sheet: excelize refuses all of it
 		}
@@ -121,7 +122,7 @@ func fastTestCompare(t *testing.T, data []byte) bool {
 			t.Errorf("%s!%s: fast %+v (err %v), excelize %+v (err %v)", at.Sheet, at.Cell, got, gerr, w, werr)
 		}
 	}
-	if book.missed {
+	if fb.missed {
 		t.Error("a cell was not read ahead")
 	}
 	return true

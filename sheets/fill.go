@@ -7,6 +7,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/book"
 	"kaohe/sheets/internal/layout"
 	"kaohe/sheets/internal/text"
 	"kaohe/templates"
@@ -37,9 +38,9 @@ func Fill(r io.Reader, w io.Writer, values map[string]any) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	table := nameResolve(f)
+	table := book.Resolve(f)
 	for _, n := range names {
-		at, why, ok := table.lookup(n)
+		at, why, ok := table.Lookup(n)
 		if !ok {
 			return fmt.Errorf("filling %q: %w (%s)", n, ErrUnknownName, why)
 		}
@@ -54,7 +55,7 @@ func Fill(r io.Reader, w io.Writer, values map[string]any) error {
 }
 
 // nameSetCell writes v into the cell at.
-func nameSetCell(f *excelize.File, at nameCell, v any) error {
+func nameSetCell(f *excelize.File, at book.Place, v any) error {
 	switch x := v.(type) {
 	case nil:
 		return f.SetCellValue(at.Sheet, at.Cell, nil)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/book"
 	"kaohe/sheets/internal/layout"
 	"kaohe/sheets/internal/text"
 	"kaohe/templates"
@@ -69,9 +70,9 @@ func hostileNewBase(t *testing.T) *hostileBase {
 	template := tmplTestWrite(t, std, tmplTestInst(t, std, "省常技"))
 	filled := readTestFillGo(t, template, readTestBase())
 	h := &hostileBase{std: std, filled: filled, parts: hostileUnzip(t, filled), places: map[string]string{}}
-	names := nameResolve(tmplTestOpen(t, template))
+	names := book.Resolve(tmplTestOpen(t, template))
 	for _, fd := range templates.Fields {
-		if at, _, ok := names.lookup(fd.Name); ok && at.Sheet == TemplateSheetFacts {
+		if at, _, ok := names.Lookup(fd.Name); ok && at.Sheet == TemplateSheetFacts {
 			h.places[fd.Name] = at.Cell
 		}
 	}
@@ -647,7 +648,7 @@ func TestHostileOutputsKeepText(t *testing.T) {
 	for _, s := range texts {
 		b := h.filledWith(t, map[string]any{"contact_name": s})
 		f := tmplTestOpen(t, b)
-		at, _, _ := nameResolve(f).lookup("contact_name")
+		at, _, _ := book.Resolve(f).Lookup("contact_name")
 		if formula, _ := f.GetCellFormula(at.Sheet, at.Cell); formula != "" {
 			t.Errorf("Fill(%q) wrote a formula %q", s, formula)
 		}

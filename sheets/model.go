@@ -5,6 +5,7 @@
 package sheets
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -172,3 +173,7 @@ func Percent(part, whole int64) string {
 	tenths := (part*1000 + whole/2) / whole
 	return fmt.Sprintf("%d.%d%%", tenths/10, tenths%10)
 }
+
+// ErrUnknownName marks a field name that is not a workbook-scope defined
+// name of the workbook (or does not point at one cell).
+var ErrUnknownName = errors.New("no such defined name")

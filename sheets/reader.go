@@ -15,6 +15,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/book"
 	"kaohe/sheets/internal/layout"
 	"kaohe/sheets/internal/text"
 	"kaohe/templates"
@@ -159,7 +160,7 @@ func readWithin(file string, lim Limits, read func(sub *Submission, lim Limits, 
 func readInto(sub *Submission, data []byte, std *templates.Standard, lim Limits, refused func(*Issue)) {
 	rd := &reader{sub: sub, std: std, lim: lim}
 	if std == nil {
-		rd.issue(Error, nil, nameCell{}, "", "没有可用的考核评分标准，无法校验")
+		rd.issue(Error, nil, book.Place{}, "", "没有可用的考核评分标准，无法校验")
 		return
 	}
 	if int64(len(data)) > lim.MaxFileBytes {
@@ -204,7 +205,7 @@ func readInto(sub *Submission, data []byte, std *templates.Standard, lim Limits,
 		return
 	}
 	_ = scan // the scan bounded what excelize reads; its field issues are above
-	rd.book = excelBook{f}
+	rd.book = book.Excel{File: f}
 	rd.read()
 }
 
@@ -212,17 +213,17 @@ type reader struct {
 	sub   *Submission
 	std   *templates.Standard
 	lim   Limits
-	book  readBook // the workbook: excelize's, or fastread.go's
-	names *nameTable
+	book  book.Book // the workbook: excelize's, or fastread.go's
+	names *book.Names
 
 	ints   map[string]int64 // int and yesno fields read without error
 	texts  map[string]string
-	places map[string]nameCell
+	places map[string]book.Place
 	known  bool // the institution is in the allocation
 }
 
 // issue records a problem; fd may be nil.
-func (rd *reader) issue(sev Severity, fd *templates.Field, at nameCell, value, msg string) {
+func (rd *reader) issue(sev Severity, fd *templates.Field, at book.Place, value, msg string) {
 	is := Issue{Severity: sev, File: rd.sub.File, Sheet: text.Clip(at.Sheet), Cell: at.Cell, Value: text.Clip(value), Message: msg}
 	if fd != nil {
 		is.Field, is.Label = fd.Name, fd.Label
@@ -231,13 +232,13 @@ func (rd *reader) issue(sev Severity, fd *templates.Field, at nameCell, value, m
 }
 
 func (rd *reader) read() {
-	rd.names = rd.book.nameTable()
-	if v, ok := rd.names.constant(TokenName); ok && len(v) <= 256 {
+	rd.names = rd.book.Names()
+	if v, ok := rd.names.Constant(TokenName); ok && len(v) <= 256 {
 		rd.sub.Token = v
 	}
 	ours := 0
 	for _, fd := range templates.Fields {
-		if rd.names.has(fd.Name) {
+		if rd.names.Has(fd.Name) {
 			ours++
 		}
 	}
@@ -246,20 +247,20 @@ func (rd *reader) read() {
 		for _, fd := range templates.Fields[:min(2, len(templates.Fields))] {
 			first = append(first, fd.Name)
 		}
-		rd.issue(Error, nil, nameCell{}, "", fmt.Sprintf("不是本年度的自评表模板（没有找到定义名称 %s 等），请使用市中心下发的模板", strings.Join(first, "、")))
-		rd.sub.Issues[len(rd.sub.Issues)-1].Cause = fmt.Sprintf("a workbook without the template's defined names (%d names of its own)", rd.names.count)
+		rd.issue(Error, nil, book.Place{}, "", fmt.Sprintf("不是本年度的自评表模板（没有找到定义名称 %s 等），请使用市中心下发的模板", strings.Join(first, "、")))
+		rd.sub.Issues[len(rd.sub.Issues)-1].Cause = fmt.Sprintf("a workbook without the template's defined names (%d names of its own)", rd.names.Count)
 		return
 	}
 	n := len(templates.Fields) // sized once: grown field by field they cost more than the rest of the read
 	rd.ints = make(map[string]int64, n)
 	rd.texts = map[string]string{}
-	rd.places = make(map[string]nameCell, n)
+	rd.places = make(map[string]book.Place, n)
 	facts := score.Facts{Values: make(map[string]int64, n), Self: map[int]templates.Points{}}
 	for i := range templates.Fields {
 		fd := &templates.Fields[i]
-		at, why, ok := rd.names.lookup(fd.Name)
+		at, why, ok := rd.names.Lookup(fd.Name)
 		if !ok {
-			rd.issue(Error, fd, nameCell{}, "", why+"；请使用市中心下发的模板，不要删除或修改定义名称")
+			rd.issue(Error, fd, book.Place{}, "", why+"；请使用市中心下发的模板，不要删除或修改定义名称")
 			continue
 		}
 		rd.places[fd.Name] = at
@@ -268,11 +269,11 @@ func (rd *reader) read() {
 			rd.issue(Error, fd, at, "", "无法读取该单元格的内容，请重新填写后另存为 .xlsx")
 			continue
 		}
-		if c.formula != "" {
-			rd.issue(Error, fd, at, "="+c.formula, fmt.Sprintf("单元格中是公式「=%s」；请直接填写数值，不要使用公式", text.Clip(c.formula)))
+		if c.Formula != "" {
+			rd.issue(Error, fd, at, "="+c.Formula, fmt.Sprintf("单元格中是公式「=%s」；请直接填写数值，不要使用公式", text.Clip(c.Formula)))
 			continue
 		}
-		if n := text.Units(c.raw); n > rd.lim.MaxTextChars { // the scan refuses it first; this holds on every path
+		if n := text.Units(c.Raw); n > rd.lim.MaxTextChars { // the scan refuses it first; this holds on every path
 			rd.issue(Error, fd, at, "", fmt.Sprintf("内容长 %s 个字符，超过 Excel 单元格的上限 %s 个字符，未读取；请改短后重新上传",
 				text.Thousands(n), text.Thousands(rd.lim.MaxTextChars)))
 			continue
@@ -328,46 +329,46 @@ func (rd *reader) read() {
 
 // formulaLike notes a text that a spreadsheet would take for a formula if
 // someone typed it: kaohe keeps it as text in every workbook it writes.
-func (rd *reader) formulaLike(fd *templates.Field, at nameCell, s string) {
+func (rd *reader) formulaLike(fd *templates.Field, at book.Place, s string) {
 	if strings.HasPrefix(s, "=") || strings.HasPrefix(s, "@") {
 		rd.issue(Warning, fd, at, s, fmt.Sprintf("「%s」以“%s”开头，看起来像公式；kaohe 只把它当作文字保存，不会计算它。请确认填写无误", text.Clip(s), s[:1]))
 	}
 }
 
-// readCell is one field cell as stored.
-type readCell struct {
-	typ     excelize.CellType
-	raw     string // the stored value: a number as written in the file, or the text
-	formula string
-}
+// readCell is a field cell as stored (book.Cell), with the reader's
+// ways of looking at it.
+type readCell book.Cell
 
-func (rd *reader) cell(at nameCell) (readCell, error) { return rd.book.cell(at) }
+func (rd *reader) cell(at book.Place) (readCell, error) {
+	c, err := rd.book.Cell(at)
+	return readCell(c), err
+}
 
 // numeric reports whether the cell holds a number (not text).
 func (c readCell) numeric() bool {
-	return c.typ == excelize.CellTypeNumber || c.typ == excelize.CellTypeUnset && strings.TrimSpace(c.raw) != ""
+	return c.Type == excelize.CellTypeNumber || c.Type == excelize.CellTypeUnset && strings.TrimSpace(c.Raw) != ""
 }
 
 // shown is the value as a person would see it, for messages.
 func (c readCell) shown() string {
 	if c.numeric() {
-		if r, ok := readNumber(c.raw); ok {
+		if r, ok := readNumber(c.Raw); ok {
 			return text.Clip(readRatText(r))
 		}
 	}
-	if c.typ == excelize.CellTypeBool {
-		switch strings.TrimSpace(c.raw) {
+	if c.Type == excelize.CellTypeBool {
+		switch strings.TrimSpace(c.Raw) {
 		case "1":
 			return "TRUE"
 		case "0":
 			return "FALSE"
 		}
 	}
-	return text.Clip(readTrim(c.raw))
+	return text.Clip(readTrim(c.Raw))
 }
 
 // blank reports whether the cell holds nothing but spaces.
-func (c readCell) blank() bool { return readTrim(c.raw) == "" }
+func (c readCell) blank() bool { return readTrim(c.Raw) == "" }
 
 // readNumber reads a stored number as Excel shows it: rounded to 15
 // significant digits (17.899999999999999 is 17.9), exactly, as a fraction.
@@ -454,21 +455,21 @@ func readCountText(s string) (int64, bool) {
 // readCount reads a cell as a non-negative whole number.
 func readCount(c readCell) (int64, bool) {
 	if c.numeric() {
-		r, ok := readNumber(c.raw)
+		r, ok := readNumber(c.Raw)
 		if !ok || !r.IsInt() || r.Sign() < 0 || !r.Num().IsInt64() || r.Num().Int64() > readMaxCount {
 			return 0, false
 		}
 		return r.Num().Int64(), true
 	}
-	if c.typ == excelize.CellTypeBool || c.typ == excelize.CellTypeError || c.typ == excelize.CellTypeDate {
+	if c.Type == excelize.CellTypeBool || c.Type == excelize.CellTypeError || c.Type == excelize.CellTypeDate {
 		return 0, false
 	}
-	return readCountText(c.raw)
+	return readCountText(c.Raw)
 }
 
 const readCountExpect = "应填写非负整数，如 1200"
 
-func (rd *reader) count(fd *templates.Field, at nameCell, c readCell) (int64, bool) {
+func (rd *reader) count(fd *templates.Field, at book.Place, c readCell) (int64, bool) {
 	if c.blank() {
 		if fd.Role == templates.RoleRequired {
 			rd.issue(Error, fd, at, "", "必填项未填写；"+readCountExpect+"，没有请填 0")
@@ -488,12 +489,12 @@ func readYesNo(c readCell) (int64, bool) {
 	if c.blank() {
 		return 0, true
 	}
-	if c.numeric() || c.typ == excelize.CellTypeBool {
-		if r, ok := readNumber(c.raw); ok && r.IsInt() && (r.Sign() == 0 || r.Cmp(big.NewRat(1, 1)) == 0) {
+	if c.numeric() || c.Type == excelize.CellTypeBool {
+		if r, ok := readNumber(c.Raw); ok && r.IsInt() && (r.Sign() == 0 || r.Cmp(big.NewRat(1, 1)) == 0) {
 			return int64(r.Sign()), true
 		}
 	}
-	switch strings.ToLower(readNormalize(c.raw)) {
+	switch strings.ToLower(readNormalize(c.Raw)) {
 	case "是", "y", "yes", "true", "1", "√":
 		return 1, true
 	case "否", "n", "no", "false", "0", "×":
@@ -502,7 +503,7 @@ func readYesNo(c readCell) (int64, bool) {
 	return 0, false
 }
 
-func (rd *reader) yesNo(fd *templates.Field, at nameCell, c readCell) (int64, bool) {
+func (rd *reader) yesNo(fd *templates.Field, at book.Place, c readCell) (int64, bool) {
 	v, ok := readYesNo(c)
 	if !ok {
 		rd.issue(Error, fd, at, c.shown(), fmt.Sprintf("「%s」不是“是”或“否”；应从下拉列表中选择“是”或“否”", c.shown()))
@@ -512,21 +513,21 @@ func (rd *reader) yesNo(fd *templates.Field, at nameCell, c readCell) (int64, bo
 
 // readPoints reads a score: a number ≥ 0 with at most two decimals.
 func readPoints(c readCell) (templates.Points, bool) {
-	s := readNormalize(c.raw)
+	s := readNormalize(c.Raw)
 	if c.numeric() {
-		r, ok := readNumber(c.raw)
+		r, ok := readNumber(c.Raw)
 		if !ok {
 			return 0, false
 		}
 		s = readRatText(r)
-	} else if c.typ == excelize.CellTypeBool || c.typ == excelize.CellTypeError || c.typ == excelize.CellTypeDate {
+	} else if c.Type == excelize.CellTypeBool || c.Type == excelize.CellTypeError || c.Type == excelize.CellTypeDate {
 		return 0, false
 	}
 	p, err := templates.ParsePoints(s)
 	return p, err == nil
 }
 
-func (rd *reader) points(fd *templates.Field, at nameCell, c readCell) (templates.Points, bool) {
+func (rd *reader) points(fd *templates.Field, at book.Place, c readCell) (templates.Points, bool) {
 	if c.blank() {
 		rd.issue(Warning, fd, at, "", "自评分未填写")
 		return 0, false
@@ -543,11 +544,11 @@ func readText(c readCell) string {
 	if c.numeric() {
 		return c.shown()
 	}
-	return readTrim(c.raw)
+	return readTrim(c.Raw)
 }
 
 // identity checks the pre-filled fields against the allocation.
-func (rd *reader) identity(fd *templates.Field, at nameCell, c readCell) {
+func (rd *reader) identity(fd *templates.Field, at book.Place, c readCell) {
 	std := rd.std
 	switch fd.Name {
 	case templates.FieldYear:

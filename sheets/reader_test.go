@@ -13,6 +13,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/book"
 	"kaohe/templates"
 	"kaohe/templates/score"
 )
@@ -264,7 +265,7 @@ const (
 func TestReadLibreOffice(t *testing.T) {
 	std := tmplTestStd(t)
 	ex := readTestExamples[1]
-	fresh := nameResolve(tmplTestOpen(t, tmplTestWrite(t, std, tmplTestInst(t, std, ex.short))))
+	fresh := book.Resolve(tmplTestOpen(t, tmplTestWrite(t, std, tmplTestInst(t, std, ex.short))))
 	for _, c := range []struct {
 		name, file string
 		rowShift   int
@@ -279,10 +280,10 @@ func TestReadLibreOffice(t *testing.T) {
 			}
 			readTestCheckExample(t, std, ex, b, filepath.Base(c.file))
 			f := tmplTestOpen(t, b)
-			names := nameResolve(f)
+			names := book.Resolve(f)
 			for _, fd := range templates.Fields {
-				was, _, _ := fresh.lookup(fd.Name)
-				now, _, _ := names.lookup(fd.Name)
+				was, _, _ := fresh.Lookup(fd.Name)
+				now, _, _ := names.Lookup(fd.Name)
 				wc, wr, _ := excelize.CellNameToCoordinates(was.Cell)
 				nc, nr, _ := excelize.CellNameToCoordinates(now.Cell)
 				if now.Sheet != was.Sheet || nc != wc || nr != wr+c.rowShift {
@@ -365,7 +366,7 @@ func TestReadBadInput(t *testing.T) {
 	std := tmplTestStd(t)
 	dir := t.TempDir()
 	tpl := readTestTemplates(t, std, dir, "省常技")
-	places := nameResolve(tmplTestOpen(t, readTestMust(os.ReadFile(tpl["省常技"]))))
+	places := book.Resolve(tmplTestOpen(t, readTestMust(os.ReadFile(tpl["省常技"]))))
 	countMsg := func(v string) string { return "「" + v + "」不是非负整数；应填写非负整数，如 1200" }
 	yesNoMsg := func(v string) string {
 		return "「" + v + "」不是“是”或“否”；应从下拉列表中选择“是”或“否”"
@@ -494,7 +495,7 @@ func TestReadBadInput(t *testing.T) {
 	t.Run("issue string", func(t *testing.T) {
 		i := 1 // count in Chinese words
 		sub := Read(bytes.NewReader(filled[i]), "上传.xlsx", std, DefaultLimits())
-		at, _, _ := places.lookup("actual_certified")
+		at, _, _ := places.Lookup("actual_certified")
 		want := "完成情况!" + at.Cell + "「职业资格取证人数 实际完成」: 「一千二」不是非负整数；应填写非负整数，如 1200"
 		if len(sub.Issues) != 1 || sub.Issues[0].String() != want || sub.Issues[0].File != "上传.xlsx" {
 			t.Errorf("issues %v, want %q", sub.Issues, want)
@@ -518,7 +519,7 @@ func readTestMust(b []byte, err error) []byte {
 }
 
 // readTestIssues compares the issues with want, in order, place included.
-func readTestIssues(t *testing.T, sub *Submission, places *nameTable, want []readTestIssue) {
+func readTestIssues(t *testing.T, sub *Submission, places *book.Names, want []readTestIssue) {
 	t.Helper()
 	if sub == nil {
 		t.Fatal("Read returned nil")
@@ -541,7 +542,7 @@ func readTestIssues(t *testing.T, sub *Submission, places *nameTable, want []rea
 	for _, w := range want {
 		place := ""
 		if w.field != "" && !strings.Contains(w.msg, "定义名称") {
-			if at, _, ok := places.lookup(w.field); ok {
+			if at, _, ok := places.Lookup(w.field); ok {
 				place = at.Sheet + "!" + at.Cell
 			}
 		}
@@ -563,7 +564,7 @@ func TestReadNotATemplate(t *testing.T) {
 	}
 	plain.Close()
 	template := tmplTestWrite(t, std, inst)
-	places := nameResolve(tmplTestOpen(t, template))
+	places := book.Resolve(tmplTestOpen(t, template))
 	// a filled template (by Fill, so this test needs no python) edited by edit
 	filled := readTestFillGo(t, template, readTestBase())
 	edited := func(edit func(f *excelize.File) error) []byte {
@@ -608,11 +609,11 @@ func TestReadNotATemplate(t *testing.T) {
 			return f.SetDefinedName(&excelize.DefinedName{Name: "i4_leaks", RefersTo: "'完成情况'!$D$20:$D$21"})
 		}), want: []readTestIssue{{Error, "i4_leaks", "", "定义名称 i4_leaks 指向「'完成情况'!$D$20:$D$21」，是一个区域，应指向一个单元格；请使用市中心下发的模板，不要删除或修改定义名称"}}},
 		{name: "name made sheet-scoped", data: edited(func(f *excelize.File) error {
-			at, _, _ := places.lookup("i4_leaks")
+			at, _, _ := places.Lookup("i4_leaks")
 			if err := f.DeleteDefinedName(&excelize.DefinedName{Name: "i4_leaks"}); err != nil {
 				return err
 			}
-			return f.SetDefinedName(&excelize.DefinedName{Name: "i4_leaks", RefersTo: nameAbsRef(at.Sheet, at.Cell), Scope: TemplateSheetFacts})
+			return f.SetDefinedName(&excelize.DefinedName{Name: "i4_leaks", RefersTo: book.AbsRef(at.Sheet, at.Cell), Scope: TemplateSheetFacts})
 		}), want: []readTestIssue{{Error, "i4_leaks", "", "定义名称 i4_leaks 只定义在工作表「完成情况」范围内，应为工作簿范围；请使用市中心下发的模板，不要删除或修改定义名称"}}},
 		{name: "sheet-scoped duplicate does not shadow", data: edited(func(f *excelize.File) error {
 			return f.SetDefinedName(&excelize.DefinedName{Name: "actual_passed", RefersTo: "'填表说明'!$B$3", Scope: TemplateSheetGuide})
@@ -730,9 +731,9 @@ func TestFill(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := tmplTestOpen(t, out.Bytes())
-			names := nameResolve(f)
+			names := book.Resolve(f)
 			for name, want := range c.check {
-				at, _, _ := names.lookup(name)
+				at, _, _ := names.Lookup(name)
 				got, _ := f.GetCellValue(at.Sheet, at.Cell, excelize.Options{RawCellValue: true})
 				if got != want {
 					t.Errorf("%s = %q, want %q", name, got, want)

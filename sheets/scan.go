@@ -40,6 +40,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/book"
 	"kaohe/sheets/internal/text"
 	"kaohe/templates"
 )
@@ -132,7 +133,7 @@ func (s *scanner) run() error {
 	if err != nil {
 		return err
 	}
-	// The sheets the fields point at, resolved as nameResolve and excelize do.
+	// The sheets the fields point at, resolved as book.Resolve and excelize do.
 	bySheet := map[string]string{} // lower-case name -> name
 	for _, sh := range sheets {
 		bySheet[strings.ToLower(sh.name)] = sh.name
@@ -145,7 +146,7 @@ func (s *scanner) run() error {
 	partSheet := map[string]string{}
 	seen := map[string]bool{}
 	for _, dn := range names {
-		k := nameKey(dn.name)
+		k := book.Key(dn.name)
 		if dn.scoped || seen[k] {
 			continue
 		}
@@ -154,7 +155,7 @@ func (s *scanner) run() error {
 		if !ok {
 			continue
 		}
-		at, err := nameParseRef(dn.refersTo)
+		at, err := book.ParseRef(dn.refersTo)
 		if err != nil {
 			continue // the reader says why
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/book"
 	"kaohe/templates"
 )
 
@@ -259,7 +260,7 @@ func (t *tmplBuilder) finishSheet(sheet, orientation string) error {
 func (t *tmplBuilder) defineName(field templates.Field, sheet, cell string) error {
 	return t.f.SetDefinedName(&excelize.DefinedName{
 		Name:     field.Name,
-		RefersTo: nameAbsRef(sheet, cell),
+		RefersTo: book.AbsRef(sheet, cell),
 		Comment:  field.Label,
 	})
 }
@@ -720,7 +721,7 @@ func (t *tmplBuilder) selfSheet() error {
 		return err
 	}
 	if err := f.SetDefinedName(&excelize.DefinedName{
-		Name: "_xlnm.Print_Titles", RefersTo: nameQuoteSheet(sh) + "!$3:$3", Scope: sh,
+		Name: "_xlnm.Print_Titles", RefersTo: book.QuoteSheet(sh) + "!$3:$3", Scope: sh,
 	}); err != nil {
 		return err
 	}

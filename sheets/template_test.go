@@ -9,6 +9,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/internal/book"
 	"kaohe/templates"
 )
 
@@ -80,7 +81,7 @@ func TestTemplateAllInstitutions(t *testing.T) {
 					defined[dn.Name] = dn
 				}
 			}
-			names := nameResolve(f)
+			names := book.Resolve(f)
 			inputs := map[string]bool{} // sheet!cell of every input cell
 			for _, fd := range templates.Fields {
 				dn, ok := defined[fd.Name]
@@ -91,7 +92,7 @@ func TestTemplateAllInstitutions(t *testing.T) {
 				if !tmplTestAbsRef.MatchString(dn.RefersTo) {
 					t.Errorf("%s: RefersTo %q is not an absolute one-cell reference", fd.Name, dn.RefersTo)
 				}
-				at, why, ok := names.lookup(fd.Name)
+				at, why, ok := names.Lookup(fd.Name)
 				if !ok {
 					t.Errorf("%s: %s", fd.Name, why)
 					continue
@@ -163,7 +164,7 @@ func TestTemplateAllInstitutions(t *testing.T) {
 }
 
 // tmplTestValidation checks the data validation of one input cell.
-func tmplTestValidation(t *testing.T, f *excelize.File, at nameCell, fd templates.Field) {
+func tmplTestValidation(t *testing.T, f *excelize.File, at book.Place, fd templates.Field) {
 	t.Helper()
 	dvs, err := f.GetDataValidations(at.Sheet)
 	if err != nil {
@@ -219,9 +220,9 @@ func TestTemplateDeterministic(t *testing.T) {
 func TestTemplateSelfSheet(t *testing.T) {
 	std := tmplTestStd(t)
 	f := tmplTestOpen(t, tmplTestWrite(t, std, tmplTestInst(t, std, "常武")))
-	names := nameResolve(f)
+	names := book.Resolve(f)
 	for _, it := range std.Items {
-		at, _, ok := names.lookup(templates.SelfField(it.No))
+		at, _, ok := names.Lookup(templates.SelfField(it.No))
 		if !ok || at.Sheet != TemplateSheetSelf {
 			t.Fatalf("self_%d at %v", it.No, at)
 		}
@@ -246,102 +247,5 @@ func TestTemplateSelfSheet(t *testing.T) {
 	}
 	if formulas != 1 {
 		t.Errorf("%d formulas on 自评分, want the 合计 only", formulas)
-	}
-}
-
-func TestNameParseRef(t *testing.T) {
-	cases := []struct {
-		name, refersTo string
-		want           nameCell
-		err            string // part of the error, "" for none
-	}{
-		{"quoted absolute", `'完成情况'!$C$5`, nameCell{"完成情况", "C5"}, ""},
-		{"unquoted absolute", `完成情况!$C$5`, nameCell{"完成情况", "C5"}, ""},
-		{"relative", `完成情况!C5`, nameCell{"完成情况", "C5"}, ""},
-		{"leading equals", `='完成情况'!$D$12`, nameCell{"完成情况", "D12"}, ""},
-		{"mixed", `Sheet1!$c5`, nameCell{"Sheet1", "C5"}, ""},
-		{"doubled quote", `'It''s a sheet'!$B$2`, nameCell{"It's a sheet", "B2"}, ""},
-		{"bang in quoted name", `'A!B'!$B$2`, nameCell{"A!B", "B2"}, ""},
-		{"range", `'完成情况'!$C$5:$D$6`, nameCell{}, "是一个区域"},
-		{"column range", `完成情况!$C:$C`, nameCell{}, "是一个区域"},
-		{"two areas", `'完成情况'!$C$5,'完成情况'!$C$6`, nameCell{}, "多个区域"},
-		{"parenthesised areas", `('完成情况'!$C$5,'完成情况'!$C$6)`, nameCell{}, "多个区域"},
-		{"ref error", `#REF!`, nameCell{}, "#REF!"},
-		{"ref error in sheet", `'完成情况'!#REF!`, nameCell{}, "#REF!"},
-		{"no sheet", `$C$5`, nameCell{}, "没有指明工作表"},
-		{"constant", `2013`, nameCell{}, "没有指明工作表"},
-		{"external", `[1]完成情况!$C$5`, nameCell{}, "其他工作簿"},
-		{"formula", `完成情况!$C$5+1`, nameCell{}, "应指向一个单元格"},
-		{"bad cell", `完成情况!$C$0`, nameCell{}, "应指向一个单元格"},
-		{"unterminated quote", `'完成情况!$C$5`, nameCell{}, "无法识别"},
-		{"quoted name alone", `'完成情况'`, nameCell{}, "无法识别"},
-		{"quoted name, no bang", `'完成情况'$C$5`, nameCell{}, "无法识别"},
-		{"empty quoted name", `''!$C$5`, nameCell{}, "没有指明工作表"},
-		{"lower-case ref error", `'完成情况'!#ref!`, nameCell{}, "#REF!"},
-		{"empty", ``, nameCell{}, "没有引用"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := nameParseRef(c.refersTo)
-			if c.err == "" {
-				if err != nil || got != c.want {
-					t.Errorf("nameParseRef(%q) = %v, %v; want %v", c.refersTo, got, err, c.want)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("nameParseRef(%q) error = %v, want one containing %q", c.refersTo, err, c.err)
-			}
-		})
-	}
-}
-
-// Sheet-scoped names never shadow workbook ones; broken names say why.
-func TestNameResolveScope(t *testing.T) {
-	f := excelize.NewFile()
-	defer f.Close()
-	if _, err := f.NewSheet("数据 表"); err != nil {
-		t.Fatal(err)
-	}
-	for _, dn := range []excelize.DefinedName{
-		{Name: "local_first", RefersTo: "Sheet1!$A$1", Scope: "Sheet1"},
-		{Name: "local_first", RefersTo: "'数据 表'!$B$2"},
-		{Name: "only_local", RefersTo: "Sheet1!$A$1", Scope: "Sheet1"},
-		{Name: "a_range", RefersTo: "Sheet1!$A$1:$B$2"},
-		{Name: "gone", RefersTo: "Sheet1!#REF!"},
-		{Name: "no_sheet", RefersTo: "'没有'!$A$1"},
-		{Name: "Mixed_Case", RefersTo: "sheet1!$C$3"},
-	} {
-		if err := f.SetDefinedName(&dn); err != nil {
-			t.Fatal(err)
-		}
-	}
-	names := nameResolve(f)
-	cases := []struct {
-		name string
-		want nameCell
-		err  string
-	}{
-		{"local_first", nameCell{"数据 表", "B2"}, ""},
-		{"only_local", nameCell{}, "定义名称 only_local 只定义在工作表「Sheet1」范围内，应为工作簿范围"},
-		{"a_range", nameCell{}, "定义名称 a_range 指向「Sheet1!$A$1:$B$2」，是一个区域，应指向一个单元格"},
-		{"gone", nameCell{}, "#REF!"},
-		{"no_sheet", nameCell{}, "工作簿中没有工作表「没有」"},
-		{"mixed_case", nameCell{"Sheet1", "C3"}, ""},
-		{"missing", nameCell{}, "找不到定义名称 missing"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got, why, ok := names.lookup(c.name)
-			if c.err == "" {
-				if !ok || got != c.want {
-					t.Errorf("lookup = %v, %q, %v; want %v", got, why, ok, c.want)
-				}
-				return
-			}
-			if ok || !strings.Contains(why, c.err) {
-				t.Errorf("lookup = %v, %q; want an error containing %q", got, why, c.err)
-			}
-		})
 	}
 }

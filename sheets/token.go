@@ -40,18 +40,3 @@ func TokenMatches(secret []byte, year int, institution, got string) bool {
 	got = strings.ToLower(strings.TrimSpace(got))
 	return want != "" && hmac.Equal([]byte(want), []byte(got))
 }
-
-// tokenConstant reads a defined name's value as a string constant: "…" or
-// ="…", with "" standing for one quote. ok is false for anything else.
-func tokenConstant(refersTo string) (string, bool) {
-	s := strings.TrimSpace(refersTo)
-	s = strings.TrimSpace(strings.TrimPrefix(s, "="))
-	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
-		return "", false
-	}
-	inner := s[1 : len(s)-1]
-	if strings.Count(inner, `"`)%2 != 0 {
-		return "", false
-	}
-	return strings.ReplaceAll(inner, `""`, `"`), true
-}

@@ -1,7 +1,6 @@
-package sheets
+package book
 
 import (
-	"errors"
 	"fmt"
 	"kaohe/sheets/internal/text"
 	"strings"
@@ -9,29 +8,25 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// ErrUnknownName marks a field name that is not a workbook-scope defined
-// name of the workbook (or does not point at one cell).
-var ErrUnknownName = errors.New("no such defined name")
-
-// nameCell is the one cell a workbook-scope defined name points at.
-type nameCell struct {
+// Place is the one cell a workbook-scope defined name points at.
+type Place struct {
 	Sheet string // sheet name, unquoted
 	Cell  string // cell reference without $, e.g. C5
 }
 
-// nameWorkbookScope is how excelize reports a workbook-scope defined name.
-const nameWorkbookScope = "Workbook"
+// WorkbookScope is how excelize reports a workbook-scope defined name.
+const WorkbookScope = "Workbook"
 
-// nameParseRef reads a defined name's RefersTo as one cell: `'完成情况'!$C$5`,
+// ParseRef reads a defined name's RefersTo as one cell: `'完成情况'!$C$5`,
 // `完成情况!C5`, with or without a leading =, with quotes doubled inside a
 // quoted sheet name. It rejects ranges, several areas, #REF!, external
 // references and references without a sheet; the error text is Chinese and
 // says what was found.
-func nameParseRef(refersTo string) (nameCell, error) {
+func ParseRef(refersTo string) (Place, error) {
 	s := strings.TrimSpace(refersTo)
 	s = strings.TrimSpace(strings.TrimPrefix(s, "="))
-	bad := func(why string) (nameCell, error) {
-		return nameCell{}, fmt.Errorf("指向「%s」，%s", text.Clip(refersTo), why)
+	bad := func(why string) (Place, error) {
+		return Place{}, fmt.Errorf("指向「%s」，%s", text.Clip(refersTo), why)
 	}
 	if s == "" {
 		return bad("没有引用任何单元格")
@@ -39,7 +34,7 @@ func nameParseRef(refersTo string) (nameCell, error) {
 	if strings.Contains(s, "#") && strings.Contains(strings.ToUpper(s), "#REF!") {
 		return bad("引用已失效（#REF!），可能是所在的行、列或工作表被删除了")
 	}
-	if nameOutsideQuotes(s, ",;~()") {
+	if outsideQuotes(s, ",;~()") {
 		return bad("包含多个区域或公式，应指向一个单元格")
 	}
 	if strings.HasPrefix(s, "[") || strings.HasPrefix(s, "'[") {
@@ -95,15 +90,15 @@ func nameParseRef(refersTo string) (nameCell, error) {
 	}
 	cell := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(rest), "$", ""))
 	col, row, err := excelize.CellNameToCoordinates(cell)
-	if err != nil || !nameIsCellRef(rest) {
+	if err != nil || !isCellRef(rest) {
 		return bad("应指向一个单元格")
 	}
 	cell, _ = excelize.CoordinatesToCellName(col, row)
-	return nameCell{Sheet: sheet, Cell: cell}, nil
+	return Place{Sheet: sheet, Cell: cell}, nil
 }
 
-// nameOutsideQuotes reports whether s holds any of chars outside '…' quotes.
-func nameOutsideQuotes(s, chars string) bool {
+// outsideQuotes reports whether s holds any of chars outside '…' quotes.
+func outsideQuotes(s, chars string) bool {
 	quoted := false
 	for _, r := range s {
 		switch {
@@ -116,8 +111,8 @@ func nameOutsideQuotes(s, chars string) bool {
 	return false
 }
 
-// nameIsCellRef reports whether s is a plain A1 reference with optional $.
-func nameIsCellRef(s string) bool {
+// isCellRef reports whether s is a plain A1 reference with optional $.
+func isCellRef(s string) bool {
 	s = strings.TrimSpace(s)
 	i := 0
 	if i < len(s) && s[i] == '$' {
@@ -142,51 +137,51 @@ func nameIsCellRef(s string) bool {
 	return nums > 0 && i == len(s)
 }
 
-// nameQuoteSheet quotes a sheet name for a RefersTo: '完成情况'.
-func nameQuoteSheet(sheet string) string {
+// QuoteSheet quotes a sheet name for a RefersTo: '完成情况'.
+func QuoteSheet(sheet string) string {
 	return "'" + strings.ReplaceAll(sheet, "'", "''") + "'"
 }
 
-// nameAbsRef is the RefersTo of one cell: '完成情况'!$C$5.
-func nameAbsRef(sheet, cell string) string {
+// AbsRef is the RefersTo of one cell: '完成情况'!$C$5.
+func AbsRef(sheet, cell string) string {
 	col, row, err := excelize.CellNameToCoordinates(cell)
 	if err != nil {
-		return nameQuoteSheet(sheet) + "!" + cell
+		return QuoteSheet(sheet) + "!" + cell
 	}
 	letters, _ := excelize.ColumnNumberToName(col)
-	return fmt.Sprintf("%s!$%s$%d", nameQuoteSheet(sheet), letters, row)
+	return fmt.Sprintf("%s!$%s$%d", QuoteSheet(sheet), letters, row)
 }
 
-// nameTable holds a workbook's defined names resolved to cells. Names are
+// Names holds a workbook's defined names resolved to cells. Names are
 // matched case-insensitively, as Excel does.
-type nameTable struct {
-	cells  map[string]nameCell // workbook-scope names that point at one cell
-	bad    map[string]string   // workbook-scope names that do not: why (Chinese)
-	scoped map[string]string   // names defined only with a sheet scope: the sheet
-	consts map[string]string   // workbook-scope names whose value is a string constant ("…")
-	count  int                 // defined names of any scope in the workbook
+type Names struct {
+	cells  map[string]Place  // workbook-scope names that point at one cell
+	bad    map[string]string // workbook-scope names that do not: why (Chinese)
+	scoped map[string]string // names defined only with a sheet scope: the sheet
+	consts map[string]string // workbook-scope names whose value is a string constant ("…")
+	Count  int               // defined names of any scope in the workbook
 }
 
-func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+func Key(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
-// nameResolve reads every defined name of f. A sheet-scoped name never
+// Resolve reads every defined name of f. A sheet-scoped name never
 // shadows the workbook-scope one of the same name.
-func nameResolve(f *excelize.File) *nameTable {
-	return nameResolveList(f.GetSheetList(), f.GetDefinedName())
+func Resolve(f *excelize.File) *Names {
+	return ResolveList(f.GetSheetList(), f.GetDefinedName())
 }
 
-// nameResolveList is nameResolve of a workbook's sheet list and defined
+// ResolveList is Resolve of a workbook's sheet list and defined
 // names, as excelize's GetSheetList and GetDefinedName return them.
-func nameResolveList(sheetList []string, names []excelize.DefinedName) *nameTable {
-	t := &nameTable{cells: make(map[string]nameCell, len(names)), bad: map[string]string{}, scoped: map[string]string{}, consts: map[string]string{}}
+func ResolveList(sheetList []string, names []excelize.DefinedName) *Names {
+	t := &Names{cells: make(map[string]Place, len(names)), bad: map[string]string{}, scoped: map[string]string{}, consts: map[string]string{}}
 	sheets := map[string]string{} // lower-case → actual sheet name
 	for _, s := range sheetList {
 		sheets[strings.ToLower(s)] = s
 	}
 	for _, dn := range names {
-		t.count++
-		k := nameKey(dn.Name)
-		if dn.Scope != nameWorkbookScope {
+		t.Count++
+		k := Key(dn.Name)
+		if dn.Scope != WorkbookScope {
 			if _, ok := t.scoped[k]; !ok {
 				t.scoped[k] = dn.Scope
 			}
@@ -198,9 +193,9 @@ func nameResolveList(sheetList []string, names []excelize.DefinedName) *nameTabl
 		if _, ok := t.bad[k]; ok {
 			continue
 		}
-		c, err := nameParseRef(dn.RefersTo)
+		c, err := ParseRef(dn.RefersTo)
 		if err != nil {
-			if v, ok := tokenConstant(dn.RefersTo); ok {
+			if v, ok := stringConstant(dn.RefersTo); ok {
 				t.consts[k] = v
 			}
 			t.bad[k] = err.Error()
@@ -217,33 +212,48 @@ func nameResolveList(sheetList []string, names []excelize.DefinedName) *nameTabl
 	return t
 }
 
-// lookup returns the cell of a workbook-scope name, or why it has none (Chinese).
-func (t *nameTable) lookup(name string) (nameCell, string, bool) {
-	k := nameKey(name)
+// Lookup returns the cell of a workbook-scope name, or why it has none (Chinese).
+func (t *Names) Lookup(name string) (Place, string, bool) {
+	k := Key(name)
 	if c, ok := t.cells[k]; ok {
 		return c, "", true
 	}
 	if why, ok := t.bad[k]; ok {
-		return nameCell{}, "定义名称 " + name + " " + why, false
+		return Place{}, "定义名称 " + name + " " + why, false
 	}
 	if sheet, ok := t.scoped[k]; ok {
-		return nameCell{}, fmt.Sprintf("定义名称 %s 只定义在工作表「%s」范围内，应为工作簿范围", name, sheet), false
+		return Place{}, fmt.Sprintf("定义名称 %s 只定义在工作表「%s」范围内，应为工作簿范围", name, sheet), false
 	}
-	return nameCell{}, "找不到定义名称 " + name, false
+	return Place{}, "找不到定义名称 " + name, false
 }
 
-// constant returns the string value of a workbook-scope name defined as a
-// string constant (="…"), and whether there is one.
-func (t *nameTable) constant(name string) (string, bool) {
-	v, ok := t.consts[nameKey(name)]
+// Constant returns the string value of a workbook-scope name defined as a
+// string Constant (="…"), and whether there is one.
+func (t *Names) Constant(name string) (string, bool) {
+	v, ok := t.consts[Key(name)]
 	return v, ok
 }
 
-// has reports whether name is defined with workbook scope at all (even if
+// Has reports whether name is defined with workbook scope at all (even if
 // it does not point at one cell).
-func (t *nameTable) has(name string) bool {
-	k := nameKey(name)
+func (t *Names) Has(name string) bool {
+	k := Key(name)
 	_, ok1 := t.cells[k]
 	_, ok2 := t.bad[k]
 	return ok1 || ok2
+}
+
+// stringConstant reads a defined name's value as a string constant: "…" or
+// ="…", with "" standing for one quote. ok is false for anything else.
+func stringConstant(refersTo string) (string, bool) {
+	s := strings.TrimSpace(refersTo)
+	s = strings.TrimSpace(strings.TrimPrefix(s, "="))
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return "", false
+	}
+	inner := s[1 : len(s)-1]
+	if strings.Count(inner, `"`)%2 != 0 {
+		return "", false
+	}
+	return strings.ReplaceAll(inner, `""`, `"`), true
 }
