@@ -474,7 +474,7 @@ func archiveBase(base string) string {
 // isSpreadsheet reports whether a file is taken by a run: .xlsx, and the
 // other spreadsheet files people upload by mistake (.xls, .xlsm, .ods, .csv,
 // WPS's .et …), so that they get a receipt saying what to do. What a file
-// really is is decided from its bytes (sheets.Read), never from its name.
+// really is is decided from its bytes (sheets.Reader), never from its name.
 func isSpreadsheet(base string) bool {
 	switch strings.ToLower(path.Ext(base)) {
 	case ".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".et", ".ett", ".ods", ".csv":
@@ -544,7 +544,7 @@ func readSubmission(b []byte, base string, std *templates.Standard, cfg *Config)
 		return &sheets.Submission{File: base, Issues: []sheets.Issue{{Severity: sheets.Error, File: base,
 			Message: fmt.Sprintf("文件超过 %d MB，未读取。自评表通常不到 1 MB，请删除多余的内容或图片后重新上传", cfg.MaxFileMB)}}}
 	}
-	sub := sheets.ReadBytes(b, base, std, readLimits(cfg)) // b is never changed
+	sub := (&sheets.Reader{Standard: std, Limits: readLimits(cfg)}).ReadBytes(b, base) // b is never changed
 	checkToken(sub, std, cfg)
 	return sub
 }

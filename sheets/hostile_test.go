@@ -482,7 +482,7 @@ func TestHostileCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v (KAOHE_REGEN_HOSTILE=1 go test ./sheets -run TestHostileRegenerate remakes the corpus)", err)
 			}
-			sub := Read(bytes.NewReader(b), c.file, std, Limits{})
+			sub := readTest(bytes.NewReader(b), c.file, std, Limits{})
 			hostileCheck(t, sub)
 			hostileReceipt(t, sub)
 			if sub.Accepted() != c.accepted {
@@ -605,7 +605,7 @@ func TestHostileZipBomb(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	sub := Read(bytes.NewReader(b), "zip-bomb.xlsx", std, Limits{})
+	sub := readTest(bytes.NewReader(b), "zip-bomb.xlsx", std, Limits{})
 	took := time.Since(start)
 	runtime.ReadMemStats(&after)
 	alloc := after.TotalAlloc - before.TotalAlloc
@@ -625,15 +625,15 @@ func TestReadTimeout(t *testing.T) {
 	h := hostileNewBase(t)
 	release := make(chan struct{})
 	finished := make(chan struct{})
-	lim := Limits{Timeout: time.Millisecond, hold: func() { <-release; close(finished) }}
-	sub := Read(bytes.NewReader(h.filled), "slow.xlsx", h.std, lim)
+	rd := &Reader{Standard: h.std, Limits: Limits{Timeout: time.Millisecond}, hold: func() { <-release; close(finished) }}
+	sub := rd.Read(bytes.NewReader(h.filled), "slow.xlsx")
 	close(release)
 	<-finished
 	if sub.Accepted() || len(sub.Issues) != 1 || !strings.Contains(sub.Issues[0].Message, "读取超时：1ms 内没有读完") || sub.Issues[0].File != "slow.xlsx" {
 		t.Fatalf("issues:\n%s", hostileIssues(sub))
 	}
 	// The same file read in time is accepted.
-	if sub := Read(bytes.NewReader(h.filled), "slow.xlsx", h.std, Limits{}); !sub.Accepted() {
+	if sub := readTest(bytes.NewReader(h.filled), "slow.xlsx", h.std, Limits{}); !sub.Accepted() {
 		t.Fatalf("issues:\n%s", hostileIssues(sub))
 	}
 }
@@ -667,7 +667,7 @@ func TestHostileOutputsKeepText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub := Read(bytes.NewReader(b), "formula-text-in-counts.xlsx", h.std, Limits{})
+	sub := readTest(bytes.NewReader(b), "formula-text-in-counts.xlsx", h.std, Limits{})
 	var out bytes.Buffer
 	if err := WriteReceipt(&out, &Receipt{Standard: h.std, Upload: Upload{File: "=cmd|' /C calc'!A0.xlsx", Status: StatusRejected}, Submission: sub}); err != nil {
 		t.Fatal(err)
@@ -711,13 +711,13 @@ func TestSniffOLE(t *testing.T) {
 		{"WordDocument", "这是旧版 Word 文档（.doc）"},
 		{"Other", "这是旧版 Office 格式的文件（OLE 复合文档）"},
 	} {
-		sub := Read(bytes.NewReader(oleFile(c.stream)), "x.xlsx", std, Limits{})
+		sub := readTest(bytes.NewReader(oleFile(c.stream)), "x.xlsx", std, Limits{})
 		if len(sub.Issues) != 1 || !strings.Contains(sub.Issues[0].Message, c.want) {
 			t.Errorf("OLE with %s:\n%s", c.stream, hostileIssues(sub))
 		}
 	}
 	broken := oleFile("Workbook")[:600]
-	if sub := Read(bytes.NewReader(broken), "x.xlsx", std, Limits{}); !strings.Contains(sub.Issues[0].Message, "已损坏") {
+	if sub := readTest(bytes.NewReader(broken), "x.xlsx", std, Limits{}); !strings.Contains(sub.Issues[0].Message, "已损坏") {
 		t.Errorf("broken OLE:\n%s", hostileIssues(sub))
 	}
 }
@@ -730,7 +730,7 @@ func oleFile(stream string) []byte {
 	const free, end, fatSect = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
 	b := make([]byte, sec*(1+1+1+8)) // header, FAT, directory, stream
 	h := b[:sec]
-	copy(h, sniffOLE)
+	copy(h, oleMagic)
 	le.PutUint16(h[0x18:], 0x3E)
 	le.PutUint16(h[0x1A:], 3)
 	le.PutUint16(h[0x1C:], 0xFFFE)
@@ -805,7 +805,7 @@ func TestTokenSurvivesLibreOffice(t *testing.T) {
 	if err := WriteTemplateWith(&b, std, inst, TemplateOptions{Token: token}); err != nil {
 		t.Fatal(err)
 	}
-	if sub := Read(bytes.NewReader(b.Bytes()), "t.xlsx", std, Limits{}); sub.Token != token {
+	if sub := readTest(bytes.NewReader(b.Bytes()), "t.xlsx", std, Limits{}); sub.Token != token {
 		t.Fatalf("token read back %q, want %q", sub.Token, token)
 	}
 	filled := readTestFillGo(t, b.Bytes(), readTestBase())
@@ -823,7 +823,7 @@ func TestTokenSurvivesLibreOffice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub := Read(bytes.NewReader(saved), "filled.xlsx", std, Limits{})
+	sub := readTest(bytes.NewReader(saved), "filled.xlsx", std, Limits{})
 	if sub.Token != token || !TokenMatches([]byte("a secret of the centre"), std.Year, inst.Name, sub.Token) {
 		t.Errorf("after LibreOffice the token is %q, want %q", sub.Token, token)
 	}
@@ -848,8 +848,11 @@ func TestScanSheetElsewhere(t *testing.T) {
 	p.set("xl/elsewhere/facts.xml", []byte(sheet))
 	rels := strings.Replace(string(p.get("xl/_rels/workbook.xml.rels")), "worksheets/sheet2.xml", "/xl/elsewhere/facts.xml", 1)
 	p.set("xl/_rels/workbook.xml.rels", []byte(rels))
-	sub := Read(bytes.NewReader(p.zip(t, flate.BestSpeed)), "elsewhere.xlsx", h.std, Limits{})
+	sub := readTest(bytes.NewReader(p.zip(t, flate.BestSpeed)), "elsewhere.xlsx", h.std, Limits{})
 	if sub.Accepted() || !strings.Contains(sub.Issues[0].Message, "第 1,048,576 行仍有内容或格式") {
 		t.Errorf("issues:\n%s", hostileIssues(sub))
 	}
 }
+
+// oleMagic starts every OLE compound file (a legacy .xls, an encrypted workbook).
+var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -170,7 +171,7 @@ func readTestBase() map[string]any {
 // it has no issues, and its scores.
 func readTestCheckExample(t *testing.T, std *templates.Standard, ex readTestExample, b []byte, file string) *Submission {
 	t.Helper()
-	sub := Read(bytes.NewReader(b), file, std, DefaultLimits())
+	sub := readTest(bytes.NewReader(b), file, std, DefaultLimits())
 	for _, is := range sub.Issues {
 		t.Errorf("unexpected issue: %s %s", is.Severity, is)
 	}
@@ -483,7 +484,7 @@ func TestReadBadInput(t *testing.T) {
 	filled := readTestFill(t, jobs)
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			sub := Read(bytes.NewReader(filled[i]), "上传.xlsx", std, DefaultLimits())
+			sub := readTest(bytes.NewReader(filled[i]), "上传.xlsx", std, DefaultLimits())
 			readTestIssues(t, sub, places, c.want)
 			if c.check != nil {
 				c.check(t, sub)
@@ -494,7 +495,7 @@ func TestReadBadInput(t *testing.T) {
 	// The spec's example, as people read it.
 	t.Run("issue string", func(t *testing.T) {
 		i := 1 // count in Chinese words
-		sub := Read(bytes.NewReader(filled[i]), "上传.xlsx", std, DefaultLimits())
+		sub := readTest(bytes.NewReader(filled[i]), "上传.xlsx", std, DefaultLimits())
 		at, _, _ := places.Lookup("actual_certified")
 		want := "完成情况!" + at.Cell + "「职业资格取证人数 实际完成」: 「一千二」不是非负整数；应填写非负整数，如 1200"
 		if len(sub.Issues) != 1 || sub.Issues[0].String() != want || sub.Issues[0].File != "上传.xlsx" {
@@ -624,7 +625,7 @@ func TestReadNotATemplate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			sub := Read(bytes.NewReader(c.data), "上传.xlsx", std, c.lim)
+			sub := readTest(bytes.NewReader(c.data), "上传.xlsx", std, c.lim)
 			readTestIssues(t, sub, places, c.want)
 		})
 	}
@@ -752,7 +753,7 @@ func TestFill(t *testing.T) {
 // required fields and the warnings of its blank self-scores.
 func TestReadBlankTemplate(t *testing.T) {
 	std := tmplTestStd(t)
-	sub := Read(bytes.NewReader(tmplTestWrite(t, std, tmplTestInst(t, std, "常柴"))), "blank.xlsx", std, DefaultLimits())
+	sub := readTest(bytes.NewReader(tmplTestWrite(t, std, tmplTestInst(t, std, "常柴"))), "blank.xlsx", std, DefaultLimits())
 	var errs, warns []string
 	for _, is := range sub.Issues {
 		if is.Severity == Error {
@@ -787,8 +788,8 @@ func TestReadBytesIsRead(t *testing.T) {
 		}
 		orig := bytes.Clone(b)
 		base := filepath.Base(file)
-		want := Read(bytes.NewReader(b), base, std, Limits{})
-		got := ReadBytes(b, base, std, Limits{})
+		want := readTest(bytes.NewReader(b), base, std, Limits{})
+		got := (&Reader{Standard: std}).ReadBytes(b, base)
 		wj, _ := json.Marshal(want)
 		gj, _ := json.Marshal(got)
 		if !bytes.Equal(wj, gj) {
@@ -798,4 +799,9 @@ func TestReadBytesIsRead(t *testing.T) {
 			t.Errorf("%s: ReadBytes changed the bytes it read", base)
 		}
 	}
+}
+
+// readTest reads an upload as the pipeline does, with the fast reader.
+func readTest(r io.Reader, file string, std *templates.Standard, lim Limits) *Submission {
+	return (&Reader{Standard: std, Limits: lim}).Read(r, file)
 }

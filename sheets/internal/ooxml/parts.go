@@ -2,8 +2,6 @@ package ooxml
 
 import (
 	"bytes"
-	"strconv"
-	"strings"
 )
 
 // The namespaces of the roots excelize checks when it decodes a part.
@@ -16,6 +14,7 @@ const (
 	RelOfficeDocument = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 )
 
+// Rel is one relationship of a relationships part.
 type Rel struct{ ID, Type, Target string }
 
 // ReadRels reads a relationships part.
@@ -50,6 +49,8 @@ func ReadRels(b []byte) ([]Rel, bool) {
 	}
 }
 
+// Workbook is what the readers need of xl/workbook.xml: its sheets and its
+// defined names, in order.
 type Workbook struct {
 	Sheets []SheetRef
 	Names  []DefinedName
@@ -58,18 +59,18 @@ type Workbook struct {
 // SheetRef is one sheet of the workbook: its name and relationship id.
 type SheetRef struct{ Name, RID string }
 
+// DefinedName is one defined name as written: LocalSheetID is the
+// localSheetId attribute, HasLocal whether there is one.
 type DefinedName struct {
 	Name, RefersTo string
-	Local          *int
+	LocalSheetID   string
+	HasLocal       bool
 }
 
 // ReadWorkbook reads the sheets and defined names of workbook.xml.
 func ReadWorkbook(b []byte) (*Workbook, bool) {
 	t := &Tokenizer{B: b}
 	if !t.Root(NSMain, "workbook") {
-		return nil, false
-	}
-	if rns, ok := Attr(t.Attrs, "xmlns:r"); !ok || rns != NSOfficeR {
 		return nil, false
 	}
 	wb := &Workbook{Names: make([]DefinedName, 0, bytes.Count(b, []byte("<definedName ")))}
@@ -83,49 +84,50 @@ func ReadWorkbook(b []byte) (*Workbook, bool) {
 		case StartElement:
 			switch string(Local(t.Name)) {
 			case "sheets":
-				if seenSheets || !Children(t, func() bool {
+				if seenSheets || !t.Children(func() bool {
 					if string(Local(t.Name)) != "sheet" {
 						t.Skip()
 						return !t.Bad
 					}
-					ok := Attrs(t.Attrs, func(name, raw []byte) bool {
-						switch string(name) {
+					// As encoding/xml fills excelize's xlsxSheet: attributes by
+					// their local name, the last one winning; the id only in
+					// the relationships namespace, bound wherever the writer
+					// declared it (openpyxl declares it on each sheet).
+					var name, rid string
+					hasRID := false
+					ok := Attrs(t.Attrs, func(an, raw []byte) bool {
+						switch string(Local(an)) {
 						case "sheetId":
 							return Int(raw)
-						case "r:id":
-							return true
+						case "name":
+							name = Unescape(raw)
+						case "id":
+							if space, ok := t.AttrSpace(an); ok && string(space) == NSOfficeR {
+								rid, hasRID = Unescape(raw), true
+							}
 						}
-						return !bytes.HasPrefix(name, []byte("xmlns")) && string(Local(name)) != "id"
+						return true
 					})
-					name, _ := Attr(t.Attrs, "name")
-					rid, hasRID := Attr(t.Attrs, "r:id")
 					if !ok || !hasRID {
 						return false
 					}
 					wb.Sheets = append(wb.Sheets, SheetRef{name, rid})
-					return NoChildren(t)
+					return t.NoChildren()
 				}) {
 					return nil, false
 				}
 				seenSheets = true
 			case "definedNames":
-				if seenNames || !Children(t, func() bool {
+				if seenNames || !t.Children(func() bool {
 					if string(Local(t.Name)) != "definedName" {
 						t.Skip()
 						return !t.Bad
 					}
 					var dn DefinedName
-					ok := Attrs(t.Attrs, func(name, raw []byte) bool {
-						switch string(name) {
+					ok := Attrs(t.Attrs, func(an, raw []byte) bool {
+						switch string(Local(an)) {
 						case "localSheetId":
-							if !Int(raw) {
-								return false
-							}
-							v, err := strconv.Atoi(strings.TrimSpace(Unescape(raw)))
-							if err != nil {
-								return false // empty: encoding/xml sets 0 through the pointer; not worth following
-							}
-							dn.Local = &v
+							dn.LocalSheetID, dn.HasLocal = Unescape(raw), true
 						case "functionGroupId":
 							return Int(raw)
 						case "function", "hidden", "publishToServer", "vbProcedure", "workbookParameter", "xml":
@@ -133,12 +135,12 @@ func ReadWorkbook(b []byte) (*Workbook, bool) {
 						case "name":
 							dn.Name = Unescape(raw)
 						}
-						return !bytes.HasPrefix(name, []byte("xmlns"))
+						return true
 					})
 					if !ok {
 						return false
 					}
-					s, ok := TextOnly(t)
+					s, ok := t.TextOnly()
 					if !ok {
 						return false
 					}

@@ -11,29 +11,103 @@ import (
 )
 
 // Tokenizer is a strict XML tokenizer over one part. It accepts a subset of
-// XML that encoding/xml also accepts and reads the same way, and sets bad
+// XML that encoding/xml also accepts and reads the same way, and sets Bad
 // on anything else; the caller then gives the workbook to excelize. It
 // stops after the root element, as encoding/xml's Decode does.
+//
+// It knows namespaces as XML defines them, not as text: a prefix means
+// whatever the nearest declaration in scope binds it to (xmlns:p on the
+// element itself or on any enclosing one; xmlns for unprefixed elements),
+// so Space and Resolve answer as encoding/xml translates names, whatever
+// prefixes a writer chose and wherever it declared them.
 type Tokenizer struct {
-	B     []byte
-	I     int
-	Bad   bool
-	stack [][]byte
+	B     []byte // the part
+	I     int    // where the next token starts
+	Bad   bool   // the part is not one the tokenizer reads; Next returns EOF
+	stack []open
+	ns    []decl // the namespace declarations in scope, innermost last
 	// the current token
-	At    int // where it starts
-	Kind  int
+	At    int    // where it starts
+	Kind  int    // EOF, StartElement, EndElement or CharData
 	Name  []byte // start and end: the qualified name
 	Attrs []byte // start: the raw attributes, validated
 	Data  []byte // text: raw, validated
 	Self  bool   // start: <x/>, its end comes next
 }
 
+// open is an element started and not yet ended: its qualified name, and
+// how many declarations were in scope before its own.
+type open struct {
+	name []byte
+	ns   int
+}
+
+// decl binds a prefix ("" for the default namespace) to a namespace.
+type decl struct{ prefix, space []byte }
+
+// The kinds of token.
 const (
 	EOF = iota
 	StartElement
 	EndElement
 	CharData
 )
+
+// NSXML is the namespace the prefix xml is bound to without a declaration.
+const NSXML = "http://www.w3.org/XML/1998/namespace"
+
+// pop ends the innermost element: its declarations go out of scope. After
+// the root nothing more is read.
+func (t *Tokenizer) pop() {
+	top := t.stack[len(t.stack)-1]
+	t.stack = t.stack[:len(t.stack)-1]
+	t.ns = t.ns[:top.ns]
+	if len(t.stack) == 0 {
+		t.I = len(t.B)
+	}
+}
+
+// Resolve returns the namespace prefix is bound to where the tokenizer is
+// (for a start tag, with its own declarations); ok is false for a prefix
+// bound nowhere. The empty prefix gives the default namespace, "" when
+// none is declared.
+func (t *Tokenizer) Resolve(prefix []byte) (space []byte, ok bool) {
+	for i := len(t.ns) - 1; i >= 0; i-- {
+		if bytes.Equal(t.ns[i].prefix, prefix) {
+			return t.ns[i].space, true
+		}
+	}
+	switch string(prefix) {
+	case "":
+		return nil, true
+	case "xml":
+		return []byte(NSXML), true
+	}
+	return nil, false
+}
+
+// Space is the namespace of the current start or end element's name, as
+// encoding/xml translates it; ok is false when its prefix is bound nowhere.
+func (t *Tokenizer) Space() (space []byte, ok bool) {
+	prefix := []byte(nil)
+	if i := bytes.IndexByte(t.Name, ':'); i >= 0 {
+		prefix = t.Name[:i]
+	}
+	return t.Resolve(prefix)
+}
+
+// AttrSpace is the namespace of an attribute of the current start tag by
+// its qualified name: none for an unprefixed name (attributes do not take
+// the default namespace), the bound one for a prefixed name; ok is false
+// when the prefix is bound nowhere. Declarations (xmlns, xmlns:p) are in
+// no namespace here; Attr's callers see their names.
+func (t *Tokenizer) AttrSpace(name []byte) (space []byte, ok bool) {
+	i := bytes.IndexByte(name, ':')
+	if i < 0 || string(name[:i]) == "xmlns" {
+		return nil, true
+	}
+	return t.Resolve(name[:i])
+}
 
 // Next advances to the Next token; EOF at the end or when bad.
 func (t *Tokenizer) Next() int {
@@ -44,10 +118,7 @@ func (t *Tokenizer) Next() int {
 	if t.Kind == StartElement && t.Self {
 		t.Self = false
 		t.Kind = EndElement
-		t.stack = t.stack[:len(t.stack)-1]
-		if len(t.stack) == 0 {
-			t.I = len(t.B) // after the root: nothing more is read
-		}
+		t.pop()
 		return t.Kind
 	}
 	if t.I >= len(t.B) {
@@ -94,7 +165,7 @@ func (t *Tokenizer) Next() int {
 		return t.fail() // comments, CDATA, DTDs
 	case bytes.HasPrefix(rest, []byte("</")):
 		n := nameLen(rest[2:])
-		if n == 0 || len(t.stack) == 0 || !bytes.Equal(rest[2:2+n], t.stack[len(t.stack)-1]) {
+		if n == 0 || len(t.stack) == 0 || !bytes.Equal(rest[2:2+n], t.stack[len(t.stack)-1].name) {
 			return t.fail()
 		}
 		k := 2 + n
@@ -105,11 +176,8 @@ func (t *Tokenizer) Next() int {
 			return t.fail()
 		}
 		t.Kind, t.Name = EndElement, rest[2:2+n]
-		t.stack = t.stack[:len(t.stack)-1]
 		t.I += k + 1
-		if len(t.stack) == 0 {
-			t.I = len(t.B)
-		}
+		t.pop()
 		return t.Kind
 	}
 	n := nameLen(rest[1:])
@@ -119,6 +187,7 @@ func (t *Tokenizer) Next() int {
 	name := rest[1 : 1+n]
 	k := 1 + n
 	start := k
+	mark := len(t.ns)
 	for {
 		sp := k
 		for k < len(rest) && isSpace(rest[k]) {
@@ -137,6 +206,7 @@ func (t *Tokenizer) Next() int {
 		if an == 0 {
 			return t.fail()
 		}
+		aname := rest[k : k+an]
 		k += an
 		for k < len(rest) && isSpace(rest[k]) {
 			k++
@@ -164,10 +234,17 @@ func (t *Tokenizer) Next() int {
 		if k >= len(rest) || !plain && !ValidText(rest[v:k]) {
 			return t.fail()
 		}
+		if bytes.HasPrefix(aname, []byte("xmlns")) && (len(aname) == 5 || aname[5] == ':') { // a declaration
+			space := rest[v:k]
+			if !plain {
+				space = []byte(Unescape(space))
+			}
+			t.ns = append(t.ns, decl{prefix: aname[min(len(aname), 6):], space: space})
+		}
 		k++
 	}
 	t.Kind, t.Name, t.Attrs, t.Self = StartElement, name, rest[start:k], rest[k] == '/'
-	t.stack = append(t.stack, name)
+	t.stack = append(t.stack, open{name: name, ns: mark})
 	if t.Self {
 		k++
 	}
@@ -280,10 +357,7 @@ func (t *Tokenizer) SkipSeen() {
 	if ok { // where skip would stop: right after the end tag
 		t.At, t.Kind, t.Name = end, EndElement, t.B[end+2:end+2+len(name)]
 		t.I = end + len(name) + 3
-		t.stack = t.stack[:len(t.stack)-1]
-		if len(t.stack) == 0 {
-			t.I = len(t.B) // after the root, as next stops
-		}
+		t.pop()
 		return
 	}
 	t.Skip()
@@ -293,7 +367,7 @@ func (t *Tokenizer) SkipSeen() {
 	seen.Put(h, r, struct{}{})
 }
 
-// local is the local part of a qualified name.
+// Local is the local part of a qualified name.
 func Local(name []byte) []byte {
 	if i := bytes.IndexByte(name, ':'); i >= 0 {
 		return name[i+1:]
@@ -301,13 +375,13 @@ func Local(name []byte) []byte {
 	return name
 }
 
-// attr returns the decoded value of the attribute with the given
-// qualified name in a start tag's raw attributes.
-func Attr(attrs []byte, name string) (v string, ok bool) {
+// Attr returns the decoded value of the last attribute whose local name is
+// local, whatever its prefix: the value encoding/xml puts into a field
+// tagged `xml:"local,attr"` (a field without a namespace takes any).
+func Attr(attrs []byte, local string) (v string, ok bool) {
 	Attrs(attrs, func(an, raw []byte) bool {
-		if string(an) == name {
+		if string(Local(an)) == local {
 			v, ok = Unescape(raw), true
-			return false
 		}
 		return true
 	})
@@ -578,14 +652,8 @@ func (t *Tokenizer) Root(ns, local string) bool {
 
 // IsRoot checks the start just read as root.
 func (t *Tokenizer) IsRoot(ns, local string) bool {
-	name := t.Name
-	prefix, attr := "", "xmlns"
-	if i := bytes.IndexByte(name, ':'); i >= 0 {
-		prefix = string(name[:i])
-		attr = "xmlns:" + prefix
-	}
-	got, ok := Attr(t.Attrs, attr)
-	return ok && got == ns && string(Local(name)) == local
+	space, ok := t.Space()
+	return ok && string(space) == ns && string(Local(t.Name)) == local
 }
 
 // WellFormed checks a part that excelize decodes but the fast path
@@ -673,14 +741,14 @@ func digits(raw []byte) (int, bool) {
 
 // Children calls each for every child element of the element just
 // started (each must consume the child through its end) and ends at its end.
-func Children(t *Tokenizer, each func() bool) bool {
-	return ChildrenQuick(t, func() int { return 0 }, each)
+func (t *Tokenizer) Children(each func() bool) bool {
+	return t.ChildrenQuick(func() int { return 0 }, each)
 }
 
 // ChildrenQuick is Children that first lets quick take the next
 // child whole: quick returns the bytes it took, 0 for none, -1 for a child
 // that is bad.
-func ChildrenQuick(t *Tokenizer, quick func() int, each func() bool) bool {
+func (t *Tokenizer) ChildrenQuick(quick func() int, each func() bool) bool {
 	if t.Self {
 		t.Next()
 		return !t.Bad
@@ -708,7 +776,7 @@ func ChildrenQuick(t *Tokenizer, quick func() int, each func() bool) bool {
 }
 
 // NoChildren consumes an element that holds no elements.
-func NoChildren(t *Tokenizer) bool {
+func (t *Tokenizer) NoChildren() bool {
 	if t.Self {
 		t.Next()
 		return !t.Bad
@@ -725,7 +793,7 @@ func NoChildren(t *Tokenizer) bool {
 }
 
 // TextOnly consumes an element holding only text and returns it decoded.
-func TextOnly(t *Tokenizer) (string, bool) {
+func (t *Tokenizer) TextOnly() (string, bool) {
 	if t.Self {
 		t.Next()
 		return "", !t.Bad

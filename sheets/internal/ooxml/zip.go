@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
+	"strings"
 	"sync"
 )
 
@@ -20,7 +21,7 @@ type Arena struct {
 // longer be used.
 func (a *Arena) Reset() { a.used = 0 }
 
-// Take returns n bytes of the arena (valid until the next fastOpen with it).
+// Take returns n bytes of the arena (valid until the arena is Reset).
 func (a *Arena) Take(n int) []byte {
 	if a.used+n > len(a.buf) {
 		if n > 1<<20 {
@@ -116,3 +117,50 @@ func SameParts(a, b []byte) bool {
 	}
 	return true
 }
+
+// Package indexes a zip's parts by the names excelize gives them:
+// backslashes as slashes; [Content_Types].xml and xl/sharedStrings.xml
+// found in any case.
+type Package struct {
+	Data  []byte      // the whole file (Unzip reads parts from it)
+	Zip   *zip.Reader // its directory
+	files map[string]*zip.File
+	lower map[string]*zip.File
+}
+
+// NewPackage indexes the parts of zr, the zip of data.
+func NewPackage(data []byte, zr *zip.Reader) *Package {
+	p := &Package{Data: data, Zip: zr, files: make(map[string]*zip.File, len(zr.File)), lower: make(map[string]*zip.File, len(zr.File))}
+	for _, f := range zr.File {
+		n := strings.ReplaceAll(f.Name, `\`, "/")
+		p.files[n] = f
+		p.lower[strings.ToLower(n)] = f
+	}
+	return p
+}
+
+// Part returns the named part; the two excelize finds in any case are
+// found in any case here too.
+func (p *Package) Part(name string) *zip.File {
+	if f, ok := p.files[name]; ok {
+		return f
+	}
+	switch l := strings.ToLower(name); l {
+	case "[content_types].xml", "xl/sharedstrings.xml":
+		return p.lower[l]
+	}
+	return nil
+}
+
+// Has reports whether a part's name (lower case) satisfies pred.
+func (p *Package) Has(pred func(lower string) bool) bool {
+	for l := range p.lower {
+		if pred(l) {
+			return true
+		}
+	}
+	return false
+}
+
+// Exact returns the part of exactly that name (backslashes as slashes).
+func (p *Package) Exact(name string) *zip.File { return p.files[name] }

@@ -1,4 +1,4 @@
-package sheets
+package check
 
 // Scanning: before excelize parses a workbook, kaohe reads the XML parts a
 // submission relies on itself, each through a bounded inflater and a strict
@@ -35,27 +35,13 @@ import (
 	"io"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
-
 	"kaohe/sheets/internal/book"
+	"kaohe/sheets/internal/ooxml"
 	"kaohe/sheets/internal/text"
 	"kaohe/templates"
 )
-
-// scanRepair is what to do with a workbook whose parts are damaged.
-const scanRepair = "请用 Excel、WPS 或 LibreOffice 打开（如提示修复，请核对修复后的内容）后另存为 .xlsx 再上传，或在市中心下发的自评表中重新填写"
-
-// scanFail stops a scan with the issue that refuses the file.
-type scanFail struct{ is Issue }
-
-func (e *scanFail) Error() string { return e.is.Cause }
-
-func scanRefuse(msg, cause string) *scanFail {
-	return &scanFail{Issue{Severity: Error, Message: msg, Cause: cause}}
-}
 
 // scanCell is a field's cell as found in its sheet's XML.
 type scanCell struct {
@@ -68,55 +54,33 @@ type scanCell struct {
 	sst   string // the v of a shared-string cell: the index
 }
 
-// scanResult is what the scan found out.
-type scanResult struct {
-	cells []*scanCell
-}
-
-// scanWorkbook scans the parts of p the reader relies on. It returns the
-// issues that refuse the file (none when it may be opened).
-func scanWorkbook(p *zipPkg, lim Limits) (res *scanResult, issues []Issue) {
+// Scan scans the parts of p the reader relies on. It returns the
+// refusals of the file (none when excelize may open it).
+func Scan(p *ooxml.Package, lim Limits) []Refusal {
 	s := &scanner{p: p, lim: lim}
 	err := s.run()
-	var sf *scanFail
-	if errors.As(err, &sf) {
-		return nil, []Issue{sf.is}
+	var r *Refusal
+	if errors.As(err, &r) {
+		return []Refusal{*r}
 	}
 	if err != nil {
-		return nil, []Issue{{Severity: Error, Message: "文件已损坏，无法读取；" + scanRepair, Cause: err.Error()}}
+		return []Refusal{{Message: "文件已损坏，无法读取；" + Repair, Cause: err.Error()}}
 	}
-	return &scanResult{cells: s.cells}, s.issues
+	return s.refusals
 }
 
 type scanner struct {
-	p      *zipPkg
-	lim    Limits
-	cells  []*scanCell
-	issues []Issue
-	sst    int         // shared strings
-	long   map[int]int // shared strings longer than a cell holds: index -> units
-}
-
-// scanWhat names a part for people: 工作表「完成情况」 or the part's name.
-func scanWhat(part, sheet string) string {
-	if sheet != "" {
-		return "工作表「" + text.Clip(sheet) + "」"
-	}
-	return "工作簿的「" + text.Clip(part) + "」部件"
+	p        *ooxml.Package
+	lim      Limits
+	cells    []*scanCell
+	refusals []Refusal
+	sst      int         // shared strings
+	long     map[int]int // shared strings longer than a cell holds: index -> units
 }
 
 func (s *scanner) run() error {
-	// Every XML part excelize may decode is bounded in size; a sheet no
-	// field points at is never decoded, excelize keeps a large one in a
-	// temporary file.
-	for _, f := range s.p.zr.File {
-		n := strings.ToLower(f.Name)
-		if strings.HasPrefix(n, "xl/worksheets/") || !(strings.HasSuffix(n, ".xml") || strings.HasSuffix(n, ".rels") || strings.HasSuffix(n, ".vml")) {
-			continue
-		}
-		if err := s.checkSize(f, ""); err != nil {
-			return err
-		}
+	if r := Parts(s.p, s.lim); r != nil { // every XML part excelize may decode is bounded in size
+		return r
 	}
 	if err := s.contentTypes(); err != nil {
 		return err
@@ -165,16 +129,15 @@ func (s *scanner) run() error {
 		}
 		target, ok := rels[rid[sheet]]
 		if !ok {
-			return scanRefuse("文件已损坏：工作表「"+text.Clip(sheet)+"」在工作簿中找不到它的数据；"+scanRepair,
+			return refuse("文件已损坏：工作表「"+text.Clip(sheet)+"」在工作簿中找不到它的数据；"+Repair,
 				fmt.Sprintf("sheet %q: relationship %q not in %s", sheet, rid[sheet], wbRelsPath(wbPath)))
 		}
 		part := wsPath(wbPath, target)
 		if strings.HasPrefix(part, "xl/chartsheets") || strings.HasPrefix(part, "xl/dialogsheet") || strings.HasPrefix(part, "xl/macrosheet") {
 			continue // excelize refuses to read cells there: the reader says it cannot read the cell
 		}
-		if s.p.part(part) == nil {
-			return scanRefuse("文件已损坏：工作表「"+text.Clip(sheet)+"」的数据缺失；"+scanRepair,
-				fmt.Sprintf("sheet %q: part %q missing", sheet, part))
+		if s.p.Part(part) == nil {
+			return SheetMissing(sheet, fmt.Sprintf("sheet %q: part %q missing", sheet, part))
 		}
 		if parts[part] == nil {
 			parts[part] = map[string]*scanCell{}
@@ -186,7 +149,7 @@ func (s *scanner) run() error {
 		}
 		s.cells = append(s.cells, c)
 	}
-	if f := s.p.part("xl/sharedStrings.xml"); f != nil {
+	if f := s.p.Part("xl/sharedStrings.xml"); f != nil {
 		if err := s.sharedStrings(f); err != nil {
 			return err
 		}
@@ -227,33 +190,20 @@ func (s *scanner) fieldChecks() {
 		if !c.found {
 			continue
 		}
+		at := Field{Field: c.field, Sheet: c.sheet, Cell: c.cell}
 		units := c.units
 		if c.typ == "s" {
-			i, err := strconv.Atoi(strings.TrimSpace(c.sst))
-			if err != nil || i < 0 || i >= s.sst {
-				s.issues = append(s.issues, Issue{Severity: Error, Field: c.field.Name, Label: c.field.Label, Sheet: c.sheet, Cell: c.cell,
-					Message: "文件已损坏：单元格引用了不存在的文字（共享字符串 " + text.Clip(c.sst) + "）；" + scanRepair,
-					Cause:   fmt.Sprintf("cell %s!%s: shared string index %q, %d shared strings", c.sheet, c.cell, c.sst, s.sst)})
+			i, r := SharedString(at, c.sst, s.sst)
+			if r != nil {
+				s.refusals = append(s.refusals, *r)
 				continue
 			}
 			units = max(units, s.long[i])
 		}
-		if units > s.lim.MaxTextChars {
-			s.issues = append(s.issues, Issue{Severity: Error, Field: c.field.Name, Label: c.field.Label, Sheet: c.sheet, Cell: c.cell,
-				Message: fmt.Sprintf("内容长 %s 个字符，超过 Excel 单元格的上限 %s 个字符，未读取；请改短后重新上传", text.Thousands(units), text.Thousands(s.lim.MaxTextChars)),
-				Cause:   fmt.Sprintf("cell %s!%s holds %d UTF-16 units, limit %d", c.sheet, c.cell, units, s.lim.MaxTextChars)})
+		if r := FieldText(at, units, s.lim); r != nil {
+			s.refusals = append(s.refusals, *r)
 		}
 	}
-}
-
-// checkSize refuses a part larger than one XML part may be.
-func (s *scanner) checkSize(f *zip.File, sheet string) error {
-	if f.UncompressedSize64 > uint64(s.lim.UnzipXMLSizeLimit) {
-		return scanRefuse(fmt.Sprintf("%s解压后 %s MB，超过 %s MB 的上限，不像是自评表；请删除多余的内容，或在市中心下发的自评表中重新填写后上传",
-			scanWhat(f.Name, sheet), text.MB(int64(min(f.UncompressedSize64, 1<<62))), text.MB(s.lim.UnzipXMLSizeLimit)),
-			fmt.Sprintf("part %q declares %d bytes, XML limit %d", f.Name, f.UncompressedSize64, s.lim.UnzipXMLSizeLimit))
-	}
-	return nil
 }
 
 // xmlVisit sees every token of a part with the local names of the open
@@ -263,13 +213,13 @@ type xmlVisit func(tok xml.Token, stack []string) error
 // scanXML tokenizes one part strictly, through an inflater bounded by the
 // XML limit, and refuses a DTD, malformed XML and damaged zip data.
 func (s *scanner) scanXML(f *zip.File, sheet string, visit xmlVisit) error {
-	if err := s.checkSize(f, sheet); err != nil {
-		return err
+	if r := XMLPart(f, sheet, s.lim); r != nil {
+		return r
 	}
-	what := scanWhat(f.Name, sheet)
+	what := what(f.Name, sheet)
 	rc, err := f.Open()
 	if err != nil {
-		return scanRefuse("文件已损坏："+what+"无法解压；"+scanRepair, fmt.Sprintf("opening part %q: %v", f.Name, err))
+		return refuse("文件已损坏："+what+"无法解压；"+Repair, fmt.Sprintf("opening part %q: %v", f.Name, err))
 	}
 	defer rc.Close()
 	lr := &io.LimitedReader{R: rc, N: s.lim.UnzipXMLSizeLimit + 1}
@@ -286,19 +236,19 @@ func (s *scanner) scanXML(f *zip.File, sheet string, visit xmlVisit) error {
 			line, _ := d.InputPos()
 			switch {
 			case lr.N <= 0:
-				return scanRefuse(fmt.Sprintf("%s解压后超过 %s MB 的上限（与文件中声明的大小不符），未读取；%s", what, text.MB(s.lim.UnzipXMLSizeLimit), scanRepair),
+				return refuse(fmt.Sprintf("%s解压后超过 %s MB 的上限（与文件中声明的大小不符），未读取；%s", what, text.MB(s.lim.UnzipXMLSizeLimit), Repair),
 					fmt.Sprintf("part %q inflates past %d bytes", f.Name, s.lim.UnzipXMLSizeLimit))
 			case errors.Is(err, zip.ErrChecksum), errors.Is(err, zip.ErrFormat), errors.Is(err, io.ErrUnexpectedEOF) && !isSyntax(err):
-				return scanRefuse("文件已损坏："+what+"的压缩数据不完整或与声明的大小不符（可能上传中断或文件被篡改）；请重新上传，"+scanRepair,
+				return refuse("文件已损坏："+what+"的压缩数据不完整或与声明的大小不符（可能上传中断或文件被篡改）；请重新上传，"+Repair,
 					fmt.Sprintf("inflating part %q: %v", f.Name, err))
 			}
-			return scanRefuse(fmt.Sprintf("文件已损坏：%s的 XML 格式错误（第 %d 行附近），其中的数据无法可靠读取；%s", what, line, scanRepair),
+			return refuse(fmt.Sprintf("文件已损坏：%s的 XML 格式错误（第 %d 行附近），其中的数据无法可靠读取；%s", what, line, Repair),
 				fmt.Sprintf("part %q: malformed XML at line %d: %v", f.Name, line, err))
 		}
 		switch t := tok.(type) {
 		case xml.Directive:
 			if d := strings.ToUpper(strings.TrimSpace(string(t))); strings.HasPrefix(d, "DOCTYPE") || strings.HasPrefix(d, "ENTITY") {
-				return scanRefuse(what+"包含 DTD 声明（<!DOCTYPE>），Excel、WPS 和 LibreOffice 保存的工作簿不会有，为安全起见不予读取；"+scanRepair,
+				return refuse(what+"包含 DTD 声明（<!DOCTYPE>），Excel、WPS 和 LibreOffice 保存的工作簿不会有，为安全起见不予读取；"+Repair,
 					fmt.Sprintf("part %q has a DTD: %.60q", f.Name, string(t)))
 			}
 		case xml.StartElement:
@@ -313,7 +263,7 @@ func (s *scanner) scanXML(f *zip.File, sheet string, visit xmlVisit) error {
 		}
 	}
 	if !root {
-		return scanRefuse("文件已损坏："+what+"是空的；"+scanRepair, fmt.Sprintf("part %q has no root element", f.Name))
+		return refuse("文件已损坏："+what+"是空的；"+Repair, fmt.Sprintf("part %q has no root element", f.Name))
 	}
 	return nil
 }
@@ -344,16 +294,15 @@ func parent(stack []string, up int) string {
 
 // contentTypes refuses a macro-enabled workbook.
 func (s *scanner) contentTypes() error {
-	f := s.p.part("[Content_Types].xml")
+	f := s.p.Part("[Content_Types].xml")
 	return s.scanXML(f, "", func(tok xml.Token, stack []string) error {
 		t, ok := tok.(xml.StartElement)
 		if !ok {
 			return nil
 		}
 		ct, _ := attr(t, "ContentType")
-		if l := strings.ToLower(ct); strings.Contains(l, "macroenabled") || strings.Contains(l, "vbaproject") || strings.Contains(l, "macrosheet") {
-			return scanRefuse("这是启用宏的工作簿（.xlsm），为安全起见不予接受；请在 Excel 中「另存为」Excel 工作簿（*.xlsx，不含宏）后上传；自评表本身不需要宏",
-				"macro-enabled content type "+ct)
+		if r := ContentType(ct); r != nil {
+			return r
 		}
 		return nil
 	})
@@ -362,7 +311,7 @@ func (s *scanner) contentTypes() error {
 // workbookPath is the workbook part named by the package relationships.
 func (s *scanner) workbookPath() (string, error) {
 	var target string
-	err := s.scanXML(s.p.files["_rels/.rels"], "", func(tok xml.Token, stack []string) error {
+	err := s.scanXML(s.p.Exact("_rels/.rels"), "", func(tok xml.Token, stack []string) error {
 		t, ok := tok.(xml.StartElement)
 		if !ok || len(stack) != 2 || t.Name.Local != "Relationship" || target != "" {
 			return nil
@@ -376,9 +325,8 @@ func (s *scanner) workbookPath() (string, error) {
 		return "", err
 	}
 	p := strings.TrimPrefix(target, "/")
-	if p == "" || s.p.part(p) == nil {
-		return "", scanRefuse("这不是 Excel 工作簿（文件中没有工作簿部件）；"+sniffUseOurs,
-			fmt.Sprintf("no officeDocument part (target %q)", target))
+	if p == "" || s.p.Part(p) == nil {
+		return "", NoWorkbook(target)
 	}
 	return p, nil
 }
@@ -414,33 +362,26 @@ func (s *scanner) workbook(wbPath string) ([]scanSheet, []scanName, error) {
 	var names []scanName
 	var cur *scanName
 	var refers strings.Builder
-	lower := map[string]bool{}
-	err := s.scanXML(s.p.part(wbPath), "", func(tok xml.Token, stack []string) error {
+	list := NewSheets(s.lim)
+	err := s.scanXML(s.p.Part(wbPath), "", func(tok xml.Token, stack []string) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch {
 			case len(stack) == 3 && t.Name.Local == "sheet" && parent(stack, 1) == "sheets":
 				name, _ := attr(t, "name")
 				rid, _ := attr(t, "id")
-				if lower[strings.ToLower(name)] {
-					return scanRefuse("文件已损坏：有两个工作表都叫「"+text.Clip(name)+"」；"+scanRepair, fmt.Sprintf("duplicate sheet name %q", name))
+				if r := list.Add(name); r != nil {
+					return r
 				}
-				lower[strings.ToLower(name)] = true
 				sheets = append(sheets, scanSheet{name: name, rid: rid})
-				if len(sheets) > s.lim.MaxSheets {
-					return scanRefuse(fmt.Sprintf("工作簿的工作表超过 %d 个，不像是自评表（只有 3 个工作表）；%s", s.lim.MaxSheets, sniffUseOurs),
-						fmt.Sprintf("more than %d sheets", s.lim.MaxSheets))
-				}
 			case len(stack) == 3 && t.Name.Local == "definedName" && parent(stack, 1) == "definedNames":
 				n := scanName{}
 				n.name, _ = attr(t, "name")
 				if v, ok := attr(t, "localSheetId"); ok {
-					id, err := strconv.Atoi(strings.TrimSpace(v))
-					if err != nil {
-						return scanRefuse("文件已损坏：定义名称「"+text.Clip(n.name)+"」的范围无效；"+scanRepair,
-							fmt.Sprintf("defined name %q: localSheetId %q", n.name, v))
+					var r *Refusal
+					if n.scoped, r = LocalSheetID(n.name, v); r != nil {
+						return r
 					}
-					n.scoped = id >= 0
 				}
 				names = append(names, n)
 				cur = &names[len(names)-1]
@@ -464,17 +405,17 @@ func (s *scanner) workbook(wbPath string) ([]scanSheet, []scanName, error) {
 // rels reads a relationships part: Id -> Target.
 func (s *scanner) rels(name string) (map[string]string, error) {
 	out := map[string]string{}
-	f := s.p.part(name)
+	f := s.p.Part(name)
 	if f == nil {
 		return out, nil
 	}
+	ids := NewRels(name)
 	err := s.scanXML(f, "", func(tok xml.Token, stack []string) error {
 		if t, ok := tok.(xml.StartElement); ok && len(stack) == 2 && t.Name.Local == "Relationship" {
 			id, _ := attr(t, "Id")
 			target, _ := attr(t, "Target")
-			if _, dup := out[id]; dup {
-				return scanRefuse("文件已损坏：「"+text.Clip(name)+"」中的关系「"+text.Clip(id)+"」出现了两次；"+scanRepair,
-					fmt.Sprintf("duplicate relationship id %q in %s", id, name))
+			if r := ids.Add(id); r != nil {
+				return r
 			}
 			out[id] = target
 		}
@@ -510,9 +451,8 @@ func (s *scanner) sharedStrings(f *zip.File) error {
 					s.long[s.sst] = units
 				}
 				s.sst++
-				if s.sst > s.lim.MaxStrings {
-					return scanRefuse(fmt.Sprintf("工作簿中的文字超过 %s 段，不像是自评表；请删除多余的内容，或在市中心下发的自评表中重新填写后上传", text.Thousands(s.lim.MaxStrings)),
-						fmt.Sprintf("more than %d shared strings", s.lim.MaxStrings))
+				if r := Strings(s.sst, s.lim); r != nil {
+					return r
 				}
 			}
 		}
@@ -522,34 +462,23 @@ func (s *scanner) sharedStrings(f *zip.File) error {
 
 // sheet scans one sheet holding fields (see the file comment).
 func (s *scanner) sheet(part, name string, fields map[string]*scanCell) error {
-	what := scanWhat(part, name)
-	corrupt := func(detail, cause string) error {
-		return scanRefuse("文件已损坏："+what+detail+"，其中的数据无法可靠读取；"+scanRepair, fmt.Sprintf("sheet %q (%s): %s", name, part, cause))
-	}
-	tooMany := func(row int) error {
-		return scanRefuse(fmt.Sprintf("%s第 %s 行仍有内容或格式，自评表只需要约 60 行，最多读取 %s 行；请删除多余的行（选中多余的行 → 右键 → 删除）后保存再上传",
-			what, text.Thousands(row), text.Thousands(s.lim.MaxRows)),
-			fmt.Sprintf("sheet %q (%s): row %d past the limit of %d rows", name, part, row, s.lim.MaxRows))
-	}
+	rows := NewRows(part, name, s.lim)
 	var (
-		prevRow, row, prevCol, cells int
-		inRow                        bool
-		cur                          *scanCell
-		open                         *int // the counter of the text element open, or nil
-		v, f, is                     int
-		sst                          strings.Builder
+		inRow    bool
+		cur      *scanCell
+		open     *int // the counter of the text element open, or nil
+		v, f, is int
+		sst      strings.Builder
 	)
-	start := func(n int) error { // a row's number is known
-		switch {
-		case n <= prevRow:
-			return corrupt(fmt.Sprintf("的第 %d 行出现了两次或顺序错乱", n), fmt.Sprintf("row %d after row %d", n, prevRow))
-		case n > s.lim.MaxRows:
-			return tooMany(n)
+	// nilIfNone turns a nil refusal into a nil error (a nil *Refusal is a
+	// non-nil error).
+	nilIfNone := func(r *Refusal) error {
+		if r == nil {
+			return nil
 		}
-		row = n
-		return nil
+		return r
 	}
-	return s.scanXML(s.p.part(part), name, func(tok xml.Token, stack []string) error {
+	return s.scanXML(s.p.Part(part), name, func(tok xml.Token, stack []string) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
@@ -557,45 +486,17 @@ func (s *scanner) sheet(part, name string, fields map[string]*scanCell) error {
 				if len(stack) != 3 || parent(stack, 1) != "sheetData" {
 					return nil
 				}
-				inRow, row, prevCol = true, 0, 0
+				inRow = true
 				r, ok := attr(t, "r")
-				if !ok || strings.TrimSpace(r) == "" {
-					return nil // numbered by its cells, or the one after the last
-				}
-				n, err := strconv.Atoi(strings.TrimSpace(r))
-				switch {
-				case err != nil || n < 0:
-					return corrupt("的行号「"+text.Clip(r)+"」无效", fmt.Sprintf("row r=%q", r))
-				case n > excelize.TotalRows:
-					return corrupt(fmt.Sprintf("中有行号 %s，超出 Excel 的最大行号 %s", text.Clip(r), text.Thousands(excelize.TotalRows)), fmt.Sprintf("row r=%q past %d", r, excelize.TotalRows))
-				case n > 0:
-					return start(n)
-				}
+				return nilIfNone(rows.Row([]byte(r), ok))
 			case "c":
 				if len(stack) != 4 || parent(stack, 1) != "row" || !inRow {
 					return nil
 				}
 				ref, _ := attr(t, "r")
-				col, r, err := excelize.CellNameToCoordinates(ref)
-				canon := ""
-				if err == nil {
-					canon, err = excelize.CoordinatesToCellName(col, r)
+				if _, r := rows.Cell([]byte(ref)); r != nil {
+					return r
 				}
-				if err != nil || canon != ref {
-					return corrupt("中有单元格缺少或写错了位置（「"+text.Clip(ref)+"」）", fmt.Sprintf("cell r=%q", ref))
-				}
-				if row == 0 {
-					if err := start(r); err != nil {
-						return err
-					}
-				}
-				if r != row {
-					return corrupt(fmt.Sprintf("的单元格 %s 不在它所在的第 %d 行", ref, row), fmt.Sprintf("cell %s in row %d", ref, row))
-				}
-				if col <= prevCol {
-					return corrupt(fmt.Sprintf("的单元格 %s 出现了两次或顺序错乱", ref), fmt.Sprintf("cell %s after column %d", ref, prevCol))
-				}
-				prevCol = col
 				cur = fields[ref]
 				if cur != nil {
 					cur.found = true
@@ -620,15 +521,7 @@ func (s *scanner) sheet(part, name string, fields map[string]*scanCell) error {
 					return nil
 				}
 				ref, _ := attr(t, "ref")
-				a, b, _ := strings.Cut(ref, ":")
-				if b == "" {
-					b = a
-				}
-				_, _, err1 := excelize.CellNameToCoordinates(a)
-				_, _, err2 := excelize.CellNameToCoordinates(b)
-				if err1 != nil || err2 != nil || strings.Count(ref, ":") > 1 {
-					return corrupt("的合并单元格「"+text.Clip(ref)+"」无效", fmt.Sprintf("mergeCell ref=%q", ref))
-				}
+				return nilIfNone(rows.Merge(ref))
 			}
 		case xml.CharData:
 			if open != nil {
@@ -651,18 +544,8 @@ func (s *scanner) sheet(part, name string, fields map[string]*scanCell) error {
 				if len(stack) != 3 || !inRow {
 					return nil
 				}
-				if row == 0 {
-					if err := start(prevRow + 1); err != nil {
-						return err
-					}
-				}
-				prevRow, inRow = row, false
-				cells += prevCol // excelize fills each row up to its last cell
-				if cells > s.lim.MaxCells {
-					return scanRefuse(fmt.Sprintf("%s的单元格超过 %s 个（到第 %s 行为止），不像是自评表；请删除多余的行和列后保存再上传",
-						what, text.Thousands(s.lim.MaxCells), text.Thousands(row)),
-						fmt.Sprintf("sheet %q (%s): more than %d cells by row %d", name, part, s.lim.MaxCells, row))
-				}
+				inRow = false
+				return nilIfNone(rows.EndRow())
 			}
 		}
 		return nil

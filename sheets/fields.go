@@ -1,219 +1,30 @@
 package sheets
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"math"
 	"math/big"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/xuri/excelize/v2"
 
 	"kaohe/sheets/internal/book"
-	"kaohe/sheets/internal/layout"
 	"kaohe/sheets/internal/text"
 	"kaohe/templates"
 	"kaohe/templates/score"
 )
 
-// Limits bound what reading one upload may cost. A zero field takes its
-// default (DefaultLimits). Whatever passes a limit is refused with a
-// Chinese message, never cut short silently.
-type Limits struct {
-	MaxFileBytes      int64 // the upload itself
-	UnzipSizeLimit    int64 // all parts of the workbook, unzipped (as the zip directory declares them)
-	UnzipXMLSizeLimit int64 // one XML part that is parsed (a sheet, the shared strings), unzipped
-	MaxParts          int   // parts in the zip
-	MaxSheets         int   // sheets in the workbook
-	MaxRows           int   // the last row of a sheet holding a field
-	MaxCells          int   // cells excelize would allocate for such a sheet (each row up to its last cell)
-	MaxStrings        int   // shared strings
-	MaxTextChars      int   // one field's text, in UTF-16 units: Excel's 32,767 per cell
-	// Timeout bounds the whole read of one file; a file not read by then is
-	// rejected as unreadable (see Read).
-	Timeout time.Duration
-
-	hold func() // test hook: runs first in the reading goroutine
-}
-
-// DefaultLimits: 20 MB per file, 64 MB unzipped, 16 MB per XML part, 1,000
-// parts, 255 sheets, 10,000 rows and 200,000 cells in a sheet holding a
-// field, 100,000 shared strings, 32,767 characters per field, 20 seconds per
-// file. A self-assessment workbook is about 20 KB with about 60 rows and a
-// few hundred cells. (excelize's own default unzip limit is 16 GB.)
-func DefaultLimits() Limits {
-	return Limits{MaxFileBytes: 20 << 20, UnzipSizeLimit: 64 << 20, UnzipXMLSizeLimit: 16 << 20,
-		MaxParts: 1000, MaxSheets: 255, MaxRows: 10_000, MaxCells: 200_000, MaxStrings: 100_000,
-		MaxTextChars: layout.MaxChars, Timeout: 20 * time.Second}
-}
-
-// withDefaults replaces zero or negative limits by the defaults.
-func (l Limits) withDefaults() Limits {
-	d := DefaultLimits()
-	if l.MaxFileBytes <= 0 {
-		l.MaxFileBytes = d.MaxFileBytes
-	}
-	if l.UnzipSizeLimit <= 0 {
-		l.UnzipSizeLimit = d.UnzipSizeLimit
-	}
-	if l.UnzipXMLSizeLimit <= 0 {
-		l.UnzipXMLSizeLimit = min(d.UnzipXMLSizeLimit, l.UnzipSizeLimit)
-	}
-	l.UnzipXMLSizeLimit = min(l.UnzipXMLSizeLimit, l.UnzipSizeLimit)
-	for _, v := range []struct {
-		p *int
-		d int
-	}{
-		{&l.MaxParts, d.MaxParts}, {&l.MaxSheets, d.MaxSheets}, {&l.MaxRows, d.MaxRows},
-		{&l.MaxCells, d.MaxCells}, {&l.MaxStrings, d.MaxStrings}, {&l.MaxTextChars, d.MaxTextChars},
-	} {
-		if *v.p <= 0 {
-			*v.p = v.d
-		}
-	}
-	l.MaxTextChars = min(l.MaxTextChars, layout.MaxChars)
-	if l.Timeout <= 0 {
-		l.Timeout = d.Timeout
-	}
-	return l
-}
-
 // readMaxCount bounds counts: Excel keeps 15 significant digits.
 const readMaxCount = 999_999_999_999_999
 
-// Read reads one uploaded self-assessment workbook (file is its name, for
-// messages) against std. It never panics and never returns nil: whatever
-// is wrong with the file, its fields or their values becomes an Issue, and
-// the submission is accepted when no issue is an Error. Fields are found by
-// their workbook-scope defined names only (spec/template.md).
-//
-// Before excelize parses anything, the bytes are sniffed (sniff.go: what the
-// file really is) and the XML parts the fields rely on are scanned
-// (scan.go: sizes, well-formedness, no DTD, rows and cells within lim), so
-// that what excelize then reads is bounded by lim. The read runs in a
-// goroutine; when it takes longer than lim.Timeout, Read returns a
-// submission rejected as unreadable and the goroutine is left to finish on
-// its own (it holds only this file's memory; the scan is what bounds it).
-func Read(r io.Reader, file string, std *templates.Standard, lim Limits) *Submission {
-	return readWithin(file, lim, func(sub *Submission, lim Limits, refused func(*Issue)) {
-		data, err := readUpload(r, lim.MaxFileBytes+1) // fastread.go: io.ReadAll of at most that
-		if err != nil {
-			refused(refuse("读取文件失败，请重新上传", "reading the upload: "+err.Error()))
-			return
-		}
-		readInto(sub, data, std, lim, refused)
-	})
-}
-
-// ReadBytes is Read of a workbook already in memory, without copying it:
-// data must not change while ReadBytes runs, nor after it has returned on
-// a timeout (the read then goes on in its goroutine).
-func ReadBytes(data []byte, file string, std *templates.Standard, lim Limits) *Submission {
-	return readWithin(file, lim, func(sub *Submission, lim Limits, refused func(*Issue)) {
-		readInto(sub, data, std, lim, refused)
-	})
-}
-
-// readWithin runs read in a goroutine, with lim's defaults filled in, and
-// returns its submission, or one rejected as unreadable once lim.Timeout
-// has passed (see Read).
-func readWithin(file string, lim Limits, read func(sub *Submission, lim Limits, refused func(*Issue))) *Submission {
-	lim = lim.withDefaults()
-	done := make(chan *Submission, 1)
-	go func() {
-		sub := &Submission{File: file}
-		defer func() {
-			if p := recover(); p != nil {
-				sub.Issues = append(sub.Issues, Issue{Severity: Error, File: file,
-					Message: "工作簿内容异常，无法读取；" + sniffResave,
-					Cause:   fmt.Sprintf("panic: %v\n%s", p, debug.Stack())})
-			}
-			done <- sub
-		}()
-		if lim.hold != nil {
-			lim.hold()
-		}
-		read(sub, lim, func(is *Issue) {
-			is.File = sub.File
-			sub.Issues = append(sub.Issues, *is)
-		})
-	}()
-	timer := time.NewTimer(lim.Timeout)
-	defer timer.Stop()
-	select {
-	case sub := <-done:
-		return sub
-	case <-timer.C:
-		return &Submission{File: file, Issues: []Issue{{Severity: Error, File: file,
-			Message: fmt.Sprintf("读取超时：%s 内没有读完，文件可能已损坏或内容异常，未读取；%s", lim.Timeout, sniffResave),
-			Cause:   fmt.Sprintf("read deadline of %s passed", lim.Timeout)}}}
-	}
-}
-
-// readInto reads the workbook data into sub; refused records an issue.
-func readInto(sub *Submission, data []byte, std *templates.Standard, lim Limits, refused func(*Issue)) {
-	rd := &reader{sub: sub, std: std, lim: lim}
-	if std == nil {
-		rd.issue(Error, nil, book.Place{}, "", "没有可用的考核评分标准，无法校验")
-		return
-	}
-	if int64(len(data)) > lim.MaxFileBytes {
-		refused(refuse(fmt.Sprintf("文件超过 %s MB，不像是自评表（正常约 20 KB）；请使用市中心下发的模板填写后重新上传", text.MB(lim.MaxFileBytes)),
-			fmt.Sprintf("file larger than %d bytes", lim.MaxFileBytes)))
-		return
-	}
-	if book := fastOpen(data, lim); book != nil { // fastread.go: what the scan and excelize would find, in a tenth of the time
-		rd.book = book
-		rd.read()
-		if !book.missed {
-			return
-		}
-		*sub = Submission{File: sub.File}
-		*rd = reader{sub: sub, std: std, lim: lim}
-	}
-	zr, is := sniff(data, lim)
-	if is != nil {
-		refused(is)
-		return
-	}
-	scan, issues := scanWorkbook(newZipPkg(zr), lim)
-	if len(issues) > 0 {
-		for i := range issues {
-			refused(&issues[i])
-		}
-		return
-	}
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		UnzipSizeLimit:    lim.UnzipSizeLimit,
-		UnzipXMLSizeLimit: lim.UnzipXMLSizeLimit,
-	})
-	if f != nil {
-		defer f.Close()
-	}
-	if err != nil {
-		msg := "不是可读取的 .xlsx 工作簿；" + sniffResave
-		if strings.Contains(err.Error(), "unzip size exceeds") {
-			msg = fmt.Sprintf("工作簿解压后超过 %s MB，不像是自评表；请使用市中心下发的模板填写后重新上传", text.MB(lim.UnzipSizeLimit))
-		}
-		refused(refuse(msg, "excelize: "+err.Error()))
-		return
-	}
-	_ = scan // the scan bounded what excelize reads; its field issues are above
-	rd.book = book.Excel{File: f}
-	rd.read()
-}
-
-type reader struct {
+type fieldReader struct {
 	sub   *Submission
 	std   *templates.Standard
 	lim   Limits
-	book  book.Book // the workbook: excelize's, or fastread.go's
+	book  book.Book // the workbook: excelize's, or the fast reader's
 	names *book.Names
 
 	ints   map[string]int64 // int and yesno fields read without error
@@ -223,7 +34,7 @@ type reader struct {
 }
 
 // issue records a problem; fd may be nil.
-func (rd *reader) issue(sev Severity, fd *templates.Field, at book.Place, value, msg string) {
+func (rd *fieldReader) issue(sev Severity, fd *templates.Field, at book.Place, value, msg string) {
 	is := Issue{Severity: sev, File: rd.sub.File, Sheet: text.Clip(at.Sheet), Cell: at.Cell, Value: text.Clip(value), Message: msg}
 	if fd != nil {
 		is.Field, is.Label = fd.Name, fd.Label
@@ -231,7 +42,7 @@ func (rd *reader) issue(sev Severity, fd *templates.Field, at book.Place, value,
 	rd.sub.Issues = append(rd.sub.Issues, is)
 }
 
-func (rd *reader) read() {
+func (rd *fieldReader) read() {
 	rd.names = rd.book.Names()
 	if v, ok := rd.names.Constant(TokenName); ok && len(v) <= 256 {
 		rd.sub.Token = v
@@ -329,7 +140,7 @@ func (rd *reader) read() {
 
 // formulaLike notes a text that a spreadsheet would take for a formula if
 // someone typed it: kaohe keeps it as text in every workbook it writes.
-func (rd *reader) formulaLike(fd *templates.Field, at book.Place, s string) {
+func (rd *fieldReader) formulaLike(fd *templates.Field, at book.Place, s string) {
 	if strings.HasPrefix(s, "=") || strings.HasPrefix(s, "@") {
 		rd.issue(Warning, fd, at, s, fmt.Sprintf("「%s」以“%s”开头，看起来像公式；kaohe 只把它当作文字保存，不会计算它。请确认填写无误", text.Clip(s), s[:1]))
 	}
@@ -339,7 +150,7 @@ func (rd *reader) formulaLike(fd *templates.Field, at book.Place, s string) {
 // ways of looking at it.
 type readCell book.Cell
 
-func (rd *reader) cell(at book.Place) (readCell, error) {
+func (rd *fieldReader) cell(at book.Place) (readCell, error) {
 	c, err := rd.book.Cell(at)
 	return readCell(c), err
 }
@@ -373,7 +184,7 @@ func (c readCell) blank() bool { return readTrim(c.Raw) == "" }
 // readNumber reads a stored number as Excel shows it: rounded to 15
 // significant digits (17.899999999999999 is 17.9), exactly, as a fraction.
 func readNumber(raw string) (*big.Rat, bool) {
-	if n, ok := readSmallInt(raw); ok { // most counts: no float to round (fastread.go)
+	if n, ok := readSmallInt(raw); ok { // most counts: no float to round
 		return new(big.Rat).SetInt64(n), true
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
@@ -469,7 +280,7 @@ func readCount(c readCell) (int64, bool) {
 
 const readCountExpect = "应填写非负整数，如 1200"
 
-func (rd *reader) count(fd *templates.Field, at book.Place, c readCell) (int64, bool) {
+func (rd *fieldReader) count(fd *templates.Field, at book.Place, c readCell) (int64, bool) {
 	if c.blank() {
 		if fd.Role == templates.RoleRequired {
 			rd.issue(Error, fd, at, "", "必填项未填写；"+readCountExpect+"，没有请填 0")
@@ -503,7 +314,7 @@ func readYesNo(c readCell) (int64, bool) {
 	return 0, false
 }
 
-func (rd *reader) yesNo(fd *templates.Field, at book.Place, c readCell) (int64, bool) {
+func (rd *fieldReader) yesNo(fd *templates.Field, at book.Place, c readCell) (int64, bool) {
 	v, ok := readYesNo(c)
 	if !ok {
 		rd.issue(Error, fd, at, c.shown(), fmt.Sprintf("「%s」不是“是”或“否”；应从下拉列表中选择“是”或“否”", c.shown()))
@@ -527,7 +338,7 @@ func readPoints(c readCell) (templates.Points, bool) {
 	return p, err == nil
 }
 
-func (rd *reader) points(fd *templates.Field, at book.Place, c readCell) (templates.Points, bool) {
+func (rd *fieldReader) points(fd *templates.Field, at book.Place, c readCell) (templates.Points, bool) {
 	if c.blank() {
 		rd.issue(Warning, fd, at, "", "自评分未填写")
 		return 0, false
@@ -548,7 +359,7 @@ func readText(c readCell) string {
 }
 
 // identity checks the pre-filled fields against the allocation.
-func (rd *reader) identity(fd *templates.Field, at book.Place, c readCell) {
+func (rd *fieldReader) identity(fd *templates.Field, at book.Place, c readCell) {
 	std := rd.std
 	switch fd.Name {
 	case templates.FieldYear:
@@ -602,7 +413,7 @@ func (rd *reader) identity(fd *templates.Field, at book.Place, c readCell) {
 }
 
 // crossChecks compares fields with each other.
-func (rd *reader) crossChecks() {
+func (rd *fieldReader) crossChecks() {
 	appraised, ok1 := rd.ints[templates.FieldActualAppraised]
 	passed, ok2 := rd.ints[templates.FieldActualPassed]
 	certified, ok3 := rd.ints[templates.FieldActualCertified]
@@ -696,4 +507,21 @@ func readDistance(a, b []rune) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// readSmallInt reads a number stored as 1 to 15 digits: exactly what
+// readNumber's rounding to 15 significant digits gives, without it.
+func readSmallInt(raw string) (int64, bool) {
+	s := strings.TrimSpace(raw)
+	if len(s) == 0 || len(s) > 15 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(s[i]-'0')
+	}
+	return n, true
 }

@@ -1,4 +1,4 @@
-package sheets
+package check
 
 // Sniffing: what an upload really is, whatever its name says, decided from
 // its bytes before excelize sees them. Each kind of file that is not a
@@ -27,6 +27,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"kaohe/sheets/internal/ooxml"
 	"kaohe/sheets/internal/text"
 	"path"
 	"strings"
@@ -58,19 +59,31 @@ const sniffBombRatio = 100
 
 // Messages shared by several kinds.
 const (
-	sniffResave  = "请用 Excel、WPS 或 LibreOffice 打开后另存为 .xlsx（Excel 工作簿）格式再上传"
-	sniffUseOurs = "请在市中心下发的 .xlsx 自评表中填写，保存后上传工作簿文件本身"
+	Resave  = "请用 Excel、WPS 或 LibreOffice 打开后另存为 .xlsx（Excel 工作簿）格式再上传"
+	useOurs = "请在市中心下发的 .xlsx 自评表中填写，保存后上传工作簿文件本身"
 )
 
-// refuse is an Error about the whole file: msg for people, cause for the log.
-func refuse(msg, cause string) *Issue {
-	return &Issue{Severity: Error, Message: msg, Cause: cause}
+// Refusal is why an upload is refused: Message for people (Chinese, with
+// what to do), Cause for the log (English); the place when there is one.
+type Refusal struct {
+	Sheet, Cell  string // e.g. 完成情况, C5
+	Field, Label string // the field's defined name and label
+	Message      string
+	Cause        string
 }
 
-// sniff tells what data is. It returns the issue that refuses it, or the
-// zip reader of a package that looks like an Office Open XML workbook
-// (its parts are checked by scan next).
-func sniff(data []byte, lim Limits) (*zip.Reader, *Issue) {
+// Error is the cause, for the log.
+func (r *Refusal) Error() string { return r.Cause }
+
+// refuse is a refusal of the whole file: msg for people, cause for the log.
+func refuse(msg, cause string) *Refusal {
+	return &Refusal{Message: msg, Cause: cause}
+}
+
+// Sniff tells what data is. It returns the refusal, or the package of a
+// file that looks like an Office Open XML workbook (its parts are checked
+// by Scan, or by the fast reader asking the same rules).
+func Sniff(data []byte, lim Limits) (*ooxml.Package, *Refusal) {
 	switch {
 	case len(data) == 0:
 		return nil, refuse("文件是空的（0 字节），可能上传没有完成；请重新上传填好的自评表", "empty file")
@@ -93,20 +106,21 @@ func sniff(data []byte, lim Limits) (*zip.Reader, *Issue) {
 		if is := sniffText(data); is != nil {
 			return nil, is
 		}
-		return nil, refuse("无法识别的文件格式，不是 Excel 工作簿（.xlsx）；"+sniffResave,
+		return nil, refuse("无法识别的文件格式，不是 Excel 工作簿（.xlsx）；"+Resave,
 			fmt.Sprintf("unknown format, first bytes %q", data[:min(len(data), 16)]))
 	}
-	if is := sniffZip(zr, lim); is != nil {
-		return nil, is
+	p := ooxml.NewPackage(data, zr)
+	if r := sniffZip(p, lim); r != nil {
+		return nil, r
 	}
-	return zr, nil
+	return p, nil
 }
 
 // sniffCompound names an OLE compound file by its streams.
-func sniffCompound(data []byte) *Issue {
+func sniffCompound(data []byte) *Refusal {
 	doc, err := mscfb.New(bytes.NewReader(data))
 	if err != nil {
-		return refuse("这是旧版 Office 格式的文件，但已损坏，无法读取；"+sniffResave, fmt.Sprintf("corrupt OLE compound file: %v", err))
+		return refuse("这是旧版 Office 格式的文件，但已损坏，无法读取；"+Resave, fmt.Sprintf("corrupt OLE compound file: %v", err))
 	}
 	streams := map[string]bool{}
 	for i := 0; i < 10000; i++ {
@@ -126,21 +140,21 @@ func sniffCompound(data []byte) *Issue {
 		return refuse("这是旧版 Excel 97-2003 工作簿（.xls 格式），只是扩展名为 .xlsx；请用 Excel 或 WPS 打开后「另存为」Excel 工作簿（.xlsx）再上传",
 			"OLE compound file with a Workbook stream: legacy .xls (BIFF)")
 	case streams["worddocument"]:
-		return refuse("这是旧版 Word 文档（.doc），不是 Excel 工作簿；"+sniffUseOurs, "OLE compound file with a WordDocument stream: legacy .doc")
+		return refuse("这是旧版 Word 文档（.doc），不是 Excel 工作簿；"+useOurs, "OLE compound file with a WordDocument stream: legacy .doc")
 	}
-	return refuse("这是旧版 Office 格式的文件（OLE 复合文档），不是 .xlsx 工作簿；"+sniffResave,
+	return refuse("这是旧版 Office 格式的文件（OLE 复合文档），不是 .xlsx 工作簿；"+Resave,
 		fmt.Sprintf("OLE compound file without a workbook stream (%d streams)", len(streams)))
 }
 
 // sniffText names a text file: CSV, HTML, XML, plain text; nil when data
 // does not look like text.
-func sniffText(data []byte) *Issue {
+func sniffText(data []byte) *Refusal {
 	head := data[:min(len(data), 8192)]
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
 		head = head[3:]
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		return refuse("这是 Unicode 文本文件（如“另存为 Unicode 文本”得到的），只是扩展名为 .xlsx，不是 Excel 工作簿；"+sniffUseOurs,
+		return refuse("这是 Unicode 文本文件（如“另存为 Unicode 文本”得到的），只是扩展名为 .xlsx，不是 Excel 工作簿；"+useOurs,
 			"UTF-16 text")
 	}
 	bad := 0
@@ -155,11 +169,11 @@ func sniffText(data []byte) *Issue {
 	low := strings.ToLower(strings.TrimSpace(string(head)))
 	switch {
 	case strings.Contains(low, "urn:schemas-microsoft-com:office:spreadsheet"):
-		return refuse("这是「XML 电子表格 2003」格式的文件，只是扩展名为 .xlsx；"+sniffResave, "XML Spreadsheet 2003")
+		return refuse("这是「XML 电子表格 2003」格式的文件，只是扩展名为 .xlsx；"+Resave, "XML Spreadsheet 2003")
 	case strings.HasPrefix(low, "<!doctype html") || strings.Contains(low, "<html") || strings.Contains(low, "<table"):
-		return refuse("这是网页文件（HTML，常见于业务系统“导出 Excel”），只是扩展名为 .xlsx，不是 Excel 工作簿；"+sniffUseOurs, "HTML")
+		return refuse("这是网页文件（HTML，常见于业务系统“导出 Excel”），只是扩展名为 .xlsx，不是 Excel 工作簿；"+useOurs, "HTML")
 	case strings.HasPrefix(low, "<"):
-		return refuse("这是 XML 文本文件，只是扩展名为 .xlsx，不是 Excel 工作簿；"+sniffUseOurs, "XML text")
+		return refuse("这是 XML 文本文件，只是扩展名为 .xlsx，不是 Excel 工作簿；"+useOurs, "XML text")
 	}
 	lines := strings.Split(strings.ReplaceAll(string(head), "\r\n", "\n"), "\n")
 	sep := 0
@@ -169,78 +183,36 @@ func sniffText(data []byte) *Issue {
 		}
 	}
 	if sep*2 >= len(lines) && sep > 0 {
-		return refuse("这是 CSV 文本文件（逗号或制表符分隔），只是扩展名改成了 .xlsx，不是 Excel 工作簿；"+sniffUseOurs+"，不要另存为 CSV",
+		return refuse("这是 CSV 文本文件（逗号或制表符分隔），只是扩展名改成了 .xlsx，不是 Excel 工作簿；"+useOurs+"，不要另存为 CSV",
 			"CSV text renamed .xlsx")
 	}
 	what := "这是文本文件"
 	if !utf8.Valid(head) {
 		what = "这是文本文件（非 UTF-8 编码）"
 	}
-	return refuse(what+"，只是扩展名为 .xlsx，不是 Excel 工作簿；"+sniffUseOurs, "plain text")
-}
-
-// zipPkg indexes a zip's parts by the names excelize gives them:
-// backslashes as slashes; [Content_Types].xml and xl/sharedStrings.xml
-// found in any case.
-type zipPkg struct {
-	zr    *zip.Reader
-	files map[string]*zip.File
-	lower map[string]*zip.File
-}
-
-func newZipPkg(zr *zip.Reader) *zipPkg {
-	p := &zipPkg{zr: zr, files: map[string]*zip.File{}, lower: map[string]*zip.File{}}
-	for _, f := range zr.File {
-		n := strings.ReplaceAll(f.Name, `\`, "/")
-		p.files[n] = f
-		p.lower[strings.ToLower(n)] = f
-	}
-	return p
-}
-
-// part returns the named part; the two excelize finds in any case are
-// found in any case here too.
-func (p *zipPkg) part(name string) *zip.File {
-	if f, ok := p.files[name]; ok {
-		return f
-	}
-	switch l := strings.ToLower(name); l {
-	case "[content_types].xml", "xl/sharedstrings.xml":
-		return p.lower[l]
-	}
-	return nil
-}
-
-// has reports whether a part's name (lower case) satisfies pred.
-func (p *zipPkg) has(pred func(lower string) bool) bool {
-	for l := range p.lower {
-		if pred(l) {
-			return true
-		}
-	}
-	return false
+	return refuse(what+"，只是扩展名为 .xlsx，不是 Excel 工作簿；"+useOurs, "plain text")
 }
 
 // sniffZip checks a zip's directory: what kind of package it is, then its
 // sizes, before anything is inflated.
-func sniffZip(zr *zip.Reader, lim Limits) *Issue {
+func sniffZip(p *ooxml.Package, lim Limits) *Refusal {
+	zr := p.Zip
 	if len(zr.File) == 0 {
-		return refuse("这是一个空的 ZIP 压缩包，不是 Excel 工作簿；"+sniffUseOurs, "empty zip")
+		return refuse("这是一个空的 ZIP 压缩包，不是 Excel 工作簿；"+useOurs, "empty zip")
 	}
 	if len(zr.File) > lim.MaxParts {
-		return refuse(fmt.Sprintf("文件中有 %d 个部件，超过上限 %d，不像是自评表（正常约 12 个）；%s", len(zr.File), lim.MaxParts, sniffUseOurs),
+		return refuse(fmt.Sprintf("文件中有 %d 个部件，超过上限 %d，不像是自评表（正常约 12 个）；%s", len(zr.File), lim.MaxParts, useOurs),
 			fmt.Sprintf("zip with %d entries, limit %d", len(zr.File), lim.MaxParts))
 	}
 	seen := map[string]bool{}
 	for _, f := range zr.File {
 		n := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
 		if seen[n] {
-			return refuse("文件已损坏：其中的部件「"+text.Clip(f.Name)+"」出现了两次；"+sniffResave,
+			return refuse("文件已损坏：其中的部件「"+text.Clip(f.Name)+"」出现了两次；"+Resave,
 				fmt.Sprintf("duplicate zip entry %q", f.Name))
 		}
 		seen[n] = true
 	}
-	p := newZipPkg(zr)
 	if is := sniffKind(p); is != nil {
 		return is
 	}
@@ -252,7 +224,7 @@ func sniffZip(zr *zip.Reader, lim Limits) *Issue {
 				fmt.Sprintf("zip entry %q is encrypted", f.Name))
 		}
 		if f.Method != zip.Store && f.Method != zip.Deflate {
-			return refuse("文件使用了不支持的压缩方式，不是 Excel 正常保存的工作簿；"+sniffResave,
+			return refuse("文件使用了不支持的压缩方式，不是 Excel 正常保存的工作簿；"+Resave,
 				fmt.Sprintf("zip entry %q uses compression method %d", f.Name, f.Method))
 		}
 		size, packed := f.UncompressedSize64, f.CompressedSize64
@@ -260,14 +232,14 @@ func sniffZip(zr *zip.Reader, lim Limits) *Issue {
 		ratio = max(ratio, r)
 		if f.Method == zip.Deflate && size > 1<<20 && r > sniffMaxRatio {
 			return refuse(fmt.Sprintf("文件已损坏或被篡改：其中的部件声称解压后 %s MB、压缩比 %d 倍，超出正常范围（可能是“压缩炸弹”），未读取；%s",
-				text.MB(int64(min(size, 1<<62))), r, sniffUseOurs),
+				text.MB(int64(min(size, 1<<62))), r, useOurs),
 				fmt.Sprintf("zip entry %q claims %d bytes from %d (ratio %d > %d): forged header", f.Name, size, packed, r, sniffMaxRatio))
 		}
 		total += size
 		if size > uint64(lim.UnzipSizeLimit) || total > uint64(lim.UnzipSizeLimit) {
 			if ratio > sniffBombRatio {
 				return refuse(fmt.Sprintf("文件解压后超过 %s MB（压缩比达 %d 倍，像是“压缩炸弹”），不是正常的自评表（正常不到 1 MB），未读取；%s",
-					text.MB(lim.UnzipSizeLimit), ratio, sniffUseOurs),
+					text.MB(lim.UnzipSizeLimit), ratio, useOurs),
 					fmt.Sprintf("zip bomb: entries declare more than %d bytes unzipped (entry %q: %d bytes from %d)", lim.UnzipSizeLimit, f.Name, size, packed))
 			}
 			return refuse(fmt.Sprintf("工作簿解压后超过 %s MB，不像是自评表（正常不到 1 MB）；请删除多余的图片或内容，或使用市中心下发的模板重新填写后上传", text.MB(lim.UnzipSizeLimit)),
@@ -279,8 +251,8 @@ func sniffZip(zr *zip.Reader, lim Limits) *Issue {
 
 // sniffKind tells an OpenDocument file, a Word or PowerPoint document, a
 // binary workbook, a workbook with macros and a zip that is no workbook.
-func sniffKind(p *zipPkg) *Issue {
-	if f := p.files["mimetype"]; f != nil {
+func sniffKind(p *ooxml.Package) *Refusal {
+	if f := p.Exact("mimetype"); f != nil {
 		mime := ""
 		if rc, err := f.Open(); err == nil {
 			b, _ := io.ReadAll(io.LimitReader(rc, 100))
@@ -292,10 +264,10 @@ func sniffKind(p *zipPkg) *Issue {
 			return refuse("这是 OpenDocument 电子表格（.ods 格式），只是扩展名为 .xlsx；请在 LibreOffice 或 WPS 中「另存为」Excel 2007-365 工作簿（.xlsx）后上传",
 				"OpenDocument spreadsheet (mimetype "+mime+")")
 		case strings.HasPrefix(mime, "application/vnd.oasis.opendocument."):
-			return refuse("这是 OpenDocument 文档（"+text.Clip(mime)+"），不是 Excel 工作簿；"+sniffUseOurs, "OpenDocument file (mimetype "+mime+")")
+			return refuse("这是 OpenDocument 文档（"+text.Clip(mime)+"），不是 Excel 工作簿；"+useOurs, "OpenDocument file (mimetype "+mime+")")
 		}
 	}
-	macro := p.has(func(l string) bool {
+	macro := p.Has(func(l string) bool {
 		return path.Base(l) == "vbaproject.bin" || strings.HasPrefix(l, "xl/macrosheets/")
 	})
 	if macro {
@@ -303,13 +275,13 @@ func sniffKind(p *zipPkg) *Issue {
 			"workbook with macros (vbaProject.bin or xl/macrosheets/)")
 	}
 	switch {
-	case p.files["xl/workbook.bin"] != nil:
+	case p.Exact("xl/workbook.bin") != nil:
 		return refuse("这是 Excel 二进制工作簿（.xlsb 格式），只是扩展名为 .xlsx；请用 Excel 打开后「另存为」Excel 工作簿（.xlsx）再上传", "binary workbook (.xlsb)")
-	case p.has(func(l string) bool { return strings.HasPrefix(l, "word/") }):
-		return refuse("这是 Word 文档（.docx），不是 Excel 工作簿；"+sniffUseOurs, "Word document (word/ parts)")
-	case p.has(func(l string) bool { return strings.HasPrefix(l, "ppt/") }):
-		return refuse("这是 PowerPoint 演示文稿，不是 Excel 工作簿；"+sniffUseOurs, "PowerPoint presentation (ppt/ parts)")
-	case p.part("[Content_Types].xml") == nil || p.files["_rels/.rels"] == nil:
+	case p.Has(func(l string) bool { return strings.HasPrefix(l, "word/") }):
+		return refuse("这是 Word 文档（.docx），不是 Excel 工作簿；"+useOurs, "Word document (word/ parts)")
+	case p.Has(func(l string) bool { return strings.HasPrefix(l, "ppt/") }):
+		return refuse("这是 PowerPoint 演示文稿，不是 Excel 工作簿；"+useOurs, "PowerPoint presentation (ppt/ parts)")
+	case p.Part("[Content_Types].xml") == nil || p.Exact("_rels/.rels") == nil:
 		return refuse("这是一个 ZIP 压缩包，不是 Excel 工作簿；请直接上传 .xlsx 自评表，不要压缩打包", "zip without [Content_Types].xml or _rels/.rels: not an OOXML package")
 	}
 	return nil

@@ -17,6 +17,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"kaohe/sheets/internal/book"
+	"kaohe/sheets/internal/check"
+	"kaohe/sheets/internal/fast"
 	"kaohe/templates"
 )
 
@@ -77,36 +79,37 @@ func fastTestEditPart(t testing.TB, data []byte, part, re, repl string) []byte {
 	return out
 }
 
-// fastTestCompare checks that fastOpen answers only for workbooks that
-// sniff and the scan let through and then reads exactly what excelize
-// reads; it returns whether the fast path answered.
+// fastTestCompare checks that the fast reader answers only for workbooks
+// that sniff and the scan let through and then reads exactly what excelize
+// reads; it returns whether the fast reader answered.
 func fastTestCompare(t *testing.T, data []byte) bool {
 	t.Helper()
-	lim := DefaultLimits().withDefaults()
-	fb := fastOpen(data, lim)
+	lim := DefaultLimits().WithDefaults()
+	pkg, no := check.Sniff(data, lim)
+	if no != nil {
+		return false // the fast reader never sees what sniff refuses
+	}
+	fb := fast.Open(pkg, lim)
 	if fb == nil {
 		return false
 	}
-	if zr, is := sniff(data, lim); is != nil {
-		t.Errorf("the fast path reads a file sniff refuses: %s", is.Cause)
-		return true
-	} else if _, issues := scanWorkbook(newZipPkg(zr), lim); len(issues) > 0 {
-		t.Errorf("the fast path reads a workbook the scan refuses: %s", issues[0].Cause)
+	if nos := check.Scan(pkg, lim); len(nos) > 0 {
+		t.Errorf("the fast reader reads a workbook the scan refuses: %s", nos[0].Cause)
 		return true
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: lim.UnzipSizeLimit, UnzipXMLSizeLimit: lim.UnzipXMLSizeLimit})
 	if fastTestSkippedType(err) {
-		return true // the documented difference (fastread.go): an attribute the fast path skips is not a number
+		return true // the documented difference (internal/fast): an attribute the fast reader skips is not a number
 	}
 	if err != nil {
-		t.Errorf("the fast path reads a workbook excelize refuses: %v", err)
+		t.Errorf("the fast reader reads a workbook excelize refuses: %v", err)
 		return true
 	}
 	defer f.Close()
 	ex := book.Excel{File: f}
 	want := ex.Names()
-	if !reflect.DeepEqual(fb.table, want) {
-		t.Errorf("names:\n fast %+v\n want %+v", fb.table, want)
+	if !reflect.DeepEqual(fb.Names(), want) {
+		t.Errorf("names:\n fast %+v\n want %+v", fb.Names(), want)
 	}
 	for _, fd := range templates.Fields { // the cells the reader asks for
 		at, _, ok := want.Lookup(fd.Name)
@@ -122,14 +125,14 @@ func fastTestCompare(t *testing.T, data []byte) bool {
 			t.Errorf("%s!%s: fast %+v (err %v), excelize %+v (err %v)", at.Sheet, at.Cell, got, gerr, w, werr)
 		}
 	}
-	if fb.missed {
+	if fb.Missed() {
 		t.Error("a cell was not read ahead")
 	}
 	return true
 }
 
 // fastTestSkippedType reports the one way excelize refuses what the fast
-// path reads (fastread.go): a number or boolean attribute of an element
+// reader reads (internal/fast): a number or boolean attribute of an element
 // the fast path skips that does not parse.
 func fastTestSkippedType(err error) bool {
 	var ne *strconv.NumError
@@ -139,10 +142,8 @@ func fastTestSkippedType(err error) bool {
 // fastTestRead checks that Read says the same with and without the fast path.
 func fastTestRead(t *testing.T, std *templates.Standard, data []byte) {
 	t.Helper()
-	fast := Read(bytes.NewReader(data), "x.xlsx", std, Limits{})
-	fastDisabled = true
-	defer func() { fastDisabled = false }()
-	slow := Read(bytes.NewReader(data), "x.xlsx", std, Limits{})
+	fast := (&Reader{Standard: std}).Read(bytes.NewReader(data), "x.xlsx")
+	slow := (&Reader{Standard: std, Slow: true}).Read(bytes.NewReader(data), "x.xlsx")
 	if !reflect.DeepEqual(fast, slow) {
 		t.Errorf("Read differs with the fast path:\n fast %+v\n slow %+v", fast, slow)
 	}
@@ -236,7 +237,7 @@ func TestFastOpenMatchesExcelize(t *testing.T) {
 		})
 	}
 
-	// The same workbook part as before (fastWorkbooks has it), its sheets
+	// The same workbook part as before (the fast reader keeps it), its sheets
 	// in other parts: the parts are found anew.
 	t.Run("sheets swapped in the relationships", func(t *testing.T) {
 		const rels = "xl/_rels/workbook.xml.rels"
@@ -246,7 +247,7 @@ func TestFastOpenMatchesExcelize(t *testing.T) {
 		fastTestCompare(t, filled) // the workbook part seen
 		fastTestCompare(t, swapped)
 		fastTestRead(t, std, swapped)
-		a, b := Read(bytes.NewReader(filled), "a.xlsx", std, Limits{}), Read(bytes.NewReader(swapped), "a.xlsx", std, Limits{})
+		a, b := readTest(bytes.NewReader(filled), "a.xlsx", std, Limits{}), readTest(bytes.NewReader(swapped), "a.xlsx", std, Limits{})
 		if reflect.DeepEqual(a.Facts, b.Facts) && reflect.DeepEqual(a.Issues, b.Issues) {
 			t.Error("swapping the sheets' parts changed nothing read: the test reads nothing")
 		}
@@ -322,10 +323,8 @@ func TestFastLimits(t *testing.T) {
 		{MaxSheets: 2}, {UnzipXMLSizeLimit: 10 << 10}, {UnzipSizeLimit: 60 << 10},
 	} {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			fast := Read(bytes.NewReader(filled.Bytes()), "x.xlsx", std, lim)
-			fastDisabled = true
-			slow := Read(bytes.NewReader(filled.Bytes()), "x.xlsx", std, lim)
-			fastDisabled = false
+			fast := (&Reader{Standard: std, Limits: lim}).Read(bytes.NewReader(filled.Bytes()), "x.xlsx")
+			slow := (&Reader{Standard: std, Limits: lim, Slow: true}).Read(bytes.NewReader(filled.Bytes()), "x.xlsx")
 			if !reflect.DeepEqual(fast, slow) {
 				t.Errorf("Read differs with the fast path:\n fast %+v\n slow %+v", fast.Issues, slow.Issues)
 			}

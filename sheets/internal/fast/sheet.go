@@ -1,0 +1,279 @@
+package fast
+
+// A worksheet holding fields: its rows and cells, read for the field cells
+// while the scan's rules (check.Rows) are asked of every row and cell.
+
+import (
+	"bytes"
+	"strings"
+
+	"kaohe/sheets/internal/check"
+	"kaohe/sheets/internal/ooxml"
+	"kaohe/templates"
+)
+
+// rawCell is a field cell as found in the sheet.
+type rawCell struct {
+	t, v string
+	is   []byte // the <is> element, whole
+}
+
+// readSheet scans a worksheet (the part named part, of the sheet named
+// sheet) for the wanted cells. It asks the scan's rules of every row and
+// cell and checks the shape excelize's lookups rely on: rows numbered, no
+// wanted cell inside a merged range but at its top left.
+func readSheet(b []byte, part, sheet string, want map[string]*templates.Field, lim check.Limits) (map[string]rawCell, bool) {
+	t := &ooxml.Tokenizer{B: b}
+	if !t.Root(ooxml.NSMain, "worksheet") {
+		return nil, false
+	}
+	found := make(map[string]rawCell, len(want))
+	if t.Self {
+		t.Next()
+		return found, !t.Bad
+	}
+	rows := check.NewRows(part, sheet, lim)
+	seenData, seenMerges := false, false
+	var merges []string
+	for {
+		switch t.Next() {
+		case ooxml.StartElement:
+			switch string(ooxml.Local(t.Name)) {
+			case "sheetData":
+				if seenData || !sheetData(t, rows, want, found) {
+					return nil, false
+				}
+				seenData = true
+			case "mergeCells":
+				if seenMerges || !ooxml.Attrs(t.Attrs, func(name, raw []byte) bool {
+					return string(ooxml.Local(name)) != "count" || ooxml.Int(raw)
+				}) {
+					return nil, false
+				}
+				seenMerges = true
+				if !t.Children(func() bool {
+					if string(ooxml.Local(t.Name)) == "mergeCell" {
+						ref, _ := ooxml.Attr(t.Attrs, "ref")
+						if rows.Merge(ref) != nil {
+							return false
+						}
+						merges = append(merges, ref)
+					}
+					t.Skip()
+					return !t.Bad
+				}) {
+					return nil, false
+				}
+			default:
+				t.SkipSeen() // data validations and the like: the same in every copy of a template
+			}
+		case ooxml.EndElement:
+			t.Next()
+			if t.Bad || !mergesClear(merges, want) {
+				return nil, false
+			}
+			return found, true
+		case ooxml.CharData:
+		case ooxml.EOF:
+			return nil, false
+		}
+	}
+}
+
+// mergesClear reports whether no wanted cell is inside a merged range but
+// at its top left (excelize reads such a cell as the top left one), with
+// every range written as Excel writes it.
+func mergesClear(merges []string, want map[string]*templates.Field) bool {
+	if len(merges) == 0 {
+		return true
+	}
+	type at struct {
+		cell     string
+		col, row int
+	}
+	wanted := make([]at, 0, len(want)) // read once for all the merges
+	for cell := range want {
+		c, r, _ := check.Ref(cell)
+		wanted = append(wanted, at{cell, c, r})
+	}
+	for _, m := range merges {
+		if m == "" {
+			continue
+		}
+		from, to, ok := strings.Cut(m, ":")
+		if !ok || strings.Contains(to, ":") {
+			return false
+		}
+		c1, r1, ok1 := check.Ref(from)
+		c2, r2, ok2 := check.Ref(to)
+		if !ok1 || !ok2 {
+			return false
+		}
+		for _, w := range wanted {
+			if w.col >= min(c1, c2) && w.col <= max(c1, c2) && w.row >= min(r1, r2) && w.row <= max(r1, r2) && w.cell != from {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sheetData reads <sheetData>, asking rows of every row and cell.
+func sheetData(t *ooxml.Tokenizer, rows *check.Rows, want map[string]*templates.Field, found map[string]rawCell) bool {
+	return t.Children(func() bool {
+		if string(ooxml.Local(t.Name)) != "row" {
+			t.Skip()
+			return !t.Bad
+		}
+		// Attributes by their local name, the last one winning, each of
+		// the type encoding/xml converts it into for excelize's xlsxRow.
+		var r []byte
+		hasR := false
+		if !ooxml.Attrs(t.Attrs, func(name, raw []byte) bool {
+			switch string(ooxml.Local(name)) {
+			case "r":
+				r, hasR = raw, true
+				return ooxml.Int(raw)
+			case "s":
+				return ooxml.Int(raw)
+			case "ht":
+				return ooxml.Float(raw)
+			case "outlineLevel":
+				return ooxml.Uint(raw, 8)
+			case "customFormat", "hidden", "customHeight", "collapsed", "thickTop", "thickBot", "ph":
+				return ooxml.Bool(raw)
+			}
+			return true
+		}) || rows.Row(r, hasR) != nil || rows.Number() == 0 {
+			return false // a row without its number: excelize numbers such rows itself
+		}
+		// The usual cell, <c r="C5" s="3" t="s"><v>12</v></c> and its
+		// shorter forms, is taken at once; any other goes the long way.
+		quick := func() int {
+			ref, typ, v, hasV, n := quickCell(t.B[t.I:])
+			if n == 0 {
+				return 0
+			}
+			if _, no := rows.Cell(ref); no != nil {
+				return -1
+			}
+			if want[string(ref)] != nil {
+				c := rawCell{t: string(typ)}
+				if hasV {
+					c.v = ooxml.Unescape(v)
+				}
+				found[string(ref)] = c
+			}
+			t.I += n
+			return n
+		}
+		ok := t.ChildrenQuick(quick, func() bool {
+			if string(ooxml.Local(t.Name)) != "c" {
+				t.Skip()
+				return !t.Bad
+			}
+			var ref, typ []byte
+			if !ooxml.Attrs(t.Attrs, func(name, raw []byte) bool {
+				switch string(ooxml.Local(name)) {
+				case "r":
+					ref = raw
+				case "t":
+					typ = raw
+				case "s":
+					return ooxml.Int(raw)
+				case "cm", "vm":
+					return ooxml.Uint(raw, 64)
+				case "ph":
+					return ooxml.Bool(raw)
+				}
+				return true
+			}) {
+				return false
+			}
+			if _, no := rows.Cell(ref); no != nil {
+				return false
+			}
+			if want[string(ref)] == nil {
+				t.Skip()
+				return !t.Bad
+			}
+			c := rawCell{t: ooxml.Unescape(typ)}
+			seenV := false
+			if !t.Children(func() bool {
+				switch string(ooxml.Local(t.Name)) {
+				case "v":
+					if seenV {
+						return false
+					}
+					seenV = true
+					v, ok := t.TextOnly()
+					c.v = v
+					return ok
+				case "f":
+					return false // the reader reports formulas; excelize reads them
+				case "is":
+					if c.is != nil {
+						return false
+					}
+					from := t.At
+					t.Skip()
+					c.is = t.B[from:t.I]
+					return !t.Bad
+				}
+				t.Skip()
+				return !t.Bad
+			}) {
+				return false
+			}
+			found[string(ref)] = c
+			return true
+		})
+		return ok && rows.EndRow() == nil
+	})
+}
+
+// quickCell reads the usual shape of a cell at the start of b:
+// <c r="REF"[ s="DIGITS"][ t="LETTERS"]> then />, ></c> or ><v>text</v></c>;
+// n is the bytes it takes, 0 when b starts otherwise.
+func quickCell(b []byte) (ref, typ, v []byte, hasV bool, n int) {
+	// attr reads name="value" at b[at:] with value's bytes all ok: absent
+	// is (nil, at), malformed (nil, -1).
+	attr := func(at int, name string, max int, ok func(c byte) bool) ([]byte, int) {
+		if !bytes.HasPrefix(b[at:], []byte(name)) {
+			return nil, at
+		}
+		i := at + len(name)
+		j := i
+		for j < len(b) && j-i <= max && ok(b[j]) {
+			j++
+		}
+		if j == i || j-i > max || j >= len(b) || b[j] != '"' {
+			return nil, -1
+		}
+		return b[i:j], j + 1
+	}
+	ref, i := attr(0, `<c r="`, 10, func(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' })
+	if ref == nil {
+		return nil, nil, nil, false, 0
+	}
+	if _, i = attr(i, ` s="`, 18, func(c byte) bool { return c >= '0' && c <= '9' }); i < 0 {
+		return nil, nil, nil, false, 0
+	}
+	if typ, i = attr(i, ` t="`, 9, func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }); i < 0 {
+		return nil, nil, nil, false, 0
+	}
+	rest := b[i:]
+	switch {
+	case bytes.HasPrefix(rest, []byte("/>")):
+		return ref, typ, nil, false, i + 2
+	case bytes.HasPrefix(rest, []byte("></c>")):
+		return ref, typ, nil, false, i + 5
+	case bytes.HasPrefix(rest, []byte("><v>")):
+		k := bytes.IndexByte(rest[4:], '<')
+		if k < 0 || !bytes.HasPrefix(rest[4+k:], []byte("</v></c>")) || !ooxml.ValidText(rest[4:4+k]) {
+			return nil, nil, nil, false, 0
+		}
+		return ref, typ, rest[4 : 4+k], true, i + 4 + k + len("</v></c>")
+	}
+	return nil, nil, nil, false, 0
+}
