@@ -35,9 +35,6 @@ import (
 // rcptShapes holds a shape per kind of receipt (rcptKey).
 var rcptShapes sync.Map
 
-// rcptFastDisabled sends every receipt to excelize (tests compare both).
-var rcptFastDisabled bool
-
 // rcptKey is what makes receipts share a shape: the title (in the footer
 // and the properties), the source and whether the receipt has a time.
 func rcptKey(rc *Receipt, d *rcptDoc) string {
@@ -79,10 +76,6 @@ const (
 // rcptBytes builds the receipt's workbook: through its shape when it can,
 // else with excelize.
 func rcptBytes(rc *Receipt, d *rcptDoc) ([]byte, error) {
-	if rcptFastDisabled {
-		b, _, err := rcptExcelize(rc, d)
-		return b, err
-	}
 	v, _ := rcptShapes.LoadOrStore(rcptKey(rc, d), &rcptShape{})
 	s := v.(*rcptShape)
 	s.mu.Lock()

@@ -41,11 +41,16 @@ var repRankingHeader = []string{"名次", "鉴定机构", "核定总分", "自�
 // rep has no standard or a text is longer than an Excel cell holds
 // (ErrCellTooLong, naming the sheet and cell) it fails with w untouched.
 // It also fails when writing to w fails.
-func WriteReport(w io.Writer, rep *Report) error {
+func WriteReport(w io.Writer, rep *Report) error { return writeReport(w, rep, true) }
+
+// writeReport is WriteReport; spliced tries the fast path first (its rows
+// written apart and spliced into a skeleton, report_fast.go), else every
+// row goes through excelize (tests compare both).
+func writeReport(w io.Writer, rep *Report, spliced bool) error {
 	if rep == nil || rep.Standard == nil {
 		return errors.New("writing report: no standard in the report")
 	}
-	if !repFastDisabled {
+	if spliced {
 		b, ok, err := repWriteFast(rep) // report_fast.go
 		if err != nil {
 			return err

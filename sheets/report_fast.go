@@ -34,9 +34,6 @@ import (
 	"github.com/klauspost/compress/flate"
 )
 
-// repFastDisabled sends every report through excelize (tests compare both).
-var repFastDisabled bool
-
 // repWriteFast builds the report as described above; ok is false when the
 // report needs excelize. An error is the one excelize would give.
 func repWriteFast(rep *Report) (out []byte, ok bool, err error) {

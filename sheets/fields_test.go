@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -747,61 +746,4 @@ func TestFill(t *testing.T) {
 			}
 		})
 	}
-}
-
-// A fresh, unfilled template reads with exactly the errors of its blank
-// required fields and the warnings of its blank self-scores.
-func TestReadBlankTemplate(t *testing.T) {
-	std := tmplTestStd(t)
-	sub := readTest(bytes.NewReader(tmplTestWrite(t, std, tmplTestInst(t, std, "常柴"))), "blank.xlsx", std, DefaultLimits())
-	var errs, warns []string
-	for _, is := range sub.Issues {
-		if is.Severity == Error {
-			errs = append(errs, is.Field)
-		} else {
-			warns = append(warns, is.Field)
-		}
-	}
-	if got := strings.Join(errs, " "); got != "actual_appraised actual_certified actual_unified_exam actual_high_skill actual_passed" {
-		t.Errorf("errors on %s", got)
-	}
-	if len(warns) != 9 || sub.Institution.Name != "常柴国家职业技能鉴定所" {
-		t.Errorf("warnings on %v, institution %q", warns, sub.Institution.Name)
-	}
-}
-
-// TestReadBytesIsRead: the pipeline's ReadBytes says what Read says, for
-// valid workbooks and for every file of the hostile corpus, and leaves the
-// bytes as they were.
-func TestReadBytesIsRead(t *testing.T) {
-	std := tmplTestStd(t)
-	files := []string{readTestLibreOffice, readTestRowInserted}
-	hostile, err := filepath.Glob("testdata/hostile/*")
-	if err != nil || len(hostile) == 0 {
-		t.Fatalf("no hostile corpus: %v", err)
-	}
-	files = append(files, hostile...)
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		orig := bytes.Clone(b)
-		base := filepath.Base(file)
-		want := readTest(bytes.NewReader(b), base, std, Limits{})
-		got := (&Reader{Standard: std}).ReadBytes(b, base)
-		wj, _ := json.Marshal(want)
-		gj, _ := json.Marshal(got)
-		if !bytes.Equal(wj, gj) {
-			t.Errorf("%s: ReadBytes gave\n%s\nRead gave\n%s", base, gj, wj)
-		}
-		if !bytes.Equal(b, orig) {
-			t.Errorf("%s: ReadBytes changed the bytes it read", base)
-		}
-	}
-}
-
-// readTest reads an upload as the pipeline does, with the fast reader.
-func readTest(r io.Reader, file string, std *templates.Standard, lim Limits) *Submission {
-	return (&Reader{Standard: std, Limits: lim}).Read(r, file)
 }
