@@ -79,6 +79,28 @@ func fastTestEditPart(t testing.TB, data []byte, part, re, repl string) []byte {
 	return out
 }
 
+// fastTestPart rewrites one part of a workbook with edit.
+func fastTestPart(t testing.TB, data []byte, part string, edit func(string) string) []byte {
+	t.Helper()
+	done := false
+	out := fastTestRezip(t, data, func(name string, b []byte) []byte {
+		if name != part {
+			return b
+		}
+		done = true
+		return []byte(edit(string(b)))
+	})
+	if !done {
+		t.Fatalf("no part %s", part)
+	}
+	return out
+}
+
+// fastTestPrefix puts every unprefixed element of x under prefix p.
+func fastTestPrefix(x, p string) string {
+	return regexp.MustCompile(`<(/?)([A-Za-z][A-Za-z0-9]*)([ />])`).ReplaceAllString(x, "<${1}"+p+":${2}${3}")
+}
+
 // fastTestCompare checks that the fast reader answers only for workbooks
 // that sniff and the scan let through and then reads exactly what excelize
 // reads; it returns whether the fast reader answered.
@@ -209,7 +231,43 @@ func TestFastOpenMatchesExcelize(t *testing.T) {
 		{"bad row height", fastTestEditPart(t, filled, sheet2, `<row r="9"`, `<row r="9" ht="high"`), false},
 		{"bad cell style", fastTestEditPart(t, filled, sheet2, `<c r="D9"`, `<c s="x" r="D9"`), false},
 		{"strict namespace", fastTestEditPart(t, filled, "xl/workbook.xml", `<sheets>`, `<sheets xmlns:s="http://purl.oclc.org/ooxml/spreadsheetml/main">`), false},
-		{"prefixed root", fastTestEditPart(t, filled, sheet2, `<worksheet xmlns="`, `<x:worksheet xmlns:x="`), false},
+		{"prefixed root, unclosed", fastTestEditPart(t, filled, sheet2, `<worksheet xmlns="`, `<x:worksheet xmlns:x="`), false},
+		// Namespaces are XML, not text: a prefix is whatever its declaration says.
+		{"main namespace under a prefix", fastTestPart(t, filled, sheet2, func(x string) string {
+			return fastTestPrefix(strings.Replace(x, `<worksheet xmlns="`, `<worksheet xmlns:x="`, 1), "x")
+		}), true},
+		{"shared strings under a prefix", fastTestPart(t, filled, "xl/sharedStrings.xml", func(x string) string {
+			return fastTestPrefix(strings.Replace(x, `<sst xmlns="`, `<sst xmlns:s="`, 1), "s")
+		}), true},
+		{"relationships declared on each sheet (openpyxl)", fastTestPart(t, filled, "xl/workbook.xml", func(x string) string {
+			x = strings.Replace(x, ` xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"`, "", 1)
+			return strings.ReplaceAll(x, `<sheet `, `<sheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" `)
+		}), true},
+		{"relationships under another prefix", fastTestPart(t, filled, "xl/workbook.xml", func(x string) string {
+			x = strings.Replace(x, `xmlns:r=`, `xmlns:rel=`, 1)
+			return strings.ReplaceAll(x, ` r:id=`, ` rel:id=`)
+		}), true},
+		{"r bound to another namespace", fastTestEditPart(t, filled, "xl/workbook.xml", `xmlns:r="[^"]*"`, `xmlns:r="urn:not-relationships"`), false},
+		{"r rebound on one sheet", fastTestEditPart(t, filled, "xl/workbook.xml", `<sheet name="完成情况"`, `<sheet xmlns:r="urn:other" name="完成情况"`), false},
+		{"default namespace declared again inside", fastTestEditPart(t, filled, sheet2, `<sheetData>`, `<sheetData xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`), true},
+		{"a foreign attribute with a field's local name", fastTestEditPart(t, filled, sheet2, `<row r="9"`, `<row xmlns:q="urn:q" q:r="9" r="9"`), true},
+		{"Excel 2016+ extensions", fastTestPart(t, fastTestPart(t, filled, sheet2, func(x string) string {
+			x = strings.Replace(x, `xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">`,
+				`xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" mc:Ignorable="x14ac xr xr2 xr3" `+
+					`xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac" xmlns:xr="http://schemas.microsoft.com/office/spreadsheetml/2014/revision" `+
+					`xmlns:xr2="http://schemas.microsoft.com/office/spreadsheetml/2015/revision2" xmlns:xr3="http://schemas.microsoft.com/office/spreadsheetml/2016/revision3" `+
+					`xr:uid="{00000000-0001-0000-0100-000000000000}">`, 1)
+			x = regexp.MustCompile(`<row r="(\d+)"`).ReplaceAllString(x, `<row r="$1" spans="1:5" x14ac:dyDescent="0.25"`)
+			return strings.Replace(x, `</worksheet>`, `<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">`+
+				`<x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:dataValidation type="list"><x14:formula1><xm:f>Sheet1!$A$1:$A$2</xm:f></x14:formula1><xm:sqref>Z1</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst></worksheet>`, 1)
+		}), "xl/workbook.xml", func(x string) string {
+			x = strings.Replace(x, `mc:Ignorable="x15"`, `mc:Ignorable="x15 xr xr6 xr10 xr2" xmlns:xr="http://schemas.microsoft.com/office/spreadsheetml/2014/revision" `+
+				`xmlns:xr6="http://schemas.microsoft.com/office/spreadsheetml/2016/revision6" xmlns:xr10="http://schemas.microsoft.com/office/spreadsheetml/2016/revision10" `+
+				`xmlns:xr2="http://schemas.microsoft.com/office/spreadsheetml/2015/revision2"`, 1)
+			return strings.Replace(x, `<bookViews>`, `<mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"><mc:Choice Requires="x15">`+
+				`<x15ac:absPath url="C:\Users\中心\" xmlns:x15ac="http://schemas.microsoft.com/office/spreadsheetml/2010/11/ac"/></mc:Choice></mc:AlternateContent>`+
+				`<xr:revisionPtr revIDLastSave="0" documentId="8_{5A1B2C3D-0000-4000-8000-000000000000}" xr6:coauthVersionLast="47" xr6:coauthVersionMax="47" xr10:uidLastSave="{00000000-0000-0000-0000-000000000000}"/><bookViews>`, 1)
+		}), true},
 		{"sheet part missing", fastTestRezip(t, filled, func(name string, b []byte) []byte {
 			if name == "xl/worksheets/sheet3.xml" {
 				return nil

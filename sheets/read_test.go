@@ -67,3 +67,29 @@ func TestReadBytesIsRead(t *testing.T) {
 func readTest(r io.Reader, file string, std *templates.Standard, lim Limits) *Submission {
 	return (&Reader{Standard: std, Limits: lim}).Read(r, file)
 }
+
+// BenchmarkReadBytes reads one filled workbook (the pipeline's way, from
+// memory) with the fast reader, and with Slow set: go test ./sheets -run '^$'
+// -bench ReadBytes.
+func BenchmarkReadBytes(b *testing.B) {
+	std := tmplTestStd(b)
+	template := tmplTestWrite(b, std, tmplTestInst(b, std, "省常技"))
+	var buf bytes.Buffer
+	if err := Fill(bytes.NewReader(template), &buf, readTestBase()); err != nil {
+		b.Fatal(err)
+	}
+	for _, slow := range []bool{false, true} {
+		name := "fast"
+		if slow {
+			name = "slow"
+		}
+		b.Run(name, func(b *testing.B) {
+			rd := &Reader{Standard: std, Slow: slow}
+			for b.Loop() {
+				if sub := rd.ReadBytes(buf.Bytes(), "x.xlsx"); !sub.Accepted() {
+					b.Fatal(sub.Issues)
+				}
+			}
+		})
+	}
+}
