@@ -304,6 +304,9 @@ func (g *allocGrid) table(file string) (t *AllocationTable, issues []Issue, ok b
 	r := end + 1
 	for ; r < len(g.rows); r++ {
 		kind := g.kind(r, cols, nameWords)
+		if kind == allocBlank && len(rows) == 0 && t.CityRow == 0 {
+			continue // blank rows under the header, before the table's first row
+		}
 		if kind == allocBlank || kind == allocTotal || kind == allocNote {
 			break
 		}

@@ -271,6 +271,15 @@ func TestReadAllocationLayouts(t *testing.T) {
 			f.SetCellInt("附件2", "B38", 54840)
 			f.SetCellStr("附件2", "A40", "注：空白为 0。")
 		}, nil},
+		{"no 全市目标数 row, a blank row under the header", func(t *testing.T, f *excelize.File) {
+			for _, c := range []string{"A5", "B5", "C5", "D5", "E5"} {
+				f.SetCellValue("附件2", c, nil)
+			}
+		}, func(t *testing.T, tab *AllocationTable) {
+			if tab.HasCity || tab.CityRow != 0 || tab.Rows[0] != 6 {
+				t.Errorf("全市目标数 %v at row %d; first row %d", tab.City, tab.CityRow, tab.Rows[0])
+			}
+		}},
 		{"a title that names 鉴定机构", func(t *testing.T, f *excelize.File) {
 			f.SetCellStr("附件2", "A2", "2014年各鉴定机构职业技能鉴定工作目标分解表")
 		}, nil},
@@ -330,7 +339,7 @@ func TestReadAllocationLayouts(t *testing.T) {
 			if got := string(templates.FormatAllocation(tab.Institutions)); got != allocWant2013(t) {
 				t.Errorf("allocation.csv:\n%s", got)
 			}
-			if tab.City.Appraised != 75000 {
+			if tab.HasCity && tab.City.Appraised != 75000 {
 				t.Errorf("全市目标数 %v", tab.City)
 			}
 			if c.want != nil {
