@@ -125,8 +125,10 @@ func cmdStandardNew(args []string) error {
 			fmt.Printf("\n下一步:\n")
 			fmt.Printf("  1. 核对上面的变化和提醒；附件2如有错，改正后加 --force 重新运行这条命令。\n")
 			fmt.Printf("  2. kaohe standard show --standard %s 查看新标准。\n", shellWord(*out))
-			fmt.Printf("  3. 在配置文件中写 standard_dir = %q（或在命令后加 --standard %s），\n", *out, shellWord(*out))
-			fmt.Printf("     然后 kaohe template --standard %s --out 自评表%d 生成 %d 份自评表。\n", shellWord(*out), *year, len(t.Institutions))
+			fmt.Printf("  3. 在配置文件中写 standard_dir = %q，并给 %d 年换新的 inbox、out、state 文件夹\n", *out, *year)
+			fmt.Printf("     （上一年的留作历史；沿用的话，上一年的提交会按新标准重新校验，显示为「未通过校验」）。\n")
+			fmt.Printf("  4. kaohe template --config 配置文件 --out 自评表%d 生成 %d 份自评表，下发给各鉴定机构\n", *year, len(t.Institutions))
+			fmt.Printf("     （不用配置文件时：kaohe template --standard %s --out 自评表%d）。\n", shellWord(*out), *year)
 		}
 	}
 	return err
