@@ -355,7 +355,8 @@ func (g *allocGrid) table(file string) (t *AllocationTable, issues []Issue, ok b
 	}
 	t.Institutions = ins
 	if t.HasCity {
-		city, problems := templates.ParseRows([][5]string{{"全市目标数", cityRow[1], cityRow[2], cityRow[3], cityRow[4]}}, nil)
+		city, problems := templates.ParseRows([][5]string{{"全市目标数", cityRow[1], cityRow[2], cityRow[3], cityRow[4]}},
+			func(_, col int) string { return t.CityPlaces[col] })
 		for _, p := range problems {
 			issue(Error, t.CityRow-1, cols[p.Col], "全市目标数 "+templates.AllocationColumns[p.Col], p.Value, p.Message)
 		}
@@ -415,7 +416,7 @@ func (g *allocGrid) kind(r int, cols [5]int, nameWords string) allocRowKind {
 		return allocHeading
 	case strings.Contains(w, "全市") && strings.Contains(w, "目标"):
 		return allocCity
-	case strings.HasPrefix(w, "合计") || strings.HasPrefix(w, "总计") || w == "小计":
+	case strings.Contains(w, "合计") || strings.Contains(w, "总计") || w == "小计":
 		return allocTotal
 	case strings.HasPrefix(w, "注:") || strings.HasPrefix(w, "说明:") || strings.HasPrefix(w, "备注:"):
 		return allocNote

@@ -267,7 +267,7 @@ func TestReadAllocationLayouts(t *testing.T) {
 			f.SetCellStr("附件2", "E12", "2，500")
 		}, nil},
 		{"a 合计 row and notes below end the table", func(t *testing.T, f *excelize.File) {
-			f.SetCellStr("附件2", "A38", "合计")
+			f.SetCellStr("附件2", "A38", "全市合计")
 			f.SetCellInt("附件2", "B38", 54840)
 			f.SetCellStr("附件2", "A40", "注：空白为 0。")
 		}, nil},
