@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"errors"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -157,4 +159,49 @@ func TestNewStandardWrites(t *testing.T) {
 	if len(entries) != 2 {
 		t.Errorf("%s holds %d files, want the 2", out, len(entries))
 	}
+}
+
+// TestNewStandardSeedWorkbooks: 附件2 typed as the seed shows it, and the
+// same saved by LibreOffice, give the built-in 2013 allocation.csv, byte for
+// byte, and rules.toml with only the year changed.
+func TestNewStandardSeedWorkbooks(t *testing.T) {
+	sub, err := templates.FS(2013)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := fs.ReadFile(sub, templates.AllocationFile)
+	check := func(t *testing.T, workbook string) {
+		out := filepath.Join(t.TempDir(), "标准2014")
+		res, err := NewStandard(NewStandardOptions{Year: 2014, Allocation: workbook, Out: out})
+		if err != nil {
+			t.Fatalf("%v: %q", err, res.Issues)
+		}
+		got, err := os.ReadFile(filepath.Join(out, templates.AllocationFile))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("allocation.csv (%v):\n%s\nwant\n%s", err, got, want)
+		}
+		if !res.Changes.Empty() {
+			t.Errorf("changes from 2013: %+v", res.Changes)
+		}
+	}
+	t.Run("typed as the seed", func(t *testing.T) { check(t, stdSeed) })
+	t.Run("saved by LibreOffice", func(t *testing.T) {
+		soffice, err := exec.LookPath("soffice")
+		switch {
+		case err != nil && os.Getenv("CI") != "":
+			t.Fatal("soffice (LibreOffice) is not installed")
+		case err != nil:
+			t.Skip("soffice (LibreOffice) is not installed")
+		case testing.Short():
+			t.Skip("runs LibreOffice")
+		}
+		dir := t.TempDir()
+		in := stdWorkbook(t, dir, nil)
+		lo := filepath.Join(dir, "lo")
+		cmd := exec.Command(soffice, "--headless", "-env:UserInstallation=file://"+filepath.Join(dir, "profile"), "--convert-to", "xlsx", "--outdir", lo, in)
+		if o, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("soffice: %v\n%s", err, o)
+		}
+		check(t, filepath.Join(lo, filepath.Base(in)))
+	})
 }
