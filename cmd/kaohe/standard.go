@@ -98,7 +98,11 @@ func cmdStandardNew(args []string) error {
 		if i.Place() == "" {
 			line = i.File + ": " + i.Message
 		}
-		fmt.Fprintf(os.Stderr, "kaohe: %s: %s\n", map[bool]string{true: "error", false: "warning"}[i.Severity == sheets.Error], line)
+		kind := "warning"
+		if i.Severity == sheets.Error {
+			kind = "error"
+		}
+		fmt.Fprintf(os.Stderr, "kaohe: %s: %s\n", kind, line)
 	}
 	if t := res.Table; t != nil && res.Draft != nil {
 		printAllocationRead(res)
