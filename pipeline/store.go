@@ -23,6 +23,9 @@ var (
 	ErrLocked = errors.New("另一个 kaohe 运行正在进行")
 	// ErrConfig: the configuration is invalid; the message names the key.
 	ErrConfig = errors.New("配置错误")
+	// ErrAllocation: the 附件2 workbook given to NewStandard has errors;
+	// the result's issues name each cell, and nothing was written.
+	ErrAllocation = errors.New("附件2 有错误")
 )
 
 // Entry is one item of a store's folder.

@@ -8,10 +8,8 @@ package templates
 import (
 	"bytes"
 	"embed"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"sort"
@@ -33,8 +31,14 @@ const (
 // DefaultYear is the year of the embedded standard used when none is named.
 const DefaultYear = 2013
 
-// ErrInvalid marks a standard that failed validation; the message says where.
-var ErrInvalid = errors.New("评分标准无效")
+// Errors of this package; messages wrapping them say where and what.
+var (
+	// ErrInvalid marks a standard that failed validation.
+	ErrInvalid = errors.New("评分标准无效")
+	// ErrExists marks a standard's file that is there already and was not
+	// to be replaced (Draft.Write).
+	ErrExists = errors.New("文件已存在")
+)
 
 // Targets are the four target (or actual) counts of 附件2.
 type Targets struct {
@@ -182,13 +186,21 @@ func LoadFS(fsys fs.FS, source string) (*Standard, []string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: 读取 %s/%s: %v", ErrInvalid, source, RulesFile, err)
 	}
+	alloc, err := fs.ReadFile(fsys, AllocationFile)
+	if err != nil {
+		if _, err := parseRules(rules, source+"/"+RulesFile); err != nil {
+			return nil, nil, err // the rules' problems first, as they are read first
+		}
+		return nil, nil, fmt.Errorf("%w: 读取 %s/%s: %v", ErrInvalid, source, AllocationFile, err)
+	}
+	return load(rules, alloc, source)
+}
+
+// load parses and validates the two files of a standard.
+func load(rules, alloc []byte, source string) (*Standard, []string, error) {
 	std, err := parseRules(rules, source+"/"+RulesFile)
 	if err != nil {
 		return nil, nil, err
-	}
-	alloc, err := fs.ReadFile(fsys, AllocationFile)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: 读取 %s/%s: %v", ErrInvalid, source, AllocationFile, err)
 	}
 	std.Institutions, err = parseAllocation(alloc, source+"/"+AllocationFile)
 	if err != nil {
@@ -296,67 +308,10 @@ func describeTOMLError(file string, err error) string {
 	return fmt.Sprintf("%s: %v", file, err)
 }
 
-var allocationHeader = []string{"鉴定机构", "职业技能鉴定人数", "职业资格取证人数", "全国(省)统考人数", "新增高技能人才取证数"}
-
-func parseAllocation(b []byte, file string) ([]Institution, error) {
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // a BOM from Excel's "CSV UTF-8"
-	r := csv.NewReader(bytes.NewReader(b))
-	r.FieldsPerRecord = len(allocationHeader)
-	var out []Institution
-	seen := map[string]int{}
-	var problems []string
-	for {
-		row, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := r.FieldPos(0)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, file, err)
-		}
-		if line == 1 {
-			if strings.Join(row, ",") != strings.Join(allocationHeader, ",") {
-				return nil, fmt.Errorf("%w: %s 第 1 行: 表头应为「%s」", ErrInvalid, file, strings.Join(allocationHeader, ","))
-			}
-			continue
-		}
-		in := Institution{Name: strings.TrimSpace(row[0]), Order: len(out)}
-		if in.Name == "" {
-			problems = append(problems, fmt.Sprintf("第 %d 行: 鉴定机构名称为空", line))
-		} else if first, dup := seen[in.Name]; dup {
-			problems = append(problems, fmt.Sprintf("第 %d 行: 鉴定机构「%s」与第 %d 行重复", line, in.Name, first))
-		}
-		seen[in.Name] = line
-		for k, dst := range []*int64{&in.Targets.Appraised, &in.Targets.Certified, &in.Targets.UnifiedExam, &in.Targets.HighSkill} {
-			cell := strings.TrimSpace(row[k+1])
-			if cell == "" {
-				continue // a blank cell in 附件2 is a target of 0
-			}
-			v, err := strconv.ParseInt(cell, 10, 64)
-			if err != nil || v < 0 {
-				problems = append(problems, fmt.Sprintf("第 %d 行「%s」: 「%s」不是非负整数", line, allocationHeader[k+1], cell))
-			}
-			*dst = v
-		}
-		out = append(out, in)
-	}
-	if len(out) == 0 {
-		problems = append(problems, "没有任何鉴定机构")
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("%w: %s: %s", ErrInvalid, file, strings.Join(problems, "；"))
-	}
-	return out, nil
-}
-
 func (s *Standard) warnings() []string {
 	var ws []string
-	for _, in := range s.Institutions {
-		t := in.Targets
-		if t.Appraised > 0 && t.Certified*100 < t.Appraised*s.MinCertifiedRatioPercent {
-			ws = append(ws, fmt.Sprintf("%s: 「%s」取证目标 %d 不到鉴定目标 %d 的 %d%%，请核对分配表",
-				s.Source, in.Name, t.Certified, t.Appraised, s.MinCertifiedRatioPercent))
-		}
+	for _, n := range RatioNotices(s.Institutions, s.MinCertifiedRatioPercent) {
+		ws = append(ws, s.Source+": "+n.Message)
 	}
 	return ws
 }

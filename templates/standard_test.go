@@ -66,7 +66,11 @@ func TestLoadErrors(t *testing.T) {
 		{"negative unit", strings.Replace(goodRules, `points = "1"`, "points = \"1\"\n  per = -5", 1), goodAllocation, "per、above 不能为负数"},
 		{"items out of order", strings.Replace(goodRules, "no = 1", "no = 2", 1), goodAllocation, "no 应为 1"},
 		{"duplicate institution", goodRules, goodAllocation + "A,1,1,,\n", "第 3 行: 鉴定机构「A」与第 2 行重复"},
-		{"negative target", goodRules, goodAllocation + "B,-1,1,,\n", "第 3 行「职业技能鉴定人数」: 「-1」不是非负整数"},
+		{"negative target", goodRules, goodAllocation + "B,-1,1,,\n", "第 3 行「职业技能鉴定人数」: 「-1」是负数"},
+		{"not a number", goodRules, goodAllocation + "B,一百,1,,\n", "第 3 行「职业技能鉴定人数」: 「一百」不是数字"},
+		{"a fraction", goodRules, goodAllocation + "B,1,2.5,,\n", "第 3 行「职业资格取证人数」: 「2.5」不是整数"},
+		{"empty name", goodRules, goodAllocation + " ,1,1,,\n", "第 3 行: 鉴定机构名称为空"},
+		{"typed as people type", goodRules, goodAllocation + "B,\"1,200\",１２０,0,120.0\n", ""},
 		{"wrong header", goodRules, "name,a,b,c,d\nA,1,1,1,1\n", "表头应为"},
 		{"missing column", goodRules, goodAllocation + "C,1,1\n", "wrong number of fields"},
 	}

@@ -44,6 +44,7 @@ const usage = `kaohe —— 职业技能鉴定机构年度考核：下发自评�
   run        立即做一次汇总：收件文件夹 → 汇总排名表和回执
   serve      按计划定时汇总（默认每天 2:00），一直运行；用 systemd 等保持它运行
   status     显示上次汇总的结果和下次计划运行的时间
+  standard   每年的评分标准：standard new 从附件2工作簿生成新年度的标准文件夹，standard show 显示标准
   help       显示帮助；kaohe help <命令> 显示该命令的帮助
   version    显示版本
 
@@ -340,6 +341,10 @@ func hint(err error) string {
 	switch {
 	case errors.Is(err, pipeline.ErrConfig):
 		return "配置项的说明见 config.example.toml"
+	case errors.Is(err, pipeline.ErrAllocation):
+		return "在 Excel 中改正上面指出的单元格，保存后重新运行同一条命令"
+	case errors.Is(err, templates.ErrExists):
+		return "换一个 --out 文件夹；确要替换（例如改正附件2后重新生成）时加 --force"
 	case errors.Is(err, templates.ErrInvalid):
 		return "评分标准文件夹需要 allocation.csv 和 rules.toml，格式见 templates/2013/"
 	case errors.Is(err, pipeline.ErrUnknownInstitution):

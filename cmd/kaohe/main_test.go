@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/xuri/excelize/v2"
 
 	"kaohe/sheets"
 )
@@ -20,7 +25,72 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			// 附件2.xlsx: the seed's 附件2 typed as the seed shows it
+			// (made by the sheets tests' generator, see sheets/allocation_test.go).
+			// allocation-2013.csv: the built-in allocation it must give.
+			for from, to := range map[string]string{
+				"../../sheets/testdata/allocation-2013.xlsx": "附件2.xlsx",
+				"../../templates/2013/allocation.csv":        "allocation-2013.csv",
+			} {
+				b, err := os.ReadFile(from)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(env.WorkDir, to), b, 0o644); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// exits CODE PROGRAM ARGS...: run a program as exec does and
+			// check its exit code.
+			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 || neg {
+					ts.Fatalf("usage: exits CODE PROGRAM ARGS...")
+				}
+				want, err := strconv.Atoi(args[0])
+				ts.Check(err)
+				got := 0
+				if err := ts.Exec(args[1], args[2:]...); err != nil {
+					var ee *exec.ExitError
+					if !errors.As(err, &ee) {
+						ts.Fatalf("%s: %v", args[1], err)
+					}
+					got = ee.ExitCode()
+				}
+				if got != want {
+					ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+				}
+			},
+			// setcells IN OUT CELL=VALUE...: a copy of a workbook with cells
+			// of its first sheet set (a whole number as a number, else
+			// text; CELL= empties it); insert=ROW inserts a blank row.
+			"setcells": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 {
+					ts.Fatalf("usage: setcells IN OUT CELL=VALUE...")
+				}
+				f, err := excelize.OpenFile(ts.MkAbs(args[0]))
+				ts.Check(err)
+				sh := f.GetSheetList()[0]
+				for _, kv := range args[2:] {
+					k, v, _ := strings.Cut(kv, "=")
+					n, nerr := strconv.ParseInt(v, 10, 64)
+					switch {
+					case k == "insert":
+						ts.Check(nerr)
+						ts.Check(f.InsertRows(sh, int(n), 1))
+					case v == "":
+						ts.Check(f.SetCellValue(sh, k, nil))
+					case nerr == nil:
+						ts.Check(f.SetCellInt(sh, k, n))
+					default:
+						ts.Check(f.SetCellStr(sh, k, v))
+					}
+				}
+				ts.Check(f.SaveAs(ts.MkAbs(args[1])))
+			},
 			// fill TEMPLATE OUT name=value...: fill a workbook by defined name.
 			"fill": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) < 2 {
