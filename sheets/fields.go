@@ -229,38 +229,14 @@ func readNormalize(s string) string {
 	return readTrim(s)
 }
 
-// readCountText parses a count typed as text: 1200, 1,200, 1，200, １２０.
-// A zero fraction (1200.0) is allowed; anything else is not a count.
+// readCountText parses a count typed as text: 1200, 1,200, 1，200, １２０,
+// 1200.0 (templates.ParseCount); blank is not a count.
 func readCountText(s string) (int64, bool) {
-	s = readNormalize(s)
-	if whole, frac, ok := strings.Cut(s, "."); ok {
-		if frac == "" || strings.Trim(frac, "0") != "" {
-			return 0, false
-		}
-		s = whole
-	}
-	if strings.Contains(s, ",") {
-		groups := strings.Split(s, ",")
-		if len(groups[0]) < 1 || len(groups[0]) > 3 {
-			return 0, false
-		}
-		for _, g := range groups[1:] {
-			if len(g) != 3 {
-				return 0, false
-			}
-		}
-		s = strings.Join(groups, "")
-	}
-	if s == "" || len(s) > 15 {
+	if readTrim(s) == "" {
 		return 0, false
 	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return 0, false
-		}
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	return v, err == nil
+	v, why := templates.ParseCount(s)
+	return v, why == ""
 }
 
 // readCount reads a cell as a non-negative whole number.
@@ -443,7 +419,7 @@ func readSuggest(std *templates.Standard, name string) []string {
 	limit := max(2, len(in)/2)
 	var cs []cand
 	for _, inst := range std.Institutions {
-		d := readDistance(in, []rune(inst.Name))
+		d := templates.Distance(in, []rune(inst.Name))
 		c := cand{name: inst.Name, dist: d, order: inst.Order, class: 3}
 		switch {
 		case strings.Contains(inst.Name, name) || strings.Contains(name, inst.Name):
@@ -486,27 +462,6 @@ func readSubsequence(a, b []rune) bool {
 		}
 	}
 	return i == len(a)
-}
-
-// readDistance is the Levenshtein distance of two rune strings.
-func readDistance(a, b []rune) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // readSmallInt reads a number stored as 1 to 15 digits: exactly what

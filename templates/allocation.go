@@ -76,7 +76,7 @@ func ParseRows(rows [][5]string, place func(row, col int) string) ([]Institution
 			seen[in.Name] = r
 		}
 		for k, dst := range in.Targets.fields() {
-			v, msg := parseCount(row[k+1])
+			v, msg := ParseCount(row[k+1])
 			if msg != "" {
 				problems = append(problems, Problem{r, k + 1, strings.TrimSpace(row[k+1]), msg})
 			}
@@ -107,9 +107,9 @@ func isSpace(r rune) bool {
 	return unicode.IsSpace(r) || r == '\u3000' || r == '\u00a0' || r == '\u200b' || r == '\ufeff'
 }
 
-// parseCount reads a target as people type it: 1200, 1,200, 1，200, １２０,
+// ParseCount reads a count (a target, a number of people) as people type it: 1200, 1,200, 1，200, １２０,
 // 1200.0; blank is 0. It returns the Chinese reason when it is none of these.
-func parseCount(s string) (int64, string) {
+func ParseCount(s string) (int64, string) {
 	s = strings.TrimFunc(strings.Map(func(r rune) rune {
 		switch {
 		case r >= 0xFF01 && r <= 0xFF5E: // full-width forms: １２０，－

@@ -8,13 +8,13 @@ import (
 // TestParseCount: targets as people type them.
 func TestParseCount(t *testing.T) {
 	for in, want := range map[string]int64{"": 0, " ": 0, "1200": 1200, "1,200": 1200, "1，200": 1200, "１２００": 1200, "1200.0": 1200, "0": 0, "-0": 0, "\u3000120\u3000": 120} {
-		if got, msg := parseCount(in); msg != "" || got != want {
-			t.Errorf("parseCount(%q) = %d, %q", in, got, msg)
+		if got, msg := ParseCount(in); msg != "" || got != want {
+			t.Errorf("ParseCount(%q) = %d, %q", in, got, msg)
 		}
 	}
 	for in, want := range map[string]string{"一百": "不是数字", "12,00": "不是数字", "1.5": "不是整数", "-5": "是负数", "－５": "是负数", "120人": "不是数字", "1e3": "不是数字"} {
-		if _, msg := parseCount(in); !strings.Contains(msg, want) {
-			t.Errorf("parseCount(%q): %q, want %q", in, msg, want)
+		if _, msg := ParseCount(in); !strings.Contains(msg, want) {
+			t.Errorf("ParseCount(%q): %q, want %q", in, msg, want)
 		}
 	}
 }

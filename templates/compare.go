@@ -141,7 +141,7 @@ func ShortName(name string) string {
 func alike(old, now string) (why string, class, dist int, ok bool) {
 	so, sn := ShortName(old), ShortName(now)
 	ro, rn := []rune(so), []rune(sn)
-	dist = distance(ro, rn)
+	dist = Distance(ro, rn)
 	switch {
 	case so == sn:
 		return fmt.Sprintf("简称都是「%s」", so), 0, dist, true
@@ -175,8 +175,8 @@ func abbreviates(short, long []rune) bool {
 	return i == len(short)
 }
 
-// distance is the Levenshtein distance of two rune strings.
-func distance(a, b []rune) int {
+// Distance is the Levenshtein distance of two rune strings.
+func Distance(a, b []rune) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
