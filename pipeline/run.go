@@ -621,8 +621,8 @@ func buildReport(std *templates.Standard, cfg *Config, ledger *Ledger, subs map[
 			u.Note = strings.TrimPrefix(u.Note+"；移动失败: "+r.MoveError, "；")
 		}
 		rep.Uploads = append(rep.Uploads, u)
-		if r.Received.After(rep.Generated) {
-			rep.Generated = r.Received.In(cfg.loc)
+		if r.Received.After(rep.AsOf) {
+			rep.AsOf = r.Received.In(cfg.loc)
 		}
 	}
 	var results []score.Result

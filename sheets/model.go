@@ -97,13 +97,18 @@ func (s *Submission) Errors() int {
 // Status is an institution's standing in a report.
 type Status string
 
-// The statuses of the 提交情况 sheet.
+// The statuses of institutions (排名, 提交情况) and of uploads (提交情况,
+// receipts).
 const (
-	StatusAccepted   Status = "已接受"
-	StatusRejected   Status = "未通过校验"
-	StatusMissing    Status = "未提交"
-	StatusSuperseded Status = "被替代"
-	StatusLate       Status = "逾期"
+	StatusAccepted    Status = "已接受"
+	StatusRejected    Status = "未通过校验"
+	StatusMissing     Status = "未提交"
+	StatusSuperseded  Status = "被替代"
+	StatusLateRefused Status = "逾期，不予受理" // received after the deadline with late = "refuse"
+	StatusDuplicate   Status = "重复，已收过"  // the same bytes as an upload received before
+	// StatusLate is not a status of its own: it marks an upload received
+	// after the deadline and taken anyway (late = "flag"), beside its status.
+	StatusLate Status = "逾期"
 )
 
 // Upload is one consumed file as the report and receipts show it.
@@ -112,8 +117,8 @@ type Upload struct {
 	Institution string    // as resolved, or as written in the workbook when unknown
 	Received    time.Time // upload (modification) time
 	Hash        string    // hex SHA-256
-	Status      Status    // 已接受, 未通过校验, 被替代
-	Late        bool      // 逾期: received after the deadline
+	Status      Status    // 已接受, 未通过校验, 被替代, 逾期，不予受理, 重复，已收过
+	Late        bool      // 逾期: received after the deadline and taken (late = "flag")
 	Errors      int
 	Warnings    int
 	Note        string // e.g. why it was superseded or refused
@@ -131,15 +136,18 @@ func (u Upload) ShortHash() string {
 // it has an accepted submission, else why not.
 type Standing struct {
 	Institution templates.Institution
-	Status      Status        // 已接受, 未通过校验 or 未提交
+	Status      Status        // 已接受, 未通过校验, 逾期，不予受理 or 未提交
 	Ranked      *score.Ranked // nil unless accepted
 	Upload      *Upload       // the submission that counts (or the latest rejected one); nil when 未提交
 }
 
 // Report is everything the 汇总排名表 shows.
 type Report struct {
-	Standard  *templates.Standard
-	Generated time.Time // the run's time, shown in the title rows
+	Standard *templates.Standard
+	// AsOf is when the newest upload counted was received: the data are as
+	// of then (数据截至). It is not when the report was written, so a run
+	// with nothing new writes the same cells.
+	AsOf time.Time
 	// Standings lists every institution: the ranked ones in rank order, then
 	// the others in allocation order.
 	Standings []Standing
@@ -154,6 +162,7 @@ type Receipt struct {
 	Submission *Submission   // as read; nil when the file could not be read at all
 	Result     *score.Result // verified scores when accepted
 	Issued     time.Time     // when the receipt was written
+	Deadline   time.Time     // the deadline for uploads; zero when none is set
 }
 
 // FormatTime is how times appear in workbooks: 2013-12-31 18:05.

@@ -85,7 +85,8 @@ type rcptDoc struct {
 	self     templates.Points
 	total    templates.Points
 	max      templates.Points
-	elig     string // 取消评优资格（…）, "" when eligible
+	elig     string // 保留, or 取消评优资格（…）
+	eligible bool
 	errors   []Issue
 	warnings []Issue
 	advice   string
@@ -129,10 +130,12 @@ func rcptBuild(rc *Receipt) *rcptDoc {
 		{"鉴定机构", inst},
 		{"文件名", u.File},
 		{"收到时间", received},
-		{"SHA-256", u.Hash},
-		{"回执时间", FormatTime(rc.Issued)},
 	}
-	if rc.Submission != nil {
+	if !rc.Deadline.IsZero() {
+		d.info = append(d.info, [2]string{"截止时间", FormatTime(rc.Deadline)})
+	}
+	d.info = append(d.info, [2]string{"SHA-256", u.Hash}, [2]string{"回执时间", FormatTime(rc.Issued)})
+	if rc.Submission != nil && u.Status != StatusLateRefused && u.Status != StatusDuplicate { // not read for what it says
 		for _, is := range rc.Submission.Issues {
 			if is.Severity == Error {
 				d.errors = append(d.errors, is)
@@ -160,9 +163,13 @@ func rcptBuild(rc *Receipt) *rcptDoc {
 			d.items = append(d.items, rcptItem{no: is.No, title: items[is.No].Title, self: is.Self, selfSet: is.SelfSet,
 				points: is.Points, diff: is.Diff(), basis: is.Basis})
 		}
-		d.self, d.total, d.elig = r.SelfTotal, r.Total, r.Eligibility()
+		d.self, d.total, d.elig, d.eligible = r.SelfTotal, r.Total, r.Eligibility(), len(r.Disqualified) == 0
 	}
 	switch {
+	case u.Status == StatusLateRefused:
+		d.advice = "截止时间之后收到的文件不予受理，也不再需要修改或重新上传；如有疑问，请与市职业技能鉴定指导中心联系。"
+	case u.Status == StatusDuplicate:
+		d.advice = "这个文件与此前收到的一个文件完全相同，已收过，不再重复计入；不需要再次上传。"
 	case len(d.errors) > 0 || (!d.accepted && d.verdict == string(StatusRejected)):
 		d.advice = rcptAgain
 	case d.accepted:
@@ -266,7 +273,7 @@ func rcptTable(d *rcptDoc, st *layout.Styles) *layout.Table {
 	switch {
 	case d.accepted:
 		verdict = st.VerdictOK
-	case d.verdict == string(StatusSuperseded):
+	case d.verdict == string(StatusSuperseded), d.verdict == string(StatusDuplicate):
 		verdict = st.VerdictInfo
 	}
 	merge("A%[1]d:B%[1]d")
@@ -300,10 +307,14 @@ func rcptTable(d *rcptDoc, st *layout.Styles) *layout.Table {
 		t.Add(layout.S(st.SumText, ""), layout.S(st.SumText, "合计"), layout.F(st.SumScore, d.self.Float()),
 			layout.F(st.SumScore, d.total.Float()), layout.F(st.SumDiff, (d.self-d.total).Float()), layout.S(st.SumText, sum))
 		if d.elig != "" {
+			style := st.Red
+			if d.eligible {
+				style = st.Wrap
+			}
 			merge("A%[1]d:B%[1]d")
 			merge("C%[1]d:F%[1]d")
 			t.AddH(rcptH(d.elig, rcptSpan(3, 6)), layout.S(st.Label, "评优资格"), layout.S(st.Label, ""),
-				layout.S(st.Red, d.elig), layout.E(st.Red), layout.E(st.Red), layout.E(st.Red))
+				layout.S(style, d.elig), layout.E(style), layout.E(style), layout.E(style))
 		}
 	}
 	issues := func(title string, list []Issue, style int) {

@@ -6,12 +6,12 @@ import (
 	"io"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/xuri/excelize/v2"
 
 	"kaohe/sheets/internal/layout"
 	"kaohe/templates"
+	"kaohe/templates/score"
 )
 
 // The sheets of the 汇总排名表, in their order.
@@ -21,21 +21,27 @@ const (
 	repSheetTargets = "目标完成"
 	repSheetUploads = "提交情况"
 	repSheetIssues  = "校验问题"
-	repSheetCharts  = "图表"
+	repSheetScores  = "核定总分图"
+	repSheetRates   = "取证完成率图"
 )
 
 // repSheets lists the report's sheets in order.
-var repSheets = []string{repSheetRanking, repSheetDetails, repSheetTargets, repSheetUploads, repSheetIssues, repSheetCharts}
+var repSheets = []string{repSheetRanking, repSheetDetails, repSheetTargets, repSheetUploads, repSheetIssues, repSheetScores, repSheetRates}
+
+// tables are the builders of the report's sheets, in repSheets' order.
+func (b *repBuilder) tables() []func() *layout.Table {
+	return []func() *layout.Table{b.ranking, b.details, b.targets, b.uploads, b.issues, b.scoresChart, b.ratesChart}
+}
 
 // repRankingHeader is the 排名 sheet's header row; its first four cells are
 // a contract (issue 3): 名次, 鉴定机构, 核定总分, 自评总分.
 var repRankingHeader = []string{"名次", "鉴定机构", "核定总分", "自评总分", "差值", "评优资格", "提交时间", "状态", "文件"}
 
 // WriteReport writes the ranking workbook (汇总排名表) of rep to w. Its
-// sheets are 排名, 评分明细, 目标完成, 提交情况, 校验问题 and 图表 (two
-// column charts). Every text is a text cell, never a formula. The same
+// sheets are 排名, 评分明细, 目标完成, 提交情况, 校验问题, and two charts,
+// each a sheet printed on one page: 核定总分图 and 取证完成率图. Every text is a text cell, never a formula. The same
 // Report always gives the same cells: no clock is read, and the document's
-// times are rep.Generated.
+// times are rep.AsOf.
 //
 // The workbook is built in full before anything is written to w, so when
 // rep has no standard or a text is longer than an Excel cell holds
@@ -72,7 +78,7 @@ func writeReport(w io.Writer, rep *Report, spliced bool) error {
 	// Before the streams: afterwards, it would read every streamed sheet
 	// back into memory (hundreds of MB for 10,000 institutions).
 	f.SetActiveSheet(0)
-	for _, build := range []func() *layout.Table{b.ranking, b.details, b.targets, b.uploads, b.issues, b.charts} {
+	for _, build := range b.tables() {
 		t := build() // one sheet's cells in memory at a time
 		if err := layout.Write(f, t); err != nil {
 			return fmt.Errorf("writing report sheet %s: %w", t.Name, err)
@@ -81,7 +87,7 @@ func writeReport(w io.Writer, rep *Report, spliced bool) error {
 	std := rep.Standard
 	if err := layout.SetProps(f,
 		fmt.Sprintf("%d年度鉴定机构考核 汇总排名表", std.Year), std.Title,
-		"生成时间 "+FormatTime(rep.Generated), rep.Generated); err != nil {
+		"数据截至 "+FormatTime(rep.AsOf), rep.AsOf); err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
 	if err := f.Write(w); err != nil {
@@ -112,19 +118,24 @@ func (b *repBuilder) split() {
 	}
 }
 
-// repStatus is what the standing's status shows: 未提交 when nothing counts.
+// repStatus is what the standing's status shows: 未提交 when nothing counts,
+// 已接受（逾期） for a late upload taken (late = "flag").
 func repStatus(s Standing) string {
-	if s.Status == "" {
+	st := s.Status
+	if st == "" {
+		st = StatusMissing
 		if s.Ranked != nil {
-			return string(StatusAccepted)
+			st = StatusAccepted
 		}
-		return string(StatusMissing)
 	}
-	return string(s.Status)
+	if s.Upload != nil && s.Upload.Late && st == StatusAccepted {
+		return string(st) + "（" + string(StatusLate) + "）"
+	}
+	return string(st)
 }
 
 func (b *repBuilder) footer() string {
-	return b.std.Title + "　生成时间 " + FormatTime(b.rep.Generated)
+	return b.std.Title + "　数据截至 " + FormatTime(b.rep.AsOf)
 }
 
 func (b *repBuilder) header(what string) string {
@@ -154,8 +165,12 @@ func (b *repBuilder) ranking() *layout.Table {
 	t.AddLazyRows(len(b.ranked), func(i int) []excelize.Cell {
 		s := b.ranked[i]
 		r := s.Ranked
+		status := st.Center
+		if s.Upload != nil && s.Upload.Late {
+			status = st.RedCenter
+		}
 		elig := layout.S(st.Wrap, r.Eligibility())
-		if r.Eligibility() != "" {
+		if len(r.Disqualified) > 0 {
 			elig.StyleID = st.Red
 		}
 		return []excelize.Cell{
@@ -166,7 +181,7 @@ func (b *repBuilder) ranking() *layout.Table {
 			layout.F(st.Diff, (r.SelfTotal - r.Total).Float()),
 			elig,
 			layout.S(st.Center, repReceived(s.Upload)),
-			layout.S(st.Center, repStatus(s)),
+			layout.S(status, repStatus(s)),
 			layout.S(st.Wrap, repFile(s.Upload)),
 		}
 	})
@@ -187,11 +202,20 @@ func (b *repBuilder) ranking() *layout.Table {
 	for _, n := range []string{
 		"说明：差值 = 自评总分 − 核定总分。核定总分由程序按评分标准根据自评表填报的事实计算，自评分仅作对照。",
 		"名次相同表示核定总分相同；同分时取证目标任务较大的鉴定机构列前。未提交或未通过校验的鉴定机构不参加排名，列在最后。",
-		"评分标准：" + b.std.Title + "；生成时间：" + FormatTime(b.rep.Generated) + "。",
+		"评分标准：" + b.std.Title + "；数据截至 " + FormatTime(b.rep.AsOf) + "（最后收到的文件的时间；同样的数据再汇总，表中内容不变）。",
 	} {
 		t.Add(layout.S(st.Note, n))
 	}
 	return t
+}
+
+// repEligibility is 评优资格 where the column does not say so: 评优资格：保留,
+// or 取消评优资格 and why.
+func repEligibility(r *score.Ranked) string {
+	if len(r.Disqualified) == 0 {
+		return "评优资格：" + r.Eligibility()
+	}
+	return r.Eligibility()
 }
 
 func repReceived(u *Upload) string {
@@ -226,9 +250,10 @@ func (b *repBuilder) details() *layout.Table {
 	}
 	// Each ranked institution's block: its items and a total row, made when
 	// written (10 rows an institution: 100,000 for a national roll-up).
+	// Printed, the rows flow from page to page under the header row, which
+	// every page repeats.
 	first := make([]int, len(b.ranked)+1) // first[k]: the block's first lazy row
 	for k, s := range b.ranked {
-		t.Blocks = append(t.Blocks, t.NextRow()+first[k])
 		first[k+1] = first[k] + len(s.Ranked.Items) + 1
 	}
 	maxTotal := b.std.MaxTotal().Float()
@@ -262,7 +287,7 @@ func (b *repBuilder) details() *layout.Table {
 			layout.F(st.SumScore, r.SelfTotal.Float()),
 			layout.F(st.SumScore, r.Total.Float()),
 			layout.F(st.SumDiff, (r.SelfTotal - r.Total).Float()),
-			layout.S(st.SumText, r.Eligibility()),
+			layout.S(st.SumText, repEligibility(r)),
 		}}
 	})
 	t.Filter = fmt.Sprintf("A1:H%d", t.NextRow()-1)
@@ -492,120 +517,4 @@ func (b *repBuilder) issues() *layout.Table {
 		t.Add(layout.S(st.Note, "没有错误或提醒。"))
 	}
 	return t
-}
-
-// repShortName is an institution's name without the suffix all share, for
-// chart labels: 常州纺织服装国家职业技能鉴定所 is 常州纺织服装.
-func repShortName(name string) string {
-	for _, suffix := range []string{"国家职业技能鉴定所", "职业技能鉴定所", "鉴定所"} {
-		if short, ok := strings.CutSuffix(name, suffix); ok && short != "" {
-			return short
-		}
-	}
-	return name
-}
-
-// The 图表 sheet: two charts, one per printed page, over columns A–P; their
-// data (short names) in columns R–W beside them, outside the print area.
-const (
-	repChartCols   = 16   // columns A–P hold the charts
-	repChartRows   = 32   // rows per chart page
-	repChartWidth  = 1000 // pixels
-	repChartHeight = 640
-)
-
-// charts is the 图表 sheet: 核定总分 by institution (rank order) and
-// 取证完成率 by institution (附件2 order), column charts whose categories are
-// short names. The charts reference the data table beside them, which
-// repeats the numbers of 排名 and 目标完成 with the names shortened.
-func (b *repBuilder) charts() *layout.Table {
-	st := b.st
-	t := &layout.Table{Name: repSheetCharts, Header: b.header("图表"), Footer: b.footer(),
-		PrintArea: fmt.Sprintf("A1:%s%d", "P", 2*repChartRows), Breaks: []int{repChartRows + 1}}
-	for range repChartCols {
-		// Wide enough that the columns cover the charts wherever a
-		// column unit is 6 to 8 pixels (LibreOffice, Excel).
-		t.Cols = append(t.Cols, layout.Col{Width: 11})
-	}
-	t.Cols = append(t.Cols, layout.Col{Width: 3}, layout.Col{Width: 6}, layout.Col{Min: 8, Max: 16}, layout.Col{Width: 10},
-		layout.Col{Width: 3}, layout.Col{Min: 8, Max: 16}, layout.Col{Width: 11})
-	lead := make([]excelize.Cell, repChartCols+1) // A–Q stay empty
-	row := func(cells ...excelize.Cell) []excelize.Cell {
-		return append(append([]excelize.Cell{}, lead...), cells...)
-	}
-	var gap excelize.Cell // not written at all
-	rows := max(len(b.ranked), len(b.std.Institutions))
-	t.AddH(22, row(layout.S(st.Header, "名次"), layout.S(st.Header, "鉴定机构"), layout.S(st.Header, "核定总分"), gap,
-		layout.S(st.Header, "鉴定机构"), layout.S(st.Header, "取证完成率"))...)
-	t.AddLazyRows(rows, func(i int) []excelize.Cell {
-		var cells []excelize.Cell
-		if i < len(b.ranked) {
-			r := b.ranked[i].Ranked
-			cells = append(cells, layout.I(st.Center, int64(r.Rank)), layout.S(st.Text, repShortName(r.Institution.Name)),
-				layout.F(st.Score, r.Total.Float()))
-		} else {
-			cells = append(cells, gap, gap, gap)
-		}
-		cells = append(cells, gap)
-		if i < len(b.std.Institutions) {
-			in := b.std.Institutions[i]
-			rate := layout.E(st.Pct)
-			if s, ok := b.byName[in.Name]; ok && s.Ranked != nil && in.Targets.Certified > 0 {
-				rate = layout.F(st.Pct, float64(s.Ranked.Actuals.Certified)/float64(in.Targets.Certified))
-			}
-			cells = append(cells, layout.S(st.Text, repShortName(in.Name)), rate)
-		}
-		return row(cells...)
-	})
-	t.Before = func(f *excelize.File, sheet string) error { return b.addCharts(f, sheet) }
-	return t
-}
-
-func (b *repBuilder) addCharts(f *excelize.File, sheet string) error {
-	noVary := false
-	// Category labels are Chinese names: East Asian vertical text (eaVert)
-	// stacks the characters upright in Excel (LibreOffice turns them).
-	axisFont := excelize.Font{Size: 10, Color: "404040"}
-	xAxis := excelize.ChartAxis{Font: axisFont, Alignment: excelize.Alignment{Vertical: "eaVert"}}
-	title := func(s string) excelize.ChartTitle {
-		return excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: s, Font: &excelize.Font{Bold: true, Size: 14, Color: "262626"}}}}
-	}
-	q := "'" + sheet + "'"
-	n, m := len(b.ranked), len(b.std.Institutions)
-	if n > 0 {
-		if err := f.AddChart(sheet, "A1", &excelize.Chart{
-			Type:       excelize.Col,
-			VaryColors: &noVary,
-			Title:      title(fmt.Sprintf("%d年度鉴定机构核定总分（按名次）", b.std.Year)),
-			Dimension:  excelize.ChartDimension{Width: repChartWidth, Height: repChartHeight},
-			Legend:     excelize.ChartLegend{Position: "none"},
-			Series: []excelize.ChartSeries{{
-				Name:       q + "!$T$1",
-				Categories: fmt.Sprintf("%s!$S$2:$S$%d", q, n+1),
-				Values:     fmt.Sprintf("%s!$T$2:$T$%d", q, n+1),
-				Fill:       excelize.Fill{Type: "pattern", Color: []string{"4472C4"}, Pattern: 1},
-			}},
-			XAxis:  xAxis,
-			YAxis:  excelize.ChartAxis{Font: axisFont, MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0"}},
-			Format: excelize.GraphicOptions{AltText: "核定总分柱形图"},
-		}); err != nil {
-			return err
-		}
-	}
-	return f.AddChart(sheet, fmt.Sprintf("A%d", repChartRows+1), &excelize.Chart{
-		Type:       excelize.Col,
-		VaryColors: &noVary,
-		Title:      title(fmt.Sprintf("%d年度鉴定机构取证完成率（按目标分解表顺序）", b.std.Year)),
-		Dimension:  excelize.ChartDimension{Width: repChartWidth, Height: repChartHeight},
-		Legend:     excelize.ChartLegend{Position: "none"},
-		Series: []excelize.ChartSeries{{
-			Name:       q + "!$W$1",
-			Categories: fmt.Sprintf("%s!$V$2:$V$%d", q, m+1),
-			Values:     fmt.Sprintf("%s!$W$2:$W$%d", q, m+1),
-			Fill:       excelize.Fill{Type: "pattern", Color: []string{"70AD47"}, Pattern: 1},
-		}},
-		XAxis:  xAxis,
-		YAxis:  excelize.ChartAxis{Font: axisFont, MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0%"}},
-		Format: excelize.GraphicOptions{AltText: "取证完成率柱形图"},
-	})
 }

@@ -46,7 +46,7 @@ func repWriteFast(rep *Report) (out []byte, ok bool, err error) {
 	b.split()
 	f.SetActiveSheet(0)
 	rows := map[string]ooxml.Segment{}
-	for _, s := range repPrepare([]func() *layout.Table{b.ranking, b.details, b.targets, b.uploads, b.issues, b.charts}) {
+	for _, s := range repPrepare(b.tables()) {
 		if s.err != nil {
 			return nil, true, fmt.Errorf("writing report sheet %s: %w", s.t.Name, s.err)
 		}
@@ -61,7 +61,7 @@ func repWriteFast(rep *Report) (out []byte, ok bool, err error) {
 	std := rep.Standard
 	if err := layout.SetProps(f,
 		fmt.Sprintf("%d年度鉴定机构考核 汇总排名表", std.Year), std.Title,
-		"生成时间 "+FormatTime(rep.Generated), rep.Generated); err != nil {
+		"数据截至 "+FormatTime(rep.AsOf), rep.AsOf); err != nil {
 		return nil, true, fmt.Errorf("writing report: %w", err)
 	}
 	var skel bytes.Buffer
@@ -99,7 +99,7 @@ func repPrepare(builds []func() *layout.Table) []repSheet {
 				s.t = builds[i]()
 				if s.widths, s.err = layout.Measure(s.t); s.err == nil {
 					s.rows, s.heights, s.ok = repCompressRows(s.t, s.widths)
-					s.breaks = layout.Breaks(s.t, s.widths, s.heights)
+					s.breaks = layout.Breaks(s.t)
 				}
 			}
 		})

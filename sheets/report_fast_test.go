@@ -57,7 +57,7 @@ func repTestLarge(t testing.TB, n int) *Report {
 		}
 		std.Institutions = append(std.Institutions, in)
 	}
-	rep := &Report{Standard: &std, Generated: repTime(31, 18, 5)}
+	rep := &Report{Standard: &std, AsOf: repTime(31, 18, 5)}
 	var results []score.Result
 	for i, in := range std.Institutions {
 		results = append(results, score.Score(&std, in, repFacts(&std, i, in)))

@@ -146,7 +146,7 @@ func repFixture(t *testing.T) repFixtureData {
 		}
 	}
 	ranked := score.Rank(results, score.Dense)
-	rep := &Report{Standard: std, Generated: repTime(31, 18, 5), Uploads: all, Issues: issues}
+	rep := &Report{Standard: std, AsOf: repTime(31, 18, 5), Uploads: all, Issues: issues}
 	for i := range ranked {
 		r := ranked[i]
 		rep.Standings = append(rep.Standings, Standing{Institution: r.Institution, Status: StatusAccepted, Ranked: &r, Upload: uploads[r.Institution.Name]})
@@ -271,7 +271,7 @@ func repDump(t *testing.T, f *excelize.File) string {
 func TestReportSheetsAndHeader(t *testing.T) {
 	fx := repFixture(t)
 	f := repOpen(t, repWrite(t, fx.rep))
-	want := []string{"排名", "评分明细", "目标完成", "提交情况", "校验问题", "图表"}
+	want := []string{"排名", "评分明细", "目标完成", "提交情况", "校验问题", "核定总分图", "取证完成率图"}
 	if got := f.GetSheetList(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("sheets = %v, want %v", got, want)
 	}
@@ -613,9 +613,12 @@ func TestReportCharts(t *testing.T) {
 	fx := repFixture(t)
 	b := repWrite(t, fx.rep)
 	parts := repZip(t, b)
+	n, m := len(fx.ranked), len(fx.rep.Standard.Institutions)
 	for name, want := range map[string][]string{
-		"xl/charts/chart1.xml": {"核定总分", "'图表'!$T$2:$T$29", "'图表'!$S$2:$S$29", `<barDir val="col">`, `<varyColors val="0">`},
-		"xl/charts/chart2.xml": {"取证完成率", "'图表'!$W$2:$W$33", "'图表'!$V$2:$V$33", `<barDir val="col">`},
+		"xl/charts/chart1.xml": {"核定总分", fmt.Sprintf("'核定总分图'!$R$2:$R$%d", n+1), fmt.Sprintf("'核定总分图'!$Q$2:$Q$%d", n+1),
+			`<barDir val="bar">`, `<varyColors val="0">`, `<orientation val="maxMin">`},
+		"xl/charts/chart2.xml": {"取证完成率", fmt.Sprintf("'取证完成率图'!$R$2:$R$%d", m+1), fmt.Sprintf("'取证完成率图'!$Q$2:$Q$%d", m+1),
+			`<barDir val="bar">`, `<orientation val="maxMin">`},
 	} {
 		data, ok := parts[name]
 		data = html.UnescapeString(data)
@@ -629,24 +632,36 @@ func TestReportCharts(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(parts["xl/worksheets/sheet6.xml"], "<drawing ") {
-		t.Error("图表 does not hold its drawing")
-	}
-	// The charts' data repeat 排名 and 目标完成, with short names.
-	f := repOpen(t, b)
-	for i, r := range fx.ranked {
-		row := repPad(repRow(t, f, "图表", i+2), 20)
-		want := []string{fmt.Sprint(r.Rank), repShortName(r.Institution.Name), r.Total.String()}
-		if strings.Join(row[17:20], "|") != strings.Join(want, "|") {
-			t.Errorf("图表 row %d = %q, want %q", i+2, row[17:20], want)
+	for _, sheet := range []string{"xl/worksheets/sheet6.xml", "xl/worksheets/sheet7.xml"} {
+		x := parts[sheet]
+		if !strings.Contains(x, "<drawing ") || !strings.Contains(x, `fitToHeight="1"`) || !strings.Contains(x, `orientation="landscape"`) {
+			t.Errorf("%s: not one chart printed on one landscape page", sheet)
 		}
+	}
+	// The charts' data repeat 排名 and 目标完成, with short names that tell
+	// every institution apart.
+	f := repOpen(t, b)
+	seen := map[string]bool{}
+	for i, r := range fx.ranked {
+		row := repPad(repRow(t, f, "核定总分图", i+2), 18)
+		want := []string{fmt.Sprint(i + 1), templates.ShortName(r.Institution.Name), r.Total.String()}
+		if strings.Join(row[15:18], "|") != strings.Join(want, "|") {
+			t.Errorf("核定总分图 row %d = %q, want %q", i+2, row[15:18], want)
+		}
+		if seen[row[16]] {
+			t.Errorf("核定总分图: two institutions named %s", row[16])
+		}
+		seen[row[16]] = true
 	}
 	for i, in := range fx.rep.Standard.Institutions {
-		chart := repPad(repRow(t, f, "图表", i+2), 23)
+		chart := repPad(repRow(t, f, "取证完成率图", i+2), 18)
 		targets := repPad(repRow(t, f, "目标完成", i+3), 7)
-		if chart[21] != repShortName(in.Name) || chart[22] != targets[6] {
-			t.Errorf("图表 row %d = %q %q, want %q %q", i+2, chart[21], chart[22], repShortName(in.Name), targets[6])
+		if chart[16] != templates.ShortName(in.Name) || chart[17] != targets[6] {
+			t.Errorf("取证完成率图 row %d = %q %q, want %q %q", i+2, chart[16], chart[17], templates.ShortName(in.Name), targets[6])
 		}
+	}
+	if got := repChartNames([]string{"常武国家职业技能鉴定所", "常武职业技能鉴定所", "常武技国家职业技能鉴定所"}); got[0] == got[1] || got[2] != "常武技" {
+		t.Errorf("names that would read alike: %q", got)
 	}
 	// The conditional formats of a streamed sheet survive.
 	if !strings.Contains(parts["xl/worksheets/sheet3.xml"], "<conditionalFormatting") {

@@ -54,10 +54,11 @@ type Result struct {
 	Disqualified []string         // 取消评优资格 reasons, e.g. "第7项：拖欠费用25000元"; empty when eligible
 }
 
-// Eligibility is the 评优资格 column: "" when eligible, else 取消评优资格 and why.
+// Eligibility is the 评优资格 column: 保留 when eligible, else 取消评优资格
+// and why.
 func (r Result) Eligibility() string {
 	if len(r.Disqualified) == 0 {
-		return ""
+		return "保留"
 	}
 	return "取消评优资格（" + strings.Join(r.Disqualified, "；") + "）"
 }
@@ -81,6 +82,34 @@ func measure(name string, f Facts, t templates.Targets) int64 {
 
 func fill(text string, v int64) string {
 	return strings.ReplaceAll(text, "{value}", strconv.FormatInt(v, 10))
+}
+
+// termBasis is one term's line of 评分依据: its label and points, or, when
+// the amount is short of a whole unit, why it gives none
+// (取证低于目标18人，不足100人不扣分).
+func termBasis(t templates.Term, v int64, p templates.Points, sign int64, verb string) string {
+	label := fill(t.Label, v)
+	if p == 0 {
+		return label + "，不足" + unitAmount(t) + "不" + verb
+	}
+	return label + " " + templates.Points(sign*int64(p)).Signed()
+}
+
+// unitAmount is one whole unit of a term, as people write it: 100人, 1万元.
+func unitAmount(t templates.Term) string {
+	unit := ""
+	if _, after, ok := strings.Cut(t.Label, "{value}"); ok {
+		for _, r := range after {
+			if r != '（' && r != '(' && r != '%' && r != '，' {
+				unit = string(r)
+			}
+			break
+		}
+	}
+	if t.Per >= 10000 && t.Per%10000 == 0 {
+		return strconv.FormatInt(t.Per/10000, 10) + "万" + unit
+	}
+	return strconv.FormatInt(t.Per, 10) + unit
 }
 
 // termPoints returns a term's points and whether it applies at all (amount > 0).
@@ -110,7 +139,7 @@ func Score(std *templates.Standard, inst templates.Institution, f Facts) Result 
 			v := measure(t.Measure, f, inst.Targets)
 			if p, ok := termPoints(t, v); ok {
 				pts -= p
-				basis = append(basis, fill(t.Label, v)+" "+(-p).Signed())
+				basis = append(basis, termBasis(t, v, p, -1, "扣分"))
 			}
 		}
 		if pts < 0 {
@@ -121,7 +150,7 @@ func Score(std *templates.Standard, inst templates.Institution, f Facts) Result 
 			v := measure(t.Measure, f, inst.Targets)
 			if p, ok := termPoints(t, v); ok {
 				pts += p
-				basis = append(basis, fill(t.Label, v)+" "+p.Signed())
+				basis = append(basis, termBasis(t, v, p, 1, "加分"))
 			}
 		}
 		for _, c := range it.DisqualifyIf {

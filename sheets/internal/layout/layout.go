@@ -304,11 +304,11 @@ type Table struct {
 	Filter    string   // auto-filter range, e.g. A1:I33; "" for none
 	Merges    []string // merged ranges, e.g. A1:F1
 	Breaks    []int    // rows that start a new printed page
-	Blocks    []int    // rows that start a block kept on one printed page where it fits
 	Portrait  bool     // A4 portrait; landscape otherwise
 	Header    string   // printed page header (centre); plain text
 	Footer    string   // printed page footer (left); page numbers are added on the right
 	PrintArea string   // printed range, e.g. A1:P64; "" prints what is used
+	OnePage   bool     // printed on one page: fitted to the page's width and height
 	// Before adds what needs the sheet in memory (conditional formats,
 	// charts); it runs before the stream is created.
 	Before func(f *excelize.File, sheet string) error
@@ -426,7 +426,10 @@ func WritePrepared(f *excelize.File, t *Table, widths, heights []float64, breaks
 			return err
 		}
 	}
-	yes, one, zero := true, 1, 0
+	yes, one, tall := true, 1, 0 // fitted to the page's width; as many pages tall as it takes
+	if t.OnePage {
+		tall = 1
+	}
 	if err := f.SetSheetProps(t.Name, &excelize.SheetPropsOptions{FitToPage: &yes}); err != nil {
 		return err
 	}
@@ -435,7 +438,7 @@ func WritePrepared(f *excelize.File, t *Table, widths, heights []float64, breaks
 		orientation = "portrait"
 	}
 	if err := f.SetPageLayout(t.Name, &excelize.PageLayoutOptions{
-		Size: &a4, Orientation: &orientation, FitToWidth: &one, FitToHeight: &zero,
+		Size: &a4, Orientation: &orientation, FitToWidth: &one, FitToHeight: &tall,
 	}); err != nil {
 		return err
 	}
@@ -534,7 +537,7 @@ func Prepare(t *Table) (widths, heights []float64, breaks []int, err error) {
 		return nil, nil, nil, err
 	}
 	heights = Heights(t, widths)
-	return widths, heights, Breaks(t, widths, heights), nil
+	return widths, heights, Breaks(t), nil
 }
 
 // Measure checks and cleans every text of t (the widths are computed
@@ -551,10 +554,9 @@ func Measure(t *Table) ([]float64, error) {
 	return colWidths(t)
 }
 
-// Breaks are t's page breaks: its own, then those keeping its blocks
-// on one page, at most as many as Excel allows.
-func Breaks(t *Table, widths, heights []float64) []int {
-	breaks := append(append([]int{}, t.Breaks...), blockBreaks(t, widths, heights)...)
+// Breaks are t's page breaks, at most as many as Excel allows.
+func Breaks(t *Table) []int {
+	breaks := t.Breaks
 	if len(breaks) > MaxBreaks {
 		breaks = breaks[:MaxBreaks] // the rest of the pages break where they fall
 	}
@@ -587,68 +589,6 @@ func RowHeight(t *Table, row Row, widths []float64) float64 {
 		return DefaultHeight
 	}
 	return HeightFor(rowLines(t, row, widths))
-}
-
-// blockBreaks places page breaks so that no block of t.Blocks is split
-// across printed pages when it fits on one. The page's height is that of A4
-// with the margins set by Write, at the scale that fits the columns to
-// the page's width; column widths are converted as Excel does for an 11-point
-// font (7 pixels a unit plus 5). Excel and LibreOffice still add their own
-// breaks inside a block taller than a page.
-func blockBreaks(t *Table, widths, heights []float64) []int {
-	if len(t.Blocks) == 0 {
-		return nil
-	}
-	pageW, pageH := 842.0-72, 595.0-72 // A4 landscape in points, less 0.5 inch margins
-	if t.Portrait {
-		pageW, pageH = pageH, pageW
-	}
-	totalW := 0.0
-	for _, w := range widths {
-		totalW += (w*7 + 5) * 0.75
-	}
-	scale := min(1, pageW/totalW)
-	avail := pageH / scale * 0.95 // with a margin of error; the page header sits in the margin
-	for r := 0; r < t.Freeze && r < len(heights); r++ {
-		avail -= heights[r]
-	}
-	if avail < 100 {
-		return nil // a page too small to reason about
-	}
-	var out []int
-	used := 0.0
-	add := func(from, to int) {
-		for k := from; k < to; k++ {
-			used += heights[k]
-			for used > avail {
-				used -= avail
-			}
-		}
-	}
-	starts := slices.Compact(slices.Sorted(slices.Values(t.Blocks)))
-	next := t.Freeze // 0-based: the first row not yet on a page
-	for i, start := range starts {
-		from := start - 1
-		if from < next || from >= len(heights) {
-			continue
-		}
-		add(next, from)
-		to := len(heights)
-		if i+1 < len(starts) {
-			to = min(to, starts[i+1]-1)
-		}
-		block := 0.0
-		for k := from; k < to; k++ {
-			block += heights[k]
-		}
-		if used > 0 && used+block > avail && block <= avail {
-			out = append(out, start)
-			used = 0
-		}
-		add(from, to)
-		next = to
-	}
-	return out
 }
 
 // colWidths computes the column widths of t, and checks that every text
