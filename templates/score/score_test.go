@@ -201,3 +201,24 @@ func TestSelfTotal(t *testing.T) {
 		t.Errorf("item 4 = %+v, item 2 = %+v", r.Items[3], r.Items[1])
 	}
 }
+
+// TestShortOfAUnit: an amount short of a whole unit gives nothing, and the
+// basis says why instead of showing +0.00.
+func TestShortOfAUnit(t *testing.T) {
+	s := std2013(t)
+	in := inst(t, s, "常柴") // 取证目标 100
+	r := Score(s, in, facts(map[string]int64{templates.FieldActualAppraised: 82, templates.FieldActualCertified: 82,
+		templates.FieldActualPassed: 60, "i7_arrears_yuan": 5000}))
+	for item, want := range map[int]string{1: "取证低于目标18人，不足100人不扣分", 7: "拖欠费用5000元，不足1万元不扣分"} {
+		if got := r.Items[item-1].Basis; !strings.Contains(got, want) {
+			t.Errorf("item %d: basis %q, want it to say %q", item, got, want)
+		}
+	}
+	over := Score(s, in, facts(map[string]int64{templates.FieldActualAppraised: 400, templates.FieldActualCertified: 350, templates.FieldActualPassed: 300}))
+	if got := over.Items[0].Basis; !strings.Contains(got, "取证超目标250人，不足300人不加分") || strings.Contains(got, "+0.00") {
+		t.Errorf("item 1: basis %q", got)
+	}
+	if r.Eligibility() == "保留" || over.Eligibility() != "保留" {
+		t.Errorf("eligibility: %q (arrears), %q (none)", r.Eligibility(), over.Eligibility())
+	}
+}
