@@ -67,6 +67,7 @@ func (rd *fieldReader) read() {
 	rd.texts = map[string]string{}
 	rd.places = make(map[string]book.Place, n)
 	facts := score.Facts{Values: make(map[string]int64, n), Self: map[int]templates.Points{}}
+	filled := 0 // cells the institution fills that are not blank
 	for i := range templates.Fields {
 		fd := &templates.Fields[i]
 		at, why, ok := rd.names.Lookup(fd.Name)
@@ -89,6 +90,9 @@ func (rd *fieldReader) read() {
 				text.Thousands(n), text.Thousands(rd.lim.MaxTextChars)))
 			continue
 		}
+		if fd.Role != templates.RoleIdentity && !c.blank() {
+			filled++
+		}
 		switch {
 		case fd.Role == templates.RoleIdentity:
 			rd.identity(fd, at, c)
@@ -110,6 +114,9 @@ func (rd *fieldReader) read() {
 		}
 	}
 	rd.crossChecks()
+	if filled == 0 {
+		rd.blank()
+	}
 
 	facts.Institution = rd.texts[templates.FieldInstitution]
 	if !rd.known {
@@ -136,6 +143,19 @@ func (rd *fieldReader) read() {
 	rd.sub.Facts = facts
 	rd.sub.ContactName = rd.texts[templates.FieldContactName]
 	rd.sub.ContactPhone = rd.texts[templates.FieldContactPhone]
+}
+
+// blank says in one sentence that nothing was filled in, instead of an
+// issue for every blank field: a template uploaded as it was sent.
+func (rd *fieldReader) blank() {
+	kept := rd.sub.Issues[:0]
+	for _, is := range rd.sub.Issues {
+		if fd, ok := templates.FieldByName(is.Field); !ok || fd.Role == templates.RoleIdentity {
+			kept = append(kept, is)
+		}
+	}
+	rd.sub.Issues = kept
+	rd.issue(Error, nil, book.Place{}, "", "这是一份还没有填写的自评表：实际完成人数、各项次数和自评分都是空白。请在「"+TemplateSheetFacts+"」和「"+TemplateSheetSelf+"」两张工作表中填写后保存，再上传")
 }
 
 // formulaLike notes a text that a spreadsheet would take for a formula if

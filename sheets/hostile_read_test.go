@@ -290,3 +290,35 @@ func TestScanSheetElsewhere(t *testing.T) {
 
 // oleMagic starts every OLE compound file (a legacy .xls, an encrypted workbook).
 var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+
+// TestSniffNamesTheExtension: a file is described as what it is, and as
+// renamed only when its extension is not its kind's (an .xls uploaded as
+// .xls is not 「只是扩展名为 .xlsx」).
+func TestSniffNamesTheExtension(t *testing.T) {
+	std := tmplTestStd(t)
+	for _, c := range []struct {
+		corpus, name, want, not string
+	}{
+		{"legacy-xls.xlsx", "表.xls", "这是旧版 Excel 97-2003 工作簿（.xls 格式）；请用 Excel 或 WPS 打开", "只是扩展名"},
+		{"legacy-xls.xlsx", "表.xlsx", "（.xls 格式），只是扩展名为 .xlsx；", ""},
+		{"legacy-xls.xlsx", "表.et", "（.xls 格式）；", "只是扩展名"},
+		{"ods-renamed.xlsx", "表.ods", "这是 OpenDocument 电子表格（.ods 格式）；请在 LibreOffice", "只是扩展名"},
+		{"ods-renamed.xlsx", "表.XLSX", "（.ods 格式），只是扩展名为 .xlsx；", ""},
+		{"csv-renamed.xlsx", "表.csv", "这是 CSV 文本文件（逗号或制表符分隔），不是 Excel 工作簿", "只是扩展名"},
+		{"html-renamed.xlsx", "导出.xls", "这是网页文件（HTML，常见于业务系统“导出 Excel”），只是扩展名为 .xls，不是", ""},
+		{"pdf-renamed.xlsx", "表.pdf", "这是 PDF 文件，不是 Excel 工作簿", "只是扩展名"},
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", "hostile", c.corpus))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub := (&Reader{Standard: std}).ReadBytes(b, c.name)
+		msg := ""
+		if len(sub.Issues) > 0 {
+			msg = sub.Issues[0].Message
+		}
+		if !strings.Contains(msg, c.want) || c.not != "" && strings.Contains(msg, c.not) {
+			t.Errorf("%s as %s: %q, want %q", c.corpus, c.name, msg, c.want)
+		}
+	}
+}

@@ -241,7 +241,7 @@ var hostileCases = []hostileCase{
 		want: "文件不完整或已损坏（像是没有上传完的 .xlsx）；请重新上传"},
 	{file: "csv-renamed.xlsx", make: func(t *testing.T, h *hostileBase) []byte {
 		return []byte("鉴定机构,职业技能鉴定人数,职业资格取证人数\n省常技国家职业技能鉴定所,9500,8450\n")
-	}, want: "这是 CSV 文本文件（逗号或制表符分隔），只是扩展名改成了 .xlsx"},
+	}, want: "这是 CSV 文本文件（逗号或制表符分隔），只是扩展名为 .xlsx"},
 	{file: "pdf-renamed.xlsx", make: func(t *testing.T, h *hostileBase) []byte {
 		return []byte("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
 	}, want: "这是 PDF 文件，只是扩展名为 .xlsx"},

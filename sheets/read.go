@@ -136,7 +136,7 @@ func (r *Reader) read(sub *Submission, data []byte, lim Limits, refused func(*Is
 			fmt.Sprintf("file larger than %d bytes", lim.MaxFileBytes)))
 		return
 	}
-	pkg, no := check.Sniff(data, lim)
+	pkg, no := check.Sniff(data, sub.File, lim)
 	if no != nil {
 		refused(refusal(no))
 		return

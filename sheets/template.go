@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -41,13 +42,18 @@ type TemplateOptions struct {
 	// Token, when not empty, is stored as the string value of the hidden
 	// workbook-scope defined name TokenName (see Token).
 	Token string
+	// Deadline, when set, is stated in 填表说明 (in its own time zone);
+	// LateRefused says that files received after it are not accepted,
+	// else that they are marked 逾期.
+	Deadline    time.Time
+	LateRefused bool
 }
 
 // WriteTemplateWith is WriteTemplate with options.
 func WriteTemplateWith(w io.Writer, std *templates.Standard, inst templates.Institution, opt TemplateOptions) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	t := &tmplBuilder{f: f, std: std, inst: inst, token: opt.Token}
+	t := &tmplBuilder{f: f, std: std, inst: inst, opt: opt}
 	if err := t.build(); err != nil {
 		return fmt.Errorf("building the template for %s: %w", inst.Name, err)
 	}
@@ -77,11 +83,11 @@ type tmplStyles struct {
 }
 
 type tmplBuilder struct {
-	f     *excelize.File
-	std   *templates.Standard
-	inst  templates.Institution
-	st    tmplStyles
-	token string // "" for none
+	f    *excelize.File
+	std  *templates.Standard
+	inst templates.Institution
+	st   tmplStyles
+	opt  TemplateOptions
 }
 
 func (t *tmplBuilder) build() error {
@@ -371,12 +377,12 @@ func tmplTarget(tg templates.Targets, name string) (int64, bool) {
 // workbook-scope name with a string constant (Excel, WPS and LibreOffice
 // keep such a name when they save the workbook).
 func (t *tmplBuilder) tokenName() error {
-	if t.token == "" {
+	if t.opt.Token == "" {
 		return nil
 	}
 	if err := t.f.SetDefinedName(&excelize.DefinedName{
 		Name:     TokenName,
-		RefersTo: `"` + strings.ReplaceAll(t.token, `"`, `""`) + `"`,
+		RefersTo: `"` + strings.ReplaceAll(t.opt.Token, `"`, `""`) + `"`,
 		Comment:  "kaohe 校验标记，请勿修改或删除",
 	}); err != nil {
 		return err

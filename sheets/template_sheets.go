@@ -367,6 +367,18 @@ func (t *tmplBuilder) selfSheet() error {
 	return t.finishSheet(sh, "landscape")
 }
 
+// deadline is what 填表说明 says of the deadline, "" without one.
+func (t *tmplBuilder) deadline() string {
+	if t.opt.Deadline.IsZero() {
+		return ""
+	}
+	then := "之后收到的文件标为“逾期”"
+	if t.opt.LateRefused {
+		then = "之后收到的文件不予受理"
+	}
+	return fmt.Sprintf("上传截止时间：%s，%s。", FormatTime(t.opt.Deadline), then)
+}
+
 func (t *tmplBuilder) guideSheet() error {
 	f, sh, st := t.f, TemplateSheetGuide, &t.st
 	year := t.std.Year
@@ -384,8 +396,8 @@ func (t *tmplBuilder) guideSheet() error {
 		"人数、次数、项数和金额一律填非负整数（如 1200），不要带单位、小数或文字；没有发生的填 0。“是/否”项从下拉列表中选择“是”或“否”，不填视为“否”。自评分最多保留两位小数（如 29.3）。",
 		"请直接填写数值，不要在填写单元格中使用公式，也不要链接其他文件；程序不读取公式的计算结果。",
 		"请勿重命名、删除或移动工作表，请勿删除或修改“定义名称”（公式 → 名称管理器）。程序按定义名称读取数据，在表中插入行不影响读取。",
-		fmt.Sprintf("填写完成后保存为 .xlsx 格式（Excel 工作簿），不要另存为 .xls、.et 或 .csv，按市中心通知的方式上传。建议保留原文件名「%s」。", TemplateFileName(t.std, t.inst)),
-		"上传前可运行检查工具：kaohe check 文件名.xlsx。它会逐条指出有误的单元格（如「完成情况!D12」）、填写的内容和应填写的内容。市中心收到文件后发回回执，列明是否通过校验。",
+		fmt.Sprintf("填写完成后保存为 .xlsx 格式（Excel 工作簿），不要另存为 .xls、.et 或 .csv，按市中心通知的方式上传。建议保留原文件名「%s」。%s", TemplateFileName(t.std, t.inst), t.deadline()),
+		"每个上传的文件都会得到一份回执（.xlsx），写明是否通过校验；未通过时逐条指出有误的单元格（如「完成情况!D12」）、填写的内容和应填写的内容，请按回执修改后重新上传。截止前可以多次上传，以最后一次通过校验的文件为准。",
 		"如有疑问，请与市职业技能鉴定指导中心联系。",
 	}
 	var err error
@@ -404,7 +416,11 @@ func (t *tmplBuilder) guideSheet() error {
 	if err == nil {
 		err = f.SetRowHeight(sh, 1, 32)
 	}
-	put("A2", fmt.Sprintf("鉴定机构：%s　　　考核年度：%d", t.inst.Name, year), st.note)
+	head := fmt.Sprintf("鉴定机构：%s　　　考核年度：%d", t.inst.Name, year)
+	if !t.opt.Deadline.IsZero() {
+		head += "　　　上传截止：" + FormatTime(t.opt.Deadline)
+	}
+	put("A2", head, st.note)
 	if err == nil {
 		err = f.MergeCell(sh, "A2", "B2")
 	}

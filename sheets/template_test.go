@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -247,5 +248,41 @@ func TestTemplateSelfSheet(t *testing.T) {
 	}
 	if formulas != 1 {
 		t.Errorf("%d formulas on 自评分, want the 合计 only", formulas)
+	}
+}
+
+// TestTemplateGuideDeadline: 填表说明 states the deadline and what happens
+// after it, and points clerks to the receipt, not to a command they lack.
+func TestTemplateGuideDeadline(t *testing.T) {
+	std := tmplTestStd(t)
+	inst := tmplTestInst(t, std, "常柴")
+	at := time.Date(2013, 12, 31, 18, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	for _, refused := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := WriteTemplateWith(&buf, std, inst, TemplateOptions{Deadline: at, LateRefused: refused}); err != nil {
+			t.Fatal(err)
+		}
+		f := tmplTestOpen(t, buf.Bytes())
+		rows, err := f.GetRows(TemplateSheetGuide)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all []string
+		for _, r := range rows {
+			all = append(all, strings.Join(r, " "))
+		}
+		text := strings.Join(all, "\n")
+		then := "之后收到的文件标为“逾期”"
+		if refused {
+			then = "之后收到的文件不予受理"
+		}
+		for _, want := range []string{"上传截止：2013-12-31 18:00", "上传截止时间：2013-12-31 18:00，" + then, "回执"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("refused %t: 填表说明 does not say %q:\n%s", refused, want, text)
+			}
+		}
+		if strings.Contains(text, "kaohe check") {
+			t.Error("填表说明 tells clerks to run kaohe check")
+		}
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"kaohe/sheets/internal/ooxml"
 	"kaohe/sheets/internal/text"
 	"path"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -75,22 +76,37 @@ type Refusal struct {
 // Error is the cause, for the log.
 func (r *Refusal) Error() string { return r.Cause }
 
+// sniffer knows the uploaded file's extension (lower case, with its dot).
+type sniffer struct{ ext string }
+
+// named is what a message adds when the file's extension is none of its
+// kind's (real): "，只是扩展名为 .xlsx".
+func (s sniffer) named(real ...string) string {
+	if s.ext == "" || slices.Contains(real, s.ext) {
+		return ""
+	}
+	return "，只是扩展名为 " + s.ext
+}
+
 // refuse is a refusal of the whole file: msg for people, cause for the log.
 func refuse(msg, cause string) *Refusal {
 	return &Refusal{Message: msg, Cause: cause}
 }
 
-// Sniff tells what data is. It returns the refusal, or the package of a
-// file that looks like an Office Open XML workbook (its parts are checked
-// by Scan, or by the fast reader asking the same rules).
-func Sniff(data []byte, lim Limits) (*ooxml.Package, *Refusal) {
+// Sniff tells what data, uploaded as name, is. It returns the refusal, or
+// the package of a file that looks like an Office Open XML workbook (its
+// parts are checked by Scan, or by the fast reader asking the same rules).
+// A refusal says what the file is, and that only its name says .xlsx when
+// its extension is not the one its kind has.
+func Sniff(data []byte, name string, lim Limits) (*ooxml.Package, *Refusal) {
+	s := sniffer{ext: strings.ToLower(path.Ext(name))}
 	switch {
 	case len(data) == 0:
 		return nil, refuse("文件是空的（0 字节），可能上传没有完成；请重新上传填好的自评表", "empty file")
 	case bytes.HasPrefix(data, sniffOLE):
-		return nil, sniffCompound(data)
+		return nil, s.compound(data)
 	case bytes.HasPrefix(data, sniffPDF):
-		return nil, refuse("这是 PDF 文件，只是扩展名为 .xlsx，不是 Excel 工作簿；请上传填好的 .xlsx 自评表本身，不要上传打印或导出的 PDF",
+		return nil, refuse("这是 PDF 文件"+s.named(".pdf")+"，不是 Excel 工作簿；请上传填好的 .xlsx 自评表本身，不要上传打印或导出的 PDF",
 			"PDF document")
 	case bytes.HasPrefix(data, sniffPNG), bytes.HasPrefix(data, sniffJPEG), bytes.HasPrefix(data, sniffGIF):
 		return nil, refuse("这是图片，不是 Excel 工作簿；请上传填好的 .xlsx 自评表本身，不要上传截图或照片", "image file")
@@ -103,21 +119,21 @@ func Sniff(data []byte, lim Limits) (*ooxml.Package, *Refusal) {
 			return nil, refuse("文件不完整或已损坏（像是没有上传完的 .xlsx）；请重新上传。上传前可先用 Excel 或 WPS 打开确认文件正常",
 				fmt.Sprintf("truncated or corrupt zip (%d bytes): %v", len(data), err))
 		}
-		if is := sniffText(data); is != nil {
+		if is := s.text(data); is != nil {
 			return nil, is
 		}
 		return nil, refuse("无法识别的文件格式，不是 Excel 工作簿（.xlsx）；"+Resave,
 			fmt.Sprintf("unknown format, first bytes %q", data[:min(len(data), 16)]))
 	}
 	p := ooxml.NewPackage(data, zr)
-	if r := sniffZip(p, lim); r != nil {
+	if r := s.zip(p, lim); r != nil {
 		return nil, r
 	}
 	return p, nil
 }
 
 // sniffCompound names an OLE compound file by its streams.
-func sniffCompound(data []byte) *Refusal {
+func (s sniffer) compound(data []byte) *Refusal {
 	doc, err := mscfb.New(bytes.NewReader(data))
 	if err != nil {
 		return refuse("这是旧版 Office 格式的文件，但已损坏，无法读取；"+Resave, fmt.Sprintf("corrupt OLE compound file: %v", err))
@@ -137,7 +153,7 @@ func sniffCompound(data []byte) *Refusal {
 			"工作表保护不影响读取，不必取消",
 			"OLE compound file with EncryptionInfo/EncryptedPackage streams: a password-protected workbook")
 	case streams["workbook"] || streams["book"]:
-		return refuse("这是旧版 Excel 97-2003 工作簿（.xls 格式），只是扩展名为 .xlsx；请用 Excel 或 WPS 打开后「另存为」Excel 工作簿（.xlsx）再上传",
+		return refuse("这是旧版 Excel 97-2003 工作簿（.xls 格式）"+s.named(".xls", ".et")+"；请用 Excel 或 WPS 打开后「另存为」Excel 工作簿（.xlsx）再上传",
 			"OLE compound file with a Workbook stream: legacy .xls (BIFF)")
 	case streams["worddocument"]:
 		return refuse("这是旧版 Word 文档（.doc），不是 Excel 工作簿；"+useOurs, "OLE compound file with a WordDocument stream: legacy .doc")
@@ -148,13 +164,13 @@ func sniffCompound(data []byte) *Refusal {
 
 // sniffText names a text file: CSV, HTML, XML, plain text; nil when data
 // does not look like text.
-func sniffText(data []byte) *Refusal {
+func (s sniffer) text(data []byte) *Refusal {
 	head := data[:min(len(data), 8192)]
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
 		head = head[3:]
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		return refuse("这是 Unicode 文本文件（如“另存为 Unicode 文本”得到的），只是扩展名为 .xlsx，不是 Excel 工作簿；"+useOurs,
+		return refuse("这是 Unicode 文本文件（如“另存为 Unicode 文本”得到的）"+s.named(".txt")+"，不是 Excel 工作簿；"+useOurs,
 			"UTF-16 text")
 	}
 	bad := 0
@@ -169,11 +185,11 @@ func sniffText(data []byte) *Refusal {
 	low := strings.ToLower(strings.TrimSpace(string(head)))
 	switch {
 	case strings.Contains(low, "urn:schemas-microsoft-com:office:spreadsheet"):
-		return refuse("这是「XML 电子表格 2003」格式的文件，只是扩展名为 .xlsx；"+Resave, "XML Spreadsheet 2003")
+		return refuse("这是「XML 电子表格 2003」格式的文件"+s.named(".xml")+"；"+Resave, "XML Spreadsheet 2003")
 	case strings.HasPrefix(low, "<!doctype html") || strings.Contains(low, "<html") || strings.Contains(low, "<table"):
-		return refuse("这是网页文件（HTML，常见于业务系统“导出 Excel”），只是扩展名为 .xlsx，不是 Excel 工作簿；"+useOurs, "HTML")
+		return refuse("这是网页文件（HTML，常见于业务系统“导出 Excel”）"+s.named(".html", ".htm")+"，不是 Excel 工作簿；"+useOurs, "HTML")
 	case strings.HasPrefix(low, "<"):
-		return refuse("这是 XML 文本文件，只是扩展名为 .xlsx，不是 Excel 工作簿；"+useOurs, "XML text")
+		return refuse("这是 XML 文本文件"+s.named(".xml")+"，不是 Excel 工作簿；"+useOurs, "XML text")
 	}
 	lines := strings.Split(strings.ReplaceAll(string(head), "\r\n", "\n"), "\n")
 	sep := 0
@@ -183,19 +199,19 @@ func sniffText(data []byte) *Refusal {
 		}
 	}
 	if sep*2 >= len(lines) && sep > 0 {
-		return refuse("这是 CSV 文本文件（逗号或制表符分隔），只是扩展名改成了 .xlsx，不是 Excel 工作簿；"+useOurs+"，不要另存为 CSV",
+		return refuse("这是 CSV 文本文件（逗号或制表符分隔）"+s.named(".csv", ".txt")+"，不是 Excel 工作簿；"+useOurs+"，不要另存为 CSV",
 			"CSV text renamed .xlsx")
 	}
 	what := "这是文本文件"
 	if !utf8.Valid(head) {
 		what = "这是文本文件（非 UTF-8 编码）"
 	}
-	return refuse(what+"，只是扩展名为 .xlsx，不是 Excel 工作簿；"+useOurs, "plain text")
+	return refuse(what+s.named(".txt")+"，不是 Excel 工作簿；"+useOurs, "plain text")
 }
 
 // sniffZip checks a zip's directory: what kind of package it is, then its
 // sizes, before anything is inflated.
-func sniffZip(p *ooxml.Package, lim Limits) *Refusal {
+func (s sniffer) zip(p *ooxml.Package, lim Limits) *Refusal {
 	zr := p.Zip
 	if len(zr.File) == 0 {
 		return refuse("这是一个空的 ZIP 压缩包，不是 Excel 工作簿；"+useOurs, "empty zip")
@@ -213,7 +229,7 @@ func sniffZip(p *ooxml.Package, lim Limits) *Refusal {
 		}
 		seen[n] = true
 	}
-	if is := sniffKind(p); is != nil {
+	if is := s.kind(p); is != nil {
 		return is
 	}
 	var total uint64
@@ -251,7 +267,7 @@ func sniffZip(p *ooxml.Package, lim Limits) *Refusal {
 
 // sniffKind tells an OpenDocument file, a Word or PowerPoint document, a
 // binary workbook, a workbook with macros and a zip that is no workbook.
-func sniffKind(p *ooxml.Package) *Refusal {
+func (s sniffer) kind(p *ooxml.Package) *Refusal {
 	if f := p.Exact("mimetype"); f != nil {
 		mime := ""
 		if rc, err := f.Open(); err == nil {
@@ -261,7 +277,7 @@ func sniffKind(p *ooxml.Package) *Refusal {
 		}
 		switch {
 		case strings.HasPrefix(mime, "application/vnd.oasis.opendocument.spreadsheet"):
-			return refuse("这是 OpenDocument 电子表格（.ods 格式），只是扩展名为 .xlsx；请在 LibreOffice 或 WPS 中「另存为」Excel 2007-365 工作簿（.xlsx）后上传",
+			return refuse("这是 OpenDocument 电子表格（.ods 格式）"+s.named(".ods")+"；请在 LibreOffice 或 WPS 中「另存为」Excel 2007-365 工作簿（.xlsx）后上传",
 				"OpenDocument spreadsheet (mimetype "+mime+")")
 		case strings.HasPrefix(mime, "application/vnd.oasis.opendocument."):
 			return refuse("这是 OpenDocument 文档（"+text.Clip(mime)+"），不是 Excel 工作簿；"+useOurs, "OpenDocument file (mimetype "+mime+")")
@@ -276,7 +292,7 @@ func sniffKind(p *ooxml.Package) *Refusal {
 	}
 	switch {
 	case p.Exact("xl/workbook.bin") != nil:
-		return refuse("这是 Excel 二进制工作簿（.xlsb 格式），只是扩展名为 .xlsx；请用 Excel 打开后「另存为」Excel 工作簿（.xlsx）再上传", "binary workbook (.xlsb)")
+		return refuse("这是 Excel 二进制工作簿（.xlsb 格式）"+s.named(".xlsb")+"；请用 Excel 打开后「另存为」Excel 工作簿（.xlsx）再上传", "binary workbook (.xlsb)")
 	case p.Has(func(l string) bool { return strings.HasPrefix(l, "word/") }):
 		return refuse("这是 Word 文档（.docx），不是 Excel 工作簿；"+useOurs, "Word document (word/ parts)")
 	case p.Has(func(l string) bool { return strings.HasPrefix(l, "ppt/") }):
