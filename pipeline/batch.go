@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"kaohe/pipeline/store"
 )
 
 // A fileBatch writes many files durably with a few syncs in all instead of
@@ -52,7 +54,7 @@ func (b *fileBatch) write(path string, data []byte) (err error) {
 			return fmt.Errorf("writing %s: %w", path, err)
 		}
 	}
-	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	f, err := os.CreateTemp(dir, store.TempPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -151,7 +153,7 @@ func syncDirs(dirs []string) error {
 
 // moveLazy is Move without syncing the target folder for a local store:
 // the caller syncs the folders it returns, once, when all moves are done.
-func moveLazy(ctx context.Context, s Store, from, to string) (dir string, err error) {
+func moveLazy(ctx context.Context, s store.Store, from, to string) (dir string, err error) {
 	if l, ok := s.(*Local); ok {
 		return l.move(from, to)
 	}

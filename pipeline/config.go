@@ -12,6 +12,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"kaohe/pipeline/store"
 	"kaohe/templates"
 	"kaohe/templates/score"
 )
@@ -19,22 +20,22 @@ import (
 // Config is kaohe's configuration (config.example.toml documents each key).
 // Every field has a working default, so a run needs no config file.
 type Config struct {
-	Inbox       string   `toml:"inbox"`        // drop folder
-	Out         string   `toml:"out"`          // where the report and receipts go
-	State       string   `toml:"state"`        // ledger, lock, copies of every upload; default: kaohe-state beside out
-	Year        int      `toml:"year"`         // embedded standard's year
-	StandardDir string   `toml:"standard_dir"` // folder with allocation.csv and rules.toml (overrides year)
-	Ranking     string   `toml:"ranking"`      // dense (中国式排名) or standard
-	Timezone    string   `toml:"timezone"`     // for times in names and the report
-	MinAge      Duration `toml:"min_age"`      // files younger than this wait for the next run
-	Settle      Duration `toml:"settle"`       // pause between the two looks at the inbox
-	Deadline    string   `toml:"deadline"`     // RFC 3339; empty for none
-	Late        string   `toml:"late"`         // flag or refuse files after the deadline
-	MaxFileMB   int64    `toml:"max_file_mb"`  // larger uploads are rejected unread
-	Schedule    string   `toml:"schedule"`     // kaohe serve: when to run (cron spec)
-	Grace       Duration `toml:"grace"`        // kaohe serve: how long a stop waits for the current run
-	LogFormat   string   `toml:"log_format"`   // text or json
-	ReadTimeout Duration `toml:"read_timeout"` // one upload not read by then is rejected as unreadable
+	Inbox       string         `toml:"inbox"`        // drop folder
+	Out         string         `toml:"out"`          // where the report and receipts go
+	State       string         `toml:"state"`        // ledger, lock, copies of every upload; default: kaohe-state beside out
+	Year        int            `toml:"year"`         // embedded standard's year
+	StandardDir string         `toml:"standard_dir"` // folder with allocation.csv and rules.toml (overrides year)
+	Ranking     string         `toml:"ranking"`      // dense (中国式排名) or standard
+	Timezone    string         `toml:"timezone"`     // for times in names and the report
+	MinAge      store.Duration `toml:"min_age"`      // files younger than this wait for the next run
+	Settle      store.Duration `toml:"settle"`       // pause between the two looks at the inbox
+	Deadline    string         `toml:"deadline"`     // RFC 3339; empty for none
+	Late        string         `toml:"late"`         // flag or refuse files after the deadline
+	MaxFileMB   int64          `toml:"max_file_mb"`  // larger uploads are rejected unread
+	Schedule    string         `toml:"schedule"`     // kaohe serve: when to run (cron spec)
+	Grace       store.Duration `toml:"grace"`        // kaohe serve: how long a stop waits for the current run
+	LogFormat   string         `toml:"log_format"`   // text or json
+	ReadTimeout store.Duration `toml:"read_timeout"` // one upload not read by then is rejected as unreadable
 	// TokenSecretEnv names the environment variable holding the secret of
 	// the template tokens (token.go); empty: no tokens written or checked.
 	TokenSecretEnv string `toml:"token_secret_env"`
@@ -49,19 +50,6 @@ type Config struct {
 	tokenSecret []byte // from the environment variable TokenSecretEnv names; never logged
 }
 
-// Duration is a time.Duration written as "2m", "30s".
-type Duration time.Duration
-
-// UnmarshalText reads Go's duration syntax.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil || v < 0 {
-		return fmt.Errorf("「%s」不是有效的时长，应写成 \"90s\"、\"2m\"、\"1h\" 这样的形式", b)
-	}
-	*d = Duration(v)
-	return nil
-}
-
 // DefaultConfig is the configuration when no file is given.
 func DefaultConfig() Config {
 	return Config{
@@ -70,14 +58,14 @@ func DefaultConfig() Config {
 		Year:        templates.DefaultYear,
 		Ranking:     string(score.Dense),
 		Timezone:    "Asia/Shanghai",
-		MinAge:      Duration(time.Minute),
-		Settle:      Duration(2 * time.Second),
+		MinAge:      store.Duration(time.Minute),
+		Settle:      store.Duration(2 * time.Second),
 		Late:        "flag",
 		MaxFileMB:   20,
 		Schedule:    DefaultSchedule,
-		Grace:       Duration(10 * time.Minute),
+		Grace:       store.Duration(10 * time.Minute),
 		LogFormat:   "text",
-		ReadTimeout: Duration(20 * time.Second),
+		ReadTimeout: store.Duration(20 * time.Second),
 		FTP:         defaultFTPConfig(),
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"kaohe/pipeline/store"
 	"kaohe/sheets"
 )
 
@@ -155,7 +156,7 @@ func ledgerHashes(t *testing.T, state string) []string {
 func tempFiles(dir string) []string {
 	var out []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && strings.HasPrefix(d.Name(), tempPrefix) {
+		if err == nil && strings.HasPrefix(d.Name(), store.TempPrefix) {
 			out = append(out, p)
 		}
 		return nil

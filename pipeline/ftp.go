@@ -23,20 +23,18 @@ import (
 	"time"
 
 	"github.com/jlaffaye/ftp"
+
+	"kaohe/pipeline/store"
 )
 
 // Errors of the FTP store. The messages a person sees name the server, the
 // user and the step; these sentinels are for errors.Is.
 var (
-	// ErrUnavailable: the FTP server could not be reached, dropped the
-	// connection, refused the login or its certificate, or did not answer
-	// in time. A run that meets it stops and moves nothing.
-	ErrUnavailable = errors.New("FTP 服务器不可用")
 	// ErrTimeout: one network step took longer than [ftp] timeout. It also
-	// wraps ErrUnavailable.
+	// wraps store.ErrUnavailable.
 	ErrTimeout = errors.New("FTP 操作超时")
 	// ErrLogin: the server refused the user name or the password. It also
-	// wraps ErrUnavailable.
+	// wraps store.ErrUnavailable.
 	ErrLogin = errors.New("FTP 登录失败")
 )
 
@@ -64,13 +62,13 @@ type FTPOptions struct {
 	Log         *slog.Logger   // nil: discard
 }
 
-// FTP is a Store on a folder of an FTP server. It keeps one control
+// FTP is a store.Store on a folder of an FTP server. It keeps one control
 // connection, opened on first use and reopened after a failure; calls are
 // serialised, so it is safe for concurrent use. Open reads the whole file
 // (up to MaxBytes+1) and checks it against the server's SIZE before it
 // returns; Put uploads under a hidden temporary name, checks the size on
 // the server and renames. Reply codes become the package's errors where
-// they enter: 550 → ErrNotFound, 530 → ErrLogin, timeouts → ErrTimeout.
+// they enter: 550 → store.ErrNotFound, 530 → ErrLogin, timeouts → ErrTimeout.
 type FTP struct {
 	loc      Location
 	password secret
@@ -96,7 +94,7 @@ type FTP struct {
 	onRetry func(err error)            // test hook: before each retry
 }
 
-var _ Store = (*FTP)(nil)
+var _ store.Store = (*FTP)(nil)
 
 // secret is a string that never prints.
 type secret string
@@ -161,22 +159,22 @@ func (f *FTP) abs(name string) string {
 	return path.Join(f.root, name)
 }
 
-// List implements Store. Names that CheckName refuses are skipped with a
+// List implements store.Store. Names that store.CheckName refuses are skipped with a
 // log line, never returned. Without MLSD (vsftpd), each file's time comes
 // from MDTM, to the second, rather than from LIST, to the minute.
-func (f *FTP) List(ctx context.Context, dir string) ([]Entry, error) {
+func (f *FTP) List(ctx context.Context, dir string) ([]store.Entry, error) {
 	if dir != "" {
-		if err := CheckName(dir); err != nil {
+		if err := store.CheckName(dir); err != nil {
 			return nil, err
 		}
 	}
-	var out []Entry
+	var out []store.Entry
 	err := f.do(ctx, "列出 "+f.describe(dir), func(c *ftp.ServerConn, _ int) error {
 		out = nil
 		p := f.abs(dir)
 		if err := c.ChangeDir(p); err != nil {
 			if replyCode(err) == ftp.StatusFileUnavailable {
-				return fmt.Errorf("listing %s: %w", f.describe(dir), ErrNotFound)
+				return fmt.Errorf("listing %s: %w", f.describe(dir), store.ErrNotFound)
 			}
 			return err
 		}
@@ -190,11 +188,11 @@ func (f *FTP) List(ctx context.Context, dir string) ([]Entry, error) {
 				continue // a name with a line feed can fake a line of LIST
 			}
 			seen[e.Name] = true
-			if strings.Contains(e.Name, "/") || CheckName(e.Name) != nil {
+			if strings.Contains(e.Name, "/") || store.CheckName(e.Name) != nil {
 				f.log.Warn("ftp: skipping an unsafe remote name", "store", f.String(), "dir", dir, "name", e.Name)
 				continue
 			}
-			en := Entry{Name: joinName(dir, e.Name), Size: int64(e.Size), ModTime: e.Time, Dir: e.Type == ftp.EntryTypeFolder}
+			en := store.Entry{Name: store.Join(dir, e.Name), Size: int64(e.Size), ModTime: e.Time, Dir: e.Type == ftp.EntryTypeFolder}
 			switch {
 			case e.Type == ftp.EntryTypeLink:
 				en.Odd = "符号链接"
@@ -225,10 +223,10 @@ func (f *FTP) List(ctx context.Context, dir string) ([]Entry, error) {
 	return out, nil
 }
 
-// Open implements Store: it downloads the whole file, at most MaxBytes+1
+// Open implements store.Store: it downloads the whole file, at most MaxBytes+1
 // bytes of it, and checks the bytes against the server's SIZE.
 func (f *FTP) Open(ctx context.Context, name string) (io.ReadCloser, error) {
-	if err := CheckName(name); err != nil {
+	if err := store.CheckName(name); err != nil {
 		return nil, err
 	}
 	var data []byte
@@ -239,9 +237,9 @@ func (f *FTP) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 		if err != nil {
 			if replyCode(err) == ftp.StatusFileUnavailable {
 				if c.ChangeDir(p) == nil {
-					return fmt.Errorf("opening %s: 文件夹: %w", name, ErrNotRegular)
+					return fmt.Errorf("opening %s: 文件夹: %w", name, store.ErrNotRegular)
 				}
-				return fmt.Errorf("opening %s: %w", name, ErrNotFound)
+				return fmt.Errorf("opening %s: %w", name, store.ErrNotFound)
 			}
 			return err
 		}
@@ -252,7 +250,7 @@ func (f *FTP) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 		r, err := c.Retr(p)
 		if err != nil {
 			if replyCode(err) == ftp.StatusFileUnavailable {
-				return fmt.Errorf("opening %s: %w", name, ErrNotFound)
+				return fmt.Errorf("opening %s: %w", name, store.ErrNotFound)
 			}
 			return err
 		}
@@ -290,11 +288,11 @@ func (f *FTP) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(data)), nil
 }
 
-// Put implements Store: STOR under a hidden temporary name in the same
+// Put implements store.Store: STOR under a hidden temporary name in the same
 // folder, SIZE to check every byte arrived, then RNFR/RNTO over the name.
 // A temporary file left by a connection lost mid-upload stays hidden.
 func (f *FTP) Put(ctx context.Context, name string, r io.Reader) error {
-	if err := CheckName(name); err != nil {
+	if err := store.CheckName(name); err != nil {
 		return err
 	}
 	data, err := io.ReadAll(r) // kept for a retry
@@ -306,7 +304,7 @@ func (f *FTP) Put(ctx context.Context, name string, r io.Reader) error {
 		if err := f.mkdirAll(c, path.Dir(p)); err != nil {
 			return err
 		}
-		tmp := path.Join(path.Dir(p), tempPrefix+randomHex())
+		tmp := path.Join(path.Dir(p), store.TempPrefix+randomHex())
 		if err := c.Stor(tmp, bytes.NewReader(data)); err != nil {
 			f.remove(c, tmp, err)
 			return err
@@ -327,12 +325,12 @@ func (f *FTP) Put(ctx context.Context, name string, r io.Reader) error {
 	})
 }
 
-// Move implements Store: RNFR/RNTO after SIZE found nothing at to.
+// Move implements store.Store: RNFR/RNTO after SIZE found nothing at to.
 func (f *FTP) Move(ctx context.Context, from, to string) error {
-	if err := CheckName(from); err != nil {
+	if err := store.CheckName(from); err != nil {
 		return err
 	}
-	if err := CheckName(to); err != nil {
+	if err := store.CheckName(to); err != nil {
 		return err
 	}
 	return f.do(ctx, "移动 "+from, func(c *ftp.ServerConn, attempt int) error {
@@ -348,10 +346,10 @@ func (f *FTP) Move(ctx context.Context, from, to string) error {
 			if attempt > 0 && errTo == nil {
 				return nil // the earlier try moved it but lost the reply
 			}
-			return fmt.Errorf("moving %s: %w", from, ErrNotFound)
+			return fmt.Errorf("moving %s: %w", from, store.ErrNotFound)
 		}
 		if errTo == nil {
-			return fmt.Errorf("moving %s to %s: %w", from, to, ErrExists)
+			return fmt.Errorf("moving %s to %s: %w", from, to, store.ErrExists)
 		}
 		if err := f.mkdirAll(c, path.Dir(pt)); err != nil {
 			return err
@@ -655,25 +653,25 @@ func (f *FTP) explain(ctx context.Context, what string, err, first error, tries 
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("%s: %w", what, ctx.Err())
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrExists), errors.Is(err, ErrNotRegular):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrExists), errors.Is(err, store.ErrNotRegular):
 		return err
 	case errors.As(err, &le):
 		return &ftpError{fmt.Sprintf("FTP 登录失败：%s 用户 %s（%s）；请检查用户名和 %s", host, user, replyText(err), f.passEnvName()),
-			[]error{ErrLogin, ErrUnavailable, err}}
+			[]error{ErrLogin, store.ErrUnavailable, err}}
 	case isTimeout(err):
 		return &ftpError{fmt.Sprintf("FTP 服务器 %s 在 %s 内没有响应（%s）", host, f.timeout, what),
-			[]error{ErrTimeout, ErrUnavailable, err}}
+			[]error{ErrTimeout, store.ErrUnavailable, err}}
 	case errors.As(err, &cv), errors.As(err, &ue), errors.As(err, &he):
 		return &ftpError{fmt.Sprintf("FTP 服务器 %s 的证书校验失败：%v；自签名或内部 CA 签发的证书请用 [ftp] ca_file 指定", host, err),
-			[]error{ErrUnavailable, err}}
+			[]error{store.ErrUnavailable, err}}
 	case errors.As(err, &ce) && replyCode(err) >= 500:
 		return &ftpError{fmt.Sprintf("FTP 服务器 %s 拒绝连接（用户 %s，%s）：%s", host, user, what, replyText(err)),
-			[]error{ErrUnavailable, err}}
+			[]error{store.ErrUnavailable, err}}
 	case replyCode(err) >= 500:
 		return &ftpError{fmt.Sprintf("FTP 服务器 %s 拒绝%s（%s）", host, what, replyText(err)), []error{err}}
 	}
 	return &ftpError{fmt.Sprintf("FTP 服务器 %s 连接失败（%s%s）：%s", host, what, again, replyText(err)),
-		[]error{ErrUnavailable, err}}
+		[]error{store.ErrUnavailable, err}}
 }
 
 func (f *FTP) passEnvName() string {
@@ -733,7 +731,7 @@ func transient(err error) bool {
 // keepConn says whether the control connection is still in step after err:
 // only after a complete permanent reply.
 func keepConn(err error) bool {
-	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrExists) || errors.Is(err, ErrNotRegular) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrNotRegular) {
 		return true
 	}
 	var ne net.Error

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"kaohe/pipeline/store"
 	"kaohe/sheets"
 )
 
@@ -158,8 +159,8 @@ func TestFTPWrongPassword(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant  %s", err, want)
 	}
-	if !errors.Is(err, ErrLogin) || !errors.Is(err, ErrUnavailable) {
-		t.Errorf("err is not ErrLogin and ErrUnavailable: %v", err)
+	if !errors.Is(err, ErrLogin) || !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("err is not ErrLogin and store.ErrUnavailable: %v", err)
 	}
 	if retries.Load() != 0 {
 		t.Errorf("a 530 was retried %d times", retries.Load())
@@ -213,7 +214,7 @@ func TestFTPNeverGreets(t *testing.T) {
 		for _, mode := range []TLSMode{NoTLS, ExplicitTLS, ImplicitTLS} {
 			s := NewFTP(loc, FTPOptions{Password: "x", TLS: mode, Timeout: 300 * time.Millisecond, Retries: 3, Backoff: 10 * time.Millisecond})
 			err := within(t, func() error { _, err := s.List(context.Background(), ""); return err })
-			if !errors.Is(err, ErrTimeout) || !errors.Is(err, ErrUnavailable) {
+			if !errors.Is(err, ErrTimeout) || !errors.Is(err, store.ErrUnavailable) {
 				t.Errorf("TLS mode %d: err = %v, want ErrTimeout", mode, err)
 			}
 			if err != nil && !strings.Contains(err.Error(), l.Addr().String()) {
@@ -226,7 +227,7 @@ func TestFTPNeverGreets(t *testing.T) {
 		t.Setenv(DefaultPasswordEnv, "x")
 		cfg := DefaultConfig()
 		cfg.Inbox, cfg.Out, cfg.State = url, t.TempDir(), t.TempDir()
-		cfg.FTP.Timeout = Duration(300 * time.Millisecond)
+		cfg.FTP.Timeout = store.Duration(300 * time.Millisecond)
 		err := within(t, func() error { _, err := Run(context.Background(), Options{Config: cfg}); return err })
 		if !errors.Is(err, ErrTimeout) {
 			t.Errorf("Run: %v, want ErrTimeout", err)
@@ -246,7 +247,7 @@ func TestFTPUnsafeRemoteNames(t *testing.T) {
 	}
 	var got []string
 	for _, e := range es {
-		if CheckName(e.Name) != nil {
+		if store.CheckName(e.Name) != nil {
 			t.Errorf("List returned an unsafe name %q", e.Name)
 		}
 		got = append(got, e.Name)
@@ -294,7 +295,7 @@ func TestFTPTransientRetried(t *testing.T) {
 		t.Errorf("retries = %v, want a 421 first", retries)
 	}
 	retries = nil
-	if _, err := s.Open(context.Background(), "missing.xlsx"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Open(context.Background(), "missing.xlsx"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Open missing: %v", err)
 	}
 	if len(retries) != 0 {
@@ -315,7 +316,7 @@ func TestFTPCertificateChecked(t *testing.T) {
 			s := srv.Store("", o)
 			s.onRetry = func(error) { retries.Add(1) }
 			_, err := s.List(context.Background(), "")
-			if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "证书") || !strings.Contains(err.Error(), "ca_file") {
+			if !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "证书") || !strings.Contains(err.Error(), "ca_file") {
 				t.Errorf("err = %v, want a certificate error naming ca_file", err)
 			}
 			if retries.Load() != 0 {
@@ -327,7 +328,7 @@ func TestFTPCertificateChecked(t *testing.T) {
 		loc, _ := ParseLocation(srv.URL(""))
 		s := NewFTP(loc, FTPOptions{Password: ftpTestPassword, TLS: ExplicitTLS, Timeout: 10 * time.Second})
 		defer s.Close()
-		if _, err := s.List(context.Background(), ""); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "证书") {
+		if _, err := s.List(context.Background(), ""); !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "证书") {
 			t.Errorf("a self-signed server passed the system roots: %v", err)
 		}
 	})
@@ -467,7 +468,7 @@ func TestRunOverFTP(t *testing.T) {
 			outs := files(t, out)
 			receipts := 0
 			for _, f := range outs {
-				if strings.HasPrefix(f, ".") || strings.Contains(f, tempPrefix) {
+				if strings.HasPrefix(f, ".") || strings.Contains(f, store.TempPrefix) {
 					t.Errorf("temporary file left in the outbox: %s", f)
 				}
 				if strings.HasPrefix(f, ReceiptDir+"/") {
@@ -510,7 +511,7 @@ func TestRunServerKilledMidDownload(t *testing.T) {
 	before := files(t, inbox)
 
 	cfg := w.config()
-	stores := func() (Store, Store, *FTP) {
+	stores := func() (store.Store, store.Store, *FTP) {
 		in := w.srv.Store("inbox", FTPOptions{Retries: 2, MaxBytes: cfg.MaxFileMB << 20})
 		return in, w.srv.Store("out", FTPOptions{Retries: 2}), in
 	}
@@ -528,8 +529,8 @@ func TestRunServerKilledMidDownload(t *testing.T) {
 	}
 	// Files are read by a pool of workers: the error names whichever file
 	// the dead server failed first.
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), w.srv.Addr()) || !strings.Contains(err.Error(), ".xlsx from ") {
-		t.Errorf("err = %v, want ErrUnavailable naming the server and a file", err)
+	if !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), w.srv.Addr()) || !strings.Contains(err.Error(), ".xlsx from ") {
+		t.Errorf("err = %v, want store.ErrUnavailable naming the server and a file", err)
 	}
 	t.Logf("run error: %v", err)
 

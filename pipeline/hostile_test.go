@@ -24,6 +24,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/pipeline/store"
 	"kaohe/sheets"
 )
 
@@ -269,8 +270,8 @@ func TestDropFolderNotTrusted(t *testing.T) {
 		if err == nil {
 			rc.Close()
 		}
-		if !errors.Is(err, ErrNotRegular) {
-			t.Errorf("Open(%s) = %v, want ErrNotRegular", n, err)
+		if !errors.Is(err, store.ErrNotRegular) {
+			t.Errorf("Open(%s) = %v, want store.ErrNotRegular", n, err)
 		}
 	}
 	// State copies are named by hash, never by the upload's name, in a

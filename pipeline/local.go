@@ -11,30 +11,29 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"kaohe/pipeline/store"
 )
 
-// Local is a Store on a local folder.
+// Local is a store.Store on a local folder.
 type Local struct {
 	Root string
 }
 
-var _ Store = (*Local)(nil)
-
-// tempPrefix marks kaohe's temporary files; stale ones are removed by Clean.
-const tempPrefix = ".kaohe-tmp-"
+var _ store.Store = (*Local)(nil)
 
 func (l *Local) String() string { return l.Root }
 
 func (l *Local) path(name string) (string, error) {
-	if err := CheckName(name); err != nil {
+	if err := store.CheckName(name); err != nil {
 		return "", err
 	}
 	return filepath.Join(l.Root, filepath.FromSlash(name)), nil
 }
 
-// List implements Store. Symlinks, hard-linked and special files are
+// List implements store.Store. Symlinks, hard-linked and special files are
 // listed with Odd set and never followed.
-func (l *Local) List(ctx context.Context, dir string) ([]Entry, error) {
+func (l *Local) List(ctx context.Context, dir string) ([]store.Entry, error) {
 	p := l.Root
 	if dir != "" {
 		var err error
@@ -44,12 +43,12 @@ func (l *Local) List(ctx context.Context, dir string) ([]Entry, error) {
 	}
 	des, err := os.ReadDir(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("listing %s: %w", p, ErrNotFound)
+		return nil, fmt.Errorf("listing %s: %w", p, store.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("listing %s: %w", p, err)
 	}
-	var out []Entry
+	var out []store.Entry
 	for _, de := range des {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -58,7 +57,7 @@ func (l *Local) List(ctx context.Context, dir string) ([]Entry, error) {
 		if err != nil {
 			continue // gone since ReadDir
 		}
-		e := Entry{Name: joinName(dir, de.Name()), Size: fi.Size(), ModTime: fi.ModTime(), Dir: fi.IsDir(), Odd: oddity(fi)}
+		e := store.Entry{Name: store.Join(dir, de.Name()), Size: fi.Size(), ModTime: fi.ModTime(), Dir: fi.IsDir(), Odd: oddity(fi)}
 		out = append(out, e)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -81,7 +80,7 @@ func oddity(fi fs.FileInfo) string {
 	return ""
 }
 
-// Open implements Store: it opens without following links and checks the
+// Open implements store.Store: it opens without following links and checks the
 // open handle, so a file swapped for a link after listing is refused.
 func (l *Local) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	p, err := l.path(name)
@@ -91,17 +90,17 @@ func (l *Local) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("opening %s: %w", p, ErrNotFound)
+		return nil, fmt.Errorf("opening %s: %w", p, store.ErrNotFound)
 	case errors.Is(err, syscall.ELOOP):
-		return nil, fmt.Errorf("opening %s: 符号链接: %w", p, ErrNotRegular)
+		return nil, fmt.Errorf("opening %s: 符号链接: %w", p, store.ErrNotRegular)
 	case err != nil:
 		return nil, fmt.Errorf("opening %s: %w", p, err)
 	}
 	fi, err := f.Stat()
 	if err == nil && oddity(fi) != "" {
-		err = fmt.Errorf("%s: %w", oddity(fi), ErrNotRegular)
+		err = fmt.Errorf("%s: %w", oddity(fi), store.ErrNotRegular)
 	} else if err == nil && fi.IsDir() {
-		err = fmt.Errorf("文件夹: %w", ErrNotRegular)
+		err = fmt.Errorf("文件夹: %w", store.ErrNotRegular)
 	}
 	if err != nil {
 		f.Close()
@@ -110,7 +109,7 @@ func (l *Local) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// Put implements Store: temp file in the same folder, fsync, rename, fsync
+// Put implements store.Store: temp file in the same folder, fsync, rename, fsync
 // the folder.
 func (l *Local) Put(ctx context.Context, name string, r io.Reader) error {
 	p, err := l.path(name)
@@ -148,7 +147,7 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 
 func writeAtomicHooks(path string, write func(io.Writer) error, hooks putHooks) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	f, err := os.CreateTemp(dir, store.TempPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -194,7 +193,7 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Move implements Store; it never overwrites.
+// Move implements store.Store; it never overwrites.
 func (l *Local) Move(ctx context.Context, from, to string) error {
 	dir, err := l.move(from, to)
 	if err != nil {
@@ -220,7 +219,7 @@ func (l *Local) move(from, to string) (string, error) {
 	// moves into one folder, looking first cost more than the moves).
 	ready := func() error { // the source there, the target's folder made
 		if _, err := os.Lstat(pf); errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("moving %s: %w", pf, ErrNotFound)
+			return fmt.Errorf("moving %s: %w", pf, store.ErrNotFound)
 		}
 		if err := os.MkdirAll(filepath.Dir(pt), 0o755); err != nil {
 			return fmt.Errorf("moving %s: %w", pf, err)
@@ -238,7 +237,7 @@ func (l *Local) move(from, to string) (string, error) {
 	case err == nil:
 		return filepath.Dir(pt), nil
 	case errors.Is(err, fs.ErrExist):
-		return "", fmt.Errorf("moving %s to %s: %w", pf, pt, ErrExists)
+		return "", fmt.Errorf("moving %s to %s: %w", pf, pt, store.ErrExists)
 	case !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOSYS):
 		return "", fmt.Errorf("moving %s to %s: %w", pf, pt, err)
 	}
@@ -247,7 +246,7 @@ func (l *Local) move(from, to string) (string, error) {
 	}
 	if err := os.Link(pf, pt); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return "", fmt.Errorf("moving %s to %s: %w", pf, pt, ErrExists)
+			return "", fmt.Errorf("moving %s to %s: %w", pf, pt, store.ErrExists)
 		}
 		return "", fmt.Errorf("moving %s to %s: %w", pf, pt, err)
 	}
@@ -262,7 +261,7 @@ func (l *Local) move(from, to string) (string, error) {
 func cleanTemps(dir string) {
 	des, _ := os.ReadDir(dir)
 	for _, de := range des {
-		if strings.HasPrefix(de.Name(), tempPrefix) {
+		if strings.HasPrefix(de.Name(), store.TempPrefix) {
 			os.Remove(filepath.Join(dir, de.Name()))
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kaohe/pipeline/store"
 	"kaohe/sheets"
 	"kaohe/templates"
 )
@@ -37,9 +38,9 @@ type consumeResult struct {
 // consumeAll consumes the entries on a pool of workers and returns the
 // results in the entries' order. The ledger is only read meanwhile: the
 // caller decides in order what is new and what a copy of a file earlier in
-// this run. Once an entry fails with ErrUnavailable or ctx ends, the
+// this run. Once an entry fails with store.ErrUnavailable or ctx ends, the
 // entries not yet started are not read (their result is that error).
-func consumeAll(ctx context.Context, inbox Store, ready []Entry, std *templates.Standard, cfg *Config,
+func consumeAll(ctx context.Context, inbox store.Store, ready []store.Entry, std *templates.Standard, cfg *Config,
 	run string, ledger *Ledger, keep *copyPack, prog io.Writer) []consumeResult {
 	out := make([]consumeResult, len(ready))
 	var next, done atomic.Int64
@@ -61,7 +62,7 @@ func consumeAll(ctx context.Context, inbox Store, ready []Entry, std *templates.
 				}
 				r := &out[i]
 				r.c, r.prev, r.err = consume(ctx, inbox, ready[i], std, cfg, run, ledger, keep)
-				if r.err != nil && (errors.Is(r.err, ErrUnavailable) || ctx.Err() != nil) {
+				if r.err != nil && (errors.Is(r.err, store.ErrUnavailable) || ctx.Err() != nil) {
 					stop.CompareAndSwap(nil, &r.err) // the caller stops at the first of these
 				}
 				n := int(done.Add(1))
@@ -89,7 +90,7 @@ type receiptJob struct {
 // caller). It
 // returns the names, in fresh's order. Each fresh[i].sub is released once
 // its receipt is built: nothing reads a submission after its receipt.
-func writeReceipts(ctx context.Context, out Store, std *templates.Standard, fresh []consumed, t time.Time, batch *fileBatch) ([]string, error) {
+func writeReceipts(ctx context.Context, out store.Store, std *templates.Standard, fresh []consumed, t time.Time, batch *fileBatch) ([]string, error) {
 	jobs := make([]*receiptJob, len(fresh))
 	used := map[string]bool{}
 	for i, c := range fresh {
@@ -192,7 +193,7 @@ type earlyReceipts struct {
 // startReceipts starts writing the receipts into batch when the outbox is a
 // local folder (so that none appears before the report); nil otherwise:
 // they are then put after the report.
-func startReceipts(ctx context.Context, out Store, std *templates.Standard, fresh []consumed, t time.Time, batch *fileBatch) *earlyReceipts {
+func startReceipts(ctx context.Context, out store.Store, std *templates.Standard, fresh []consumed, t time.Time, batch *fileBatch) *earlyReceipts {
 	if _, ok := out.(*Local); !ok || len(fresh) == 0 {
 		return nil
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"kaohe/pipeline/store"
 	"kaohe/sheets"
 	"kaohe/templates"
 	"kaohe/templates/score"
@@ -33,8 +34,8 @@ type Options struct {
 	Log      *slog.Logger     // nil: discard
 	Progress io.Writer        // a terminal for progress lines, or nil
 	Now      func() time.Time // nil: time.Now
-	Inbox    Store            // nil: the local folder Config.Inbox
-	Out      Store            // nil: the local folder Config.Out
+	Inbox    store.Store      // nil: the local folder Config.Inbox
+	Out      store.Store      // nil: the local folder Config.Out
 }
 
 // Summary is what one run did.
@@ -117,7 +118,7 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	defer func() { recordRun(stateDir, cfg, o.Out, start, res, err, log) }() // under the lock
 	inbox, out := o.Inbox, o.Out
 	for _, s := range []struct {
-		store      *Store
+		store      *store.Store
 		key, where string
 	}{{&inbox, "inbox", cfg.Inbox}, {&out, "out", cfg.Out}} {
 		if *s.store != nil {
@@ -164,7 +165,7 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 		if err == nil && prev == nil {
 			prev, _ = ledger.Lookup(c.rec.Hash) // the same bytes earlier in this run
 		}
-		if err != nil && (errors.Is(err, ErrUnavailable) || ctx.Err() != nil) {
+		if err != nil && (errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil) {
 			return nil, fmt.Errorf("reading %s from %s: %w", e.Name, inbox, err) // nothing written or moved yet
 		}
 		if err != nil {
@@ -293,7 +294,7 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 			dir, err = moveLazy(ctx, inbox, r.Name, to) // batch.go: the folders are synced below
 			movedTo[dir] = dir != ""
 		}
-		if errors.Is(err, ErrUnavailable) {
+		if errors.Is(err, store.ErrUnavailable) {
 			down = err
 		}
 		if err != nil {
@@ -338,7 +339,7 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 // intake lists the inbox twice, settle apart, and returns the files ready
 // to read: *.xlsx (any case), not hidden, not a lock or partial name, not a
 // link or special file, older than min_age and of the same size both times.
-func intake(ctx context.Context, inbox Store, cfg Config, now func() time.Time, sum *Summary, log *slog.Logger) ([]Entry, error) {
+func intake(ctx context.Context, inbox store.Store, cfg Config, now func() time.Time, sum *Summary, log *slog.Logger) ([]store.Entry, error) {
 	first, err := listInbox(ctx, inbox)
 	if err != nil {
 		return nil, fmt.Errorf("listing the inbox %s: %w", inbox, err)
@@ -358,13 +359,13 @@ func intake(ctx context.Context, inbox Store, cfg Config, now func() time.Time, 
 	for _, e := range first {
 		sizes[e.Name] = e.Size
 	}
-	var ready []Entry
+	var ready []store.Entry
 	for _, e := range second {
 		base := path.Base(e.Name)
 		switch {
 		case e.Dir:
 			continue
-		case CheckName(e.Name) != nil: // remote names are data: never used
+		case store.CheckName(e.Name) != nil: // remote names are data: never used
 			log.Warn("skipping, unsafe name", "file", e.Name)
 			sum.Skipped++
 			continue
@@ -398,20 +399,20 @@ func intake(ctx context.Context, inbox Store, cfg Config, now func() time.Time, 
 // listInbox lists the inbox and, one level down, its subfolders: an FTP
 // server may give each institution a folder of its own. archive/,
 // rejected/, 回执/ and hidden folders are not looked into.
-func listInbox(ctx context.Context, inbox Store) ([]Entry, error) {
+func listInbox(ctx context.Context, inbox store.Store) ([]store.Entry, error) {
 	root, err := inbox.List(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	all := append([]Entry(nil), root...)
+	all := append([]store.Entry(nil), root...)
 	for _, e := range root {
 		switch base := path.Base(e.Name); {
 		case !e.Dir, e.Odd != "", base == ArchiveDir, base == RejectedDir, base == ReceiptDir,
-			strings.HasPrefix(base, "."), CheckName(e.Name) != nil:
+			strings.HasPrefix(base, "."), store.CheckName(e.Name) != nil:
 			continue
 		}
 		sub, err := inbox.List(ctx, e.Name)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			continue // removed since
 		}
 		if err != nil {
@@ -426,7 +427,7 @@ func listInbox(ctx context.Context, inbox Store) ([]Entry, error) {
 // its file came from, where an institution with a folder of its own (on an
 // FTP server, often the only one it can see) fetches it. The receipts in
 // the outbox are the record; a copy that fails is a warning.
-func copyReceipts(ctx context.Context, inbox, out Store, fresh []consumed, sum *Summary, log *slog.Logger) {
+func copyReceipts(ctx context.Context, inbox, out store.Store, fresh []consumed, sum *Summary, log *slog.Logger) {
 	for _, c := range fresh {
 		dir := path.Dir(c.rec.Name)
 		if dir == "." || c.rec.Receipt == "" {
@@ -444,7 +445,7 @@ func copyReceipts(ctx context.Context, inbox, out Store, fresh []consumed, sum *
 		if err != nil {
 			log.Warn("copying a receipt into the upload folder", "receipt", c.rec.Receipt, "to", to, "err", err)
 			sum.Warnings = append(sum.Warnings, fmt.Sprintf("回执 %s 未能复制到 %s: %v", c.rec.Receipt, to, err))
-			if errors.Is(err, ErrUnavailable) {
+			if errors.Is(err, store.ErrUnavailable) {
 				return // the server is gone: no point trying the others
 			}
 		}
@@ -495,7 +496,7 @@ func isPartial(base string) bool {
 // consume reads one file once, hashes it and, unless the ledger has seen
 // its bytes (then prev is that record), keeps a copy (in keep) and reads
 // the workbook. It only reads the ledger: consumeAll runs it on a pool.
-func consume(ctx context.Context, inbox Store, e Entry, std *templates.Standard, cfg *Config, run string, ledger *Ledger, keep *copyPack) (consumed, *Record, error) {
+func consume(ctx context.Context, inbox store.Store, e store.Entry, std *templates.Standard, cfg *Config, run string, ledger *Ledger, keep *copyPack) (consumed, *Record, error) {
 	rc, err := inbox.Open(ctx, e.Name)
 	if err != nil {
 		return consumed{}, nil, err

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"kaohe/pipeline/store"
 )
 
 // DefaultSchedule runs every night at 2:00 Beijing time.
@@ -113,8 +115,8 @@ type ServeOptions struct {
 	RunNow   bool         // run once at start, whatever the last run
 	Log      *slog.Logger // nil: discard
 	Progress io.Writer    // a terminal for progress lines, or nil
-	Inbox    Store        // nil: the local folder Config.Inbox
-	Out      Store        // nil: the local folder Config.Out
+	Inbox    store.Store  // nil: the local folder Config.Inbox
+	Out      store.Store  // nil: the local folder Config.Out
 	// Job is one run; nil means Run with the fields above, which records
 	// last-run.json. Tests give one that is slow or panics.
 	Job func(ctx context.Context) error

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"kaohe/pipeline/store"
 )
 
 // testTimeout only guards against a hang; no test waits for it.
@@ -76,7 +78,7 @@ func TestConfigSchedule(t *testing.T) {
 	}
 	os.WriteFile(p, []byte("log_format = \"json\"\ngrace = \"30s\"\nschedule = \"* * * * * *\"\n"), 0o644)
 	cfg, err := LoadConfig(p)
-	if err != nil || cfg.Grace != Duration(30*time.Second) || cfg.LogFormat != "json" {
+	if err != nil || cfg.Grace != store.Duration(30*time.Second) || cfg.LogFormat != "json" {
 		t.Errorf("cfg = %+v, %v", cfg, err)
 	}
 }
@@ -356,7 +358,7 @@ func TestServeStopLetsRunFinish(t *testing.T) {
 func TestServeGraceCutsOffRun(t *testing.T) {
 	t.Parallel()
 	cfg := serveConfig(t, yearly)
-	cfg.Grace = Duration(10 * time.Millisecond)
+	cfg.Grace = store.Duration(10 * time.Millisecond)
 	started := make(chan struct{}, 1)
 	rec := newLogRecorder()
 	s := serve(t, ServeOptions{Config: cfg, RunNow: true, Log: slog.New(rec), Job: func(ctx context.Context) error {
@@ -419,7 +421,7 @@ func TestServeCutOffLeavesInputs(t *testing.T) {
 	}
 	before := files(t, w.inbox)
 	cfg := w.config()
-	cfg.Schedule, cfg.Grace = yearly, Duration(10*time.Millisecond)
+	cfg.Schedule, cfg.Grace = yearly, store.Duration(10*time.Millisecond)
 	s := serve(t, ServeOptions{Config: cfg, RunNow: true})
 	if err := s.stop(); err == nil {
 		t.Fatal("Serve returned no error for a cut-off run")

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"kaohe/pipeline/store"
 )
 
 // lastRunFile, in the state folder, describes the newest run.
@@ -74,7 +76,7 @@ func WriteLastRun(stateDir string, lr *LastRun) error {
 // recordRun writes last-run.json at the end of a run that holds the lock.
 // A failure to write it is logged, not returned: the run's own outcome
 // stands.
-func recordRun(stateDir string, cfg Config, out Store, start time.Time, s *Summary, runErr error, log *slog.Logger) {
+func recordRun(stateDir string, cfg Config, out store.Store, start time.Time, s *Summary, runErr error, log *slog.Logger) {
 	loc := cfg.loc
 	if loc == nil {
 		loc = time.Local
@@ -105,7 +107,7 @@ func recordRun(stateDir string, cfg Config, out Store, start time.Time, s *Summa
 
 // reportLocation is where a person finds the report: an absolute path for
 // the local outbox, else the store's description and the name.
-func reportLocation(cfg Config, out Store, name string) string {
+func reportLocation(cfg Config, out store.Store, name string) string {
 	if out != nil {
 		if l, ok := out.(*Local); ok {
 			return localPath(l.Root, name)

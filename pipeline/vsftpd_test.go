@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"kaohe/pipeline/store"
 )
 
 // vsftpd is a real FTP server for one test: vsftpd in the foreground on
@@ -370,11 +372,11 @@ func (s *vsftpd) Config(cfg Config) Config {
 	s.t.Setenv(DefaultPasswordEnv, ftpTestPassword)
 	cfg.FTP.CAFile = s.CAFile
 	cfg.FTP.ImplicitTLS = s.Mode == ImplicitTLS
-	cfg.FTP.Timeout = Duration(10 * time.Second)
+	cfg.FTP.Timeout = store.Duration(10 * time.Second)
 	return cfg
 }
 
-// Store is an FTP store on a folder of the server, with quick retries.
+// store.Store is an FTP store on a folder of the server, with quick retries.
 func (s *vsftpd) Store(dir string, o FTPOptions) *FTP {
 	s.t.Helper()
 	loc, err := ParseLocation(s.URL(dir))

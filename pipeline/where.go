@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kaohe/pipeline/store"
 )
 
 // Location is where the inbox or the outbox is: a local folder, or a
@@ -40,18 +42,18 @@ func (l Location) String() string {
 
 // FTPConfig is the [ftp] table of the configuration.
 type FTPConfig struct {
-	PasswordEnv string   `toml:"password_env"` // the environment variable holding the password
-	ImplicitTLS bool     `toml:"implicit_tls"` // ftps:// is TLS from the first byte (port 990) rather than AUTH TLS
-	CAFile      string   `toml:"ca_file"`      // PEM certificates to trust instead of the system roots
-	Timeout     Duration `toml:"timeout"`      // each network step
-	Retries     int      `toml:"retries"`      // tries after a transient failure
+	PasswordEnv string         `toml:"password_env"` // the environment variable holding the password
+	ImplicitTLS bool           `toml:"implicit_tls"` // ftps:// is TLS from the first byte (port 990) rather than AUTH TLS
+	CAFile      string         `toml:"ca_file"`      // PEM certificates to trust instead of the system roots
+	Timeout     store.Duration `toml:"timeout"`      // each network step
+	Retries     int            `toml:"retries"`      // tries after a transient failure
 }
 
 // DefaultPasswordEnv is where the FTP password is read from by default.
 const DefaultPasswordEnv = "KAOHE_FTP_PASSWORD"
 
 func defaultFTPConfig() FTPConfig {
-	return FTPConfig{PasswordEnv: DefaultPasswordEnv, Timeout: Duration(30 * time.Second), Retries: 3}
+	return FTPConfig{PasswordEnv: DefaultPasswordEnv, Timeout: store.Duration(30 * time.Second), Retries: 3}
 }
 
 // ParseLocation reads a local folder or an ftp:// / ftps:// URL. The
@@ -92,7 +94,7 @@ func ParseLocation(s string) (Location, error) {
 	}
 	l.Host = net.JoinHostPort(u.Hostname(), port)
 	if p := strings.Trim(l.Path, "/"); p != "" {
-		if err := CheckName(p); err != nil {
+		if err := store.CheckName(p); err != nil {
 			return Location{}, fmt.Errorf("路径 %q 不安全（不能含 ..、反斜杠或控制字符）", l.Path)
 		}
 	}
@@ -172,7 +174,7 @@ func (c *Config) rootCAs() (*x509.CertPool, error) {
 // "out"): a Local on a folder, or an FTP store. A local inbox must exist;
 // a local outbox is created. An FTP store connects on first use; its
 // password comes from the environment variable [ftp] password_env names.
-func OpenStore(key, loc string, cfg *Config, log *slog.Logger) (Store, error) {
+func OpenStore(key, loc string, cfg *Config, log *slog.Logger) (store.Store, error) {
 	l, err := ParseLocation(loc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, &keyError{key, maskURL(loc), err.Error()})
