@@ -25,6 +25,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"kaohe/pipeline/store"
+	"kaohe/pipeline/store/local"
 	"kaohe/sheets"
 )
 
@@ -264,9 +265,9 @@ func TestDropFolderNotTrusted(t *testing.T) {
 		}
 	}
 	// Opened directly, each odd file is refused on its handle, at once.
-	local := &Local{Root: w.inbox}
+	inbox := &local.Store{Root: w.inbox}
 	for _, n := range odd[:5] {
-		rc, err := local.Open(context.Background(), n)
+		rc, err := inbox.Open(context.Background(), n)
 		if err == nil {
 			rc.Close()
 		}

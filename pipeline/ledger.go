@@ -11,6 +11,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"kaohe/pipeline/store/local"
 )
 
 // Outcome is what became of a consumed file.
@@ -145,5 +147,5 @@ func (l *Ledger) Commit() error {
 		buf = append(buf, b...)
 	}
 	buf = append(buf, "\n]}\n"...)
-	return writeAtomic(l.path, func(w io.Writer) error { _, err := w.Write(buf); return err })
+	return local.WriteFile(l.path, func(w io.Writer) error { _, err := w.Write(buf); return err })
 }

@@ -27,11 +27,13 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"kaohe/pipeline/store/local"
 )
 
 // copyPack writes one run's pack. It starts at the first add; until commit
-// the pack is a temporary file beside its place (writeAtomic), which a run
-// that dies leaves for the next run to remove (cleanTemps). Safe for
+// the pack is a temporary file beside its place (local.WriteFile), which a
+// run that dies leaves for the next run to remove (local.CleanTemps). Safe for
 // concurrent use.
 type copyPack struct {
 	dir   string // the state folder
@@ -65,7 +67,7 @@ func (p *copyPack) add(hash string, data []byte, mod time.Time) string {
 	p.start.Do(func() {
 		p.items, p.done = make(chan packItem, 8), make(chan error, 1)
 		go func() {
-			err := writeAtomic(filepath.Join(p.dir, p.name), p.write)
+			err := local.WriteFile(filepath.Join(p.dir, p.name), p.write)
 			for range p.items { // after an error: the run fails at commit
 			}
 			p.done <- err

@@ -85,12 +85,11 @@ type receiptJob struct {
 }
 
 // writeReceipts writes the receipt of every fresh file: named in order,
-// built on a pool of workers, put into the outbox in order (into the batch
-// by the workers when the outbox is a local folder: committed by the
-// caller). It
+// built on a pool of workers, put into the outbox in order, or written into
+// batch by the workers when there is one (committed by the caller). It
 // returns the names, in fresh's order. Each fresh[i].sub is released once
 // its receipt is built: nothing reads a submission after its receipt.
-func writeReceipts(ctx context.Context, out store.Store, std *templates.Standard, fresh []consumed, t time.Time, batch *fileBatch) ([]string, error) {
+func writeReceipts(ctx context.Context, out store.Store, std *templates.Standard, fresh []consumed, t time.Time, batch store.Batch) ([]string, error) {
 	jobs := make([]*receiptJob, len(fresh))
 	used := map[string]bool{}
 	for i, c := range fresh {
@@ -100,7 +99,6 @@ func writeReceipts(ctx context.Context, out store.Store, std *templates.Standard
 	for i := range ready {
 		ready[i] = make(chan struct{})
 	}
-	local, _ := out.(*Local)
 	ctx, cancel := context.WithCancel(ctx)
 	var next atomic.Int64
 	window := make(chan struct{}, 4*workers()) // bounds the receipts built ahead of the writer
@@ -124,11 +122,8 @@ func writeReceipts(ctx context.Context, out store.Store, std *templates.Standard
 				j.data, j.err = sheets.ReceiptBytes(receiptOf(std, j.c, t))
 				j.c.sub, fresh[i].sub = nil, nil // read for the last time: 10,000 of them add up
 				j.c.result, fresh[i].result = nil, nil
-				if local != nil && j.err == nil { // into the batch: any order, the names are fixed
-					var p string
-					if p, j.err = local.path(ReceiptDir + "/" + j.name); j.err == nil {
-						j.err = batch.write(p, j.data)
-					}
+				if batch != nil && j.err == nil { // into the batch: any order, the names are fixed
+					j.err = batch.Write(ReceiptDir+"/"+j.name, j.data)
 					j.data = nil
 				}
 				close(ready[i])
@@ -148,7 +143,7 @@ func writeReceipts(ctx context.Context, out store.Store, std *templates.Standard
 			return nil, j.err
 		}
 		full := ReceiptDir + "/" + j.name
-		if local == nil { // a server: one at a time, in order
+		if batch == nil { // a server: one at a time, in order
 			if err := out.Put(ctx, full, bytes.NewReader(j.data)); err != nil {
 				return nil, err
 			}
@@ -190,11 +185,11 @@ type earlyReceipts struct {
 	err    error
 }
 
-// startReceipts starts writing the receipts into batch when the outbox is a
-// local folder (so that none appears before the report); nil otherwise:
-// they are then put after the report.
-func startReceipts(ctx context.Context, out store.Store, std *templates.Standard, fresh []consumed, t time.Time, batch *fileBatch) *earlyReceipts {
-	if _, ok := out.(*Local); !ok || len(fresh) == 0 {
+// startReceipts starts writing the receipts into batch, when the outbox
+// writes batches (a local folder: none appears before the report, which
+// commits them); nil otherwise: they are then put after the report.
+func startReceipts(ctx context.Context, out store.Store, std *templates.Standard, fresh []consumed, t time.Time, batch store.Batch) *earlyReceipts {
+	if batch == nil || len(fresh) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)

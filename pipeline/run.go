@@ -23,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"kaohe/pipeline/store"
+	"kaohe/pipeline/store/local"
 	"kaohe/sheets"
 	"kaohe/templates"
 	"kaohe/templates/score"
@@ -115,7 +116,7 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	defer unlock()
 	// pool.go: a soft memory limit for the run
 	defer limitMemory()()
-	defer func() { recordRun(stateDir, cfg, o.Out, start, res, err, log) }() // under the lock
+	defer func() { recordRun(stateDir, cfg, start, res, err, log) }() // under the lock
 	inbox, out := o.Inbox, o.Out
 	for _, s := range []struct {
 		store      *store.Store
@@ -131,12 +132,12 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 			defer c.Close()
 		}
 	}
-	o.Inbox, o.Out = inbox, out // recordRun names where the report went
-	cleanTemps(stateDir)
-	cleanTemps(filepath.Join(stateDir, filesDir))
-	if l, ok := out.(*Local); ok {
-		cleanTemps(l.Root)
-		cleanTemps(filepath.Join(l.Root, ReceiptDir))
+	inFeat, outFeat := store.FeaturesOf(inbox), store.FeaturesOf(out) // what the stores can do beyond Store
+	local.CleanTemps(stateDir)
+	local.CleanTemps(filepath.Join(stateDir, filesDir))
+	if outFeat.Clean != nil {
+		outFeat.Clean("")
+		outFeat.Clean(ReceiptDir)
 	}
 
 	ledger, err := OpenLedger(stateDir)
@@ -217,10 +218,14 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 		return nil, err
 	}
 	clock.lap(&sum.Stages.Score)
-	// Into a local outbox, the receipts are written aside (pool.go, batch.go)
-	// while the report is built, and appear only after it.
-	receipts := &fileBatch{}
-	defer receipts.abort()
+	// Into an outbox that writes batches (a local folder), the receipts are
+	// written aside (pool.go) while the report is built, and appear only
+	// after it.
+	var receipts store.Batch
+	if outFeat.Batch != nil {
+		receipts = outFeat.Batch()
+		defer receipts.Abort()
+	}
 	early := startReceipts(ctx, out, std, fresh, t, receipts)
 	defer early.stop()
 	var buf bytes.Buffer
@@ -231,29 +236,27 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	// The report and its dated copy: into a local folder both at once (each
 	// waits for the disk to sync it), to a server one after the other.
 	dated := strings.TrimSuffix(ReportName(std), ".xlsx") + "-" + sum.Run + ".xlsx"
-	latest := withPutHooks(ctx, putHooks{afterTemp: func() { crash("report-temp-written") }, afterRename: func() { crash("report-renamed") }}) // the kill points around the rename of the report everyone opens
-	put := func(ctx context.Context, name string) error { return out.Put(ctx, name, bytes.NewReader(buf.Bytes())) }
 	var datedErr, latestErr error
-	if _, local := out.(*Local); local {
+	if outFeat.ParallelPut {
 		var wg sync.WaitGroup
-		wg.Go(func() { datedErr = put(ctx, dated) })
-		latestErr = put(latest, ReportName(std))
+		wg.Go(func() { datedErr = out.Put(ctx, dated, bytes.NewReader(buf.Bytes())) })
+		latestErr = putLatest(ctx, out, outFeat, ReportName(std), buf.Bytes())
 		wg.Wait()
-	} else if datedErr = put(ctx, dated); datedErr == nil {
-		latestErr = put(latest, ReportName(std))
+	} else if datedErr = out.Put(ctx, dated, bytes.NewReader(buf.Bytes())); datedErr == nil {
+		latestErr = putLatest(ctx, out, outFeat, ReportName(std), buf.Bytes())
 	}
 	if err := errors.Join(datedErr, latestErr); err != nil {
 		return nil, fmt.Errorf("writing the report to %s: %w", out, err)
 	}
 	sum.Report = ReportName(std)
-	sum.ReportPath = reportLocation(cfg, out, sum.Report)
+	sum.ReportPath = reportPath(out, outFeat, sum.Report)
 	clock.lap(&sum.Stages.Report)
 	names, err := early.wait()
 	if early == nil {
 		names, err = writeReceipts(ctx, out, std, fresh, t, receipts) // pool.go
 	}
-	if err == nil {
-		err = receipts.commit()
+	if err == nil && receipts != nil {
+		err = receipts.Commit()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("writing a receipt to %s: %w", out, err)
@@ -282,6 +285,10 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	moves = append(moves, redo...)
 	var down error               // the inbox's server is gone: the other moves wait for the next run
 	movedTo := map[string]bool{} // folders to sync once the moves are done
+	move := func(from, to string) (string, error) { return "", inbox.Move(ctx, from, to) }
+	if inFeat.MoveLazy != nil { // the folders are synced below
+		move = func(from, to string) (string, error) { return inFeat.MoveLazy(ctx, from, to) }
+	}
 	for _, r := range moves {
 		dir := ArchiveDir
 		if r.Outcome == OutcomeRejected {
@@ -291,7 +298,7 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 		err := down
 		if err == nil {
 			var dir string
-			dir, err = moveLazy(ctx, inbox, r.Name, to) // batch.go: the folders are synced below
+			dir, err = move(r.Name, to)
 			movedTo[dir] = dir != ""
 		}
 		if errors.Is(err, store.ErrUnavailable) {
@@ -316,8 +323,10 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 			dirs = append(dirs, d)
 		}
 	}
-	if err := syncDirs(dirs); err != nil { // the moves are done; only their durability is in doubt
-		log.Warn("syncing the archive folders", "err", err)
+	if inFeat.SyncDirs != nil {
+		if err := inFeat.SyncDirs(dirs); err != nil { // the moves are done; only their durability is in doubt
+			log.Warn("syncing the archive folders", "err", err)
+		}
 	}
 	clock.lap(&sum.Stages.Archive)
 	if len(moves) > 0 {
@@ -334,6 +343,34 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 		"waiting", sum.Waiting, "ranked", sum.Ranked, "superseded", sum.Superseded, "missing", sum.Missing,
 		"move_errors", len(sum.MoveErrors), "duration", sum.Duration.Round(time.Millisecond), "report", sum.ReportPath)
 	return sum, nil
+}
+
+// putLatest puts the report everyone opens. Into an outbox that stages its
+// Puts (a local folder), the run's kill points report-temp-written and
+// report-renamed come on either side of the rename (see crash).
+func putLatest(ctx context.Context, out store.Store, feat store.Features, name string, data []byte) error {
+	if feat.Stage == nil {
+		return out.Put(ctx, name, bytes.NewReader(data))
+	}
+	commit, err := feat.Stage(ctx, name, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	crash("report-temp-written")
+	if err := commit(); err != nil {
+		return err
+	}
+	crash("report-renamed")
+	return nil
+}
+
+// reportPath is where a person finds the report: an absolute path for
+// a local outbox, else the store's description and the name.
+func reportPath(out store.Store, feat store.Features, name string) string {
+	if feat.LocalPath != nil {
+		return feat.LocalPath(name)
+	}
+	return out.String() + "/" + name
 }
 
 // intake lists the inbox twice, settle apart, and returns the files ready

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"kaohe/pipeline/store"
+	"kaohe/pipeline/store/local"
 )
 
 // lastRunFile, in the state folder, describes the newest run.
@@ -67,7 +67,7 @@ func WriteLastRun(stateDir string, lr *LastRun) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(stateDir, lastRunFile), func(w io.Writer) error {
+	return local.WriteFile(filepath.Join(stateDir, lastRunFile), func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
@@ -76,7 +76,7 @@ func WriteLastRun(stateDir string, lr *LastRun) error {
 // recordRun writes last-run.json at the end of a run that holds the lock.
 // A failure to write it is logged, not returned: the run's own outcome
 // stands.
-func recordRun(stateDir string, cfg Config, out store.Store, start time.Time, s *Summary, runErr error, log *slog.Logger) {
+func recordRun(stateDir string, cfg Config, start time.Time, s *Summary, runErr error, log *slog.Logger) {
 	loc := cfg.loc
 	if loc == nil {
 		loc = time.Local
@@ -91,9 +91,7 @@ func recordRun(stateDir string, cfg Config, out store.Store, start time.Time, s 
 	if s != nil {
 		lr.Run, lr.New, lr.Accepted, lr.Rejected, lr.Duplicates = s.Run, s.New, s.Accepted, s.Rejected, s.Duplicates
 		lr.Waiting, lr.Ranked, lr.Superseded, lr.Missing, lr.MoveErrors = s.Waiting, s.Ranked, s.Superseded, s.Missing, len(s.MoveErrors)
-		if s.Report != "" {
-			lr.Report = reportLocation(cfg, out, s.Report)
-		}
+		lr.Report = s.ReportPath
 	}
 	if lr.OK {
 		lr.LastSuccess = lr.Start
@@ -103,25 +101,6 @@ func recordRun(stateDir string, cfg Config, out store.Store, start time.Time, s 
 	if err := WriteLastRun(stateDir, lr); err != nil {
 		log.Error("writing last-run.json", "err", err)
 	}
-}
-
-// reportLocation is where a person finds the report: an absolute path for
-// the local outbox, else the store's description and the name.
-func reportLocation(cfg Config, out store.Store, name string) string {
-	if out != nil {
-		if l, ok := out.(*Local); ok {
-			return localPath(l.Root, name)
-		}
-		return out.String() + "/" + name
-	}
-	return localPath(cfg.Out, name)
-}
-
-func localPath(root, name string) string {
-	if abs, err := filepath.Abs(root); err == nil {
-		root = abs
-	}
-	return filepath.Join(root, filepath.FromSlash(name))
 }
 
 // Status is what kaohe status shows: the last run and when the next is due.

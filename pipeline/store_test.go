@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,18 +9,8 @@ import (
 	"kaohe/pipeline/store/storetest"
 )
 
-// The conformance suite (storetest) on a temp folder (Local) and on a real
-// vsftpd, plain, explicit TLS and implicit TLS.
-
-func TestStoreLocal(t *testing.T) {
-	dir := t.TempDir()
-	storetest.Run(t, &Local{Root: dir}, func(name string) {
-		if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	})
-}
-
+// The conformance suite (storetest) on a real vsftpd, plain, explicit TLS
+// and implicit TLS.
 func TestStoreFTP(t *testing.T) {
 	for _, mode := range []struct {
 		name string

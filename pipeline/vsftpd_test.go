@@ -376,7 +376,7 @@ func (s *vsftpd) Config(cfg Config) Config {
 	return cfg
 }
 
-// store.Store is an FTP store on a folder of the server, with quick retries.
+// Store is an FTP store on a folder of the server, with quick retries.
 func (s *vsftpd) Store(dir string, o FTPOptions) *FTP {
 	s.t.Helper()
 	loc, err := ParseLocation(s.URL(dir))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"kaohe/pipeline/store"
+	"kaohe/pipeline/store/local"
 )
 
 // Location is where the inbox or the outbox is: a local folder, or a
@@ -171,7 +172,7 @@ func (c *Config) rootCAs() (*x509.CertPool, error) {
 }
 
 // OpenStore returns the store at a location (the value of key, "inbox" or
-// "out"): a Local on a folder, or an FTP store. A local inbox must exist;
+// "out"): a local.Store on a folder, or an FTP store. A local inbox must exist;
 // a local outbox is created. An FTP store connects on first use; its
 // password comes from the environment variable [ftp] password_env names.
 func OpenStore(key, loc string, cfg *Config, log *slog.Logger) (store.Store, error) {
@@ -187,7 +188,7 @@ func OpenStore(key, loc string, cfg *Config, log *slog.Logger) (store.Store, err
 		} else if err := os.MkdirAll(loc, 0o755); err != nil {
 			return nil, fmt.Errorf("creating output folder: %w", err)
 		}
-		return &Local{Root: loc}, nil
+		return &local.Store{Root: loc}, nil
 	}
 	env := cfg.FTP.PasswordEnv
 	if env == "" {

@@ -1,4 +1,7 @@
-package pipeline
+// Package local is the store on a folder of this machine: files written
+// through a synced temporary file and renamed, moves that never overwrite,
+// and the batch that makes thousands of files durable with a few syncs.
+package local
 
 import (
 	"context"
@@ -15,31 +18,47 @@ import (
 	"kaohe/pipeline/store"
 )
 
-// Local is a store.Store on a local folder.
-type Local struct {
+// Store is a store.Store on a local folder. Beyond Store it can stage a
+// Put, write a batch, move lazily, clean stale temporary files, name a
+// file's path and make Puts in parallel (see store.Features).
+type Store struct {
 	Root string
 }
 
-var _ store.Store = (*Local)(nil)
+var (
+	_ store.Store          = (*Store)(nil)
+	_ store.Stager         = (*Store)(nil)
+	_ store.Batcher        = (*Store)(nil)
+	_ store.LazyMover      = (*Store)(nil)
+	_ store.Cleaner        = (*Store)(nil)
+	_ store.LocalPather    = (*Store)(nil)
+	_ store.ParallelPutter = (*Store)(nil)
+)
 
-func (l *Local) String() string { return l.Root }
+func (s *Store) String() string { return s.Root }
 
-func (l *Local) path(name string) (string, error) {
+// resolve is a checked name's path.
+func (s *Store) resolve(name string) (string, error) {
 	if err := store.CheckName(name); err != nil {
 		return "", err
 	}
-	return filepath.Join(l.Root, filepath.FromSlash(name)), nil
+	return filepath.Join(s.Root, filepath.FromSlash(name)), nil
+}
+
+// folder is the path of a folder of the store ("" is the root).
+func (s *Store) folder(dir string) (string, error) {
+	if dir == "" {
+		return s.Root, nil
+	}
+	return s.resolve(dir)
 }
 
 // List implements store.Store. Symlinks, hard-linked and special files are
 // listed with Odd set and never followed.
-func (l *Local) List(ctx context.Context, dir string) ([]store.Entry, error) {
-	p := l.Root
-	if dir != "" {
-		var err error
-		if p, err = l.path(dir); err != nil {
-			return nil, err
-		}
+func (s *Store) List(ctx context.Context, dir string) ([]store.Entry, error) {
+	p, err := s.folder(dir)
+	if err != nil {
+		return nil, err
 	}
 	des, err := os.ReadDir(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -80,10 +99,11 @@ func oddity(fi fs.FileInfo) string {
 	return ""
 }
 
-// Open implements store.Store: it opens without following links and checks the
-// open handle, so a file swapped for a link after listing is refused.
-func (l *Local) Open(ctx context.Context, name string) (io.ReadCloser, error) {
-	p, err := l.path(name)
+// Open implements store.Store: it opens without following links and checks
+// the open handle, so a file swapped for a link after listing is refused.
+// The file it returns is an *os.File.
+func (s *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	p, err := s.resolve(name)
 	if err != nil {
 		return nil, err
 	}
@@ -109,47 +129,45 @@ func (l *Local) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// Put implements store.Store: temp file in the same folder, fsync, rename, fsync
-// the folder.
-func (l *Local) Put(ctx context.Context, name string, r io.Reader) error {
-	p, err := l.path(name)
+// Put implements store.Store: temp file in the same folder, fsync, rename,
+// fsync the folder.
+func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
+	commit, err := s.Stage(ctx, name, r)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", p, err)
+	return commit()
+}
+
+// Stage implements store.Stager: Put up to the rename, which commit does.
+func (s *Store) Stage(ctx context.Context, name string, r io.Reader) (commit func() error, err error) {
+	p, err := s.resolve(name)
+	if err != nil {
+		return nil, err
 	}
-	hooks, _ := ctx.Value(putHooksKey{}).(putHooks)
-	return writeAtomicHooks(p, func(w io.Writer) error { _, err := io.Copy(w, r); return err }, hooks)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", p, err)
+	}
+	return stage(p, func(w io.Writer) error { _, err := io.Copy(w, r); return err })
 }
 
-// putHooks are test hooks of one Put, for the kill points of a run
-// (KAOHE_CRASH_AT, see crash): afterTemp runs once the temp file is
-// written, synced and closed, before the rename; afterRename once it is
-// renamed into place. A Put finds them in its context (withPutHooks); the
-// FTP store ignores them.
-type putHooks struct {
-	afterTemp, afterRename func()
+// WriteFile writes a file through a temp file in the same folder, synced
+// and renamed into place; on any failure the old file is untouched. The
+// folder must exist.
+func WriteFile(path string, write func(io.Writer) error) error {
+	commit, err := stage(path, write)
+	if err != nil {
+		return err
+	}
+	return commit()
 }
 
-type putHooksKey struct{}
-
-// withPutHooks returns ctx carrying h for the Puts made with it.
-func withPutHooks(ctx context.Context, h putHooks) context.Context {
-	return context.WithValue(ctx, putHooksKey{}, h)
-}
-
-// writeAtomic writes a file through a temp file in the same folder, synced
-// and renamed into place; on any failure the old file is untouched.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	return writeAtomicHooks(path, write, putHooks{})
-}
-
-func writeAtomicHooks(path string, write func(io.Writer) error, hooks putHooks) (err error) {
+// stage is WriteFile up to the rename, which commit does.
+func stage(path string, write func(io.Writer) error) (commit func() error, err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, store.TempPrefix+"*")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	defer func() {
 		if err != nil {
@@ -158,27 +176,24 @@ func writeAtomicHooks(path string, write func(io.Writer) error, hooks putHooks) 
 		}
 	}()
 	if err = write(f); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
+		return nil, fmt.Errorf("syncing %s: %w", path, err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
-	if hooks.afterTemp != nil {
-		hooks.afterTemp()
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("renaming into %s: %w", path, err)
-	}
-	if hooks.afterRename != nil {
-		hooks.afterRename()
-	}
-	return syncDir(dir)
+	return func() error {
+		if err := os.Rename(f.Name(), path); err != nil {
+			os.Remove(f.Name())
+			return fmt.Errorf("renaming into %s: %w", path, err)
+		}
+		return syncDir(dir)
+	}, nil
 }
 
 func syncDir(dir string) error {
@@ -194,22 +209,32 @@ func syncDir(dir string) error {
 }
 
 // Move implements store.Store; it never overwrites.
-func (l *Local) Move(ctx context.Context, from, to string) error {
-	dir, err := l.move(from, to)
+func (s *Store) Move(ctx context.Context, from, to string) error {
+	dir, err := s.move(from, to)
 	if err != nil {
 		return err
 	}
 	return syncDir(dir)
 }
 
+// MoveLazy implements store.LazyMover: Move without syncing the target
+// folder, which it returns.
+func (s *Store) MoveLazy(ctx context.Context, from, to string) (dir string, err error) {
+	return s.move(from, to)
+}
+
+// SyncDirs implements store.LazyMover: one syncfs per file system on
+// Linux, an fsync of each folder elsewhere.
+func (s *Store) SyncDirs(dirs []string) error { return syncDirs(dirs) }
+
 // move is Move without syncing the target folder, which it returns: a run
-// moving thousands of files syncs each folder once (moveLazy).
-func (l *Local) move(from, to string) (string, error) {
-	pf, err := l.path(from)
+// moving thousands of files syncs each folder once (MoveLazy).
+func (s *Store) move(from, to string) (string, error) {
+	pf, err := s.resolve(from)
 	if err != nil {
 		return "", err
 	}
-	pt, err := l.path(to)
+	pt, err := s.resolve(to)
 	if err != nil {
 		return "", err
 	}
@@ -257,8 +282,15 @@ func (l *Local) move(from, to string) (string, error) {
 	return filepath.Dir(pt), nil
 }
 
-// cleanTemps removes kaohe's temporary files left in dir by a run that died.
-func cleanTemps(dir string) {
+// Clean implements store.Cleaner.
+func (s *Store) Clean(dir string) {
+	if p, err := s.folder(dir); err == nil {
+		CleanTemps(p)
+	}
+}
+
+// CleanTemps removes kaohe's temporary files left in dir by a run that died.
+func CleanTemps(dir string) {
 	des, _ := os.ReadDir(dir)
 	for _, de := range des {
 		if strings.HasPrefix(de.Name(), store.TempPrefix) {
@@ -266,3 +298,16 @@ func cleanTemps(dir string) {
 		}
 	}
 }
+
+// LocalPath implements store.LocalPather: the absolute path of name.
+func (s *Store) LocalPath(name string) string {
+	root := s.Root
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
+	return filepath.Join(root, filepath.FromSlash(name))
+}
+
+// ParallelPut implements store.ParallelPutter: each Put waits for its own
+// sync to disk, so two at once take about the time of one.
+func (s *Store) ParallelPut() bool { return true }
