@@ -17,6 +17,9 @@ import (
 	"kaohe/templates/score"
 )
 
+// ErrConfig: the configuration is invalid; the message names the key.
+var ErrConfig = errors.New("配置错误")
+
 // Config is kaohe's configuration (config.example.toml documents each key).
 // Every field has a working default, so a run needs no config file.
 type Config struct {

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"kaohe/pipeline/state"
 	"kaohe/pipeline/store"
 	"kaohe/sheets"
 )
@@ -132,9 +133,9 @@ func (w *world) dropAll(files map[string][]byte) {
 }
 
 // ledgerHashes is the ledger's hashes, sorted, and fails on a repeated one.
-func ledgerHashes(t *testing.T, state string) []string {
+func ledgerHashes(t *testing.T, dir string) []string {
 	t.Helper()
-	l, err := OpenLedger(state)
+	l, err := state.OpenLedger(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +269,7 @@ func TestKillPoints(t *testing.T) {
 			if got := inboxHashes(t, w.inbox); fmt.Sprint(got) != fmt.Sprint(refInbox) {
 				t.Errorf("inbox after recovery:\n%v\nwant\n%v", got, refInbox)
 			}
-			l, _ := OpenLedger(w.state)
+			l, _ := state.OpenLedger(w.state)
 			for _, r := range l.Records {
 				if r.MovedTo == "" || r.MoveError != "" {
 					t.Errorf("%s: moved to %q, error %q", r.Name, r.MovedTo, r.MoveError)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"kaohe/pipeline/state"
 	"kaohe/pipeline/store"
 	"kaohe/sheets"
 )
@@ -541,7 +542,7 @@ func TestRunServerKilledMidDownload(t *testing.T) {
 	if got := files(t, filepath.Join(w.srv.Root, "out")); len(got) != 0 {
 		t.Errorf("the failed run wrote %q", got)
 	}
-	if l, err := OpenLedger(w.state); err != nil || len(l.Records) != 0 {
+	if l, err := state.OpenLedger(w.state); err != nil || len(l.Records) != 0 {
 		t.Errorf("the failed run committed the ledger: %v", err)
 	}
 

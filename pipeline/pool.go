@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kaohe/pipeline/state"
 	"kaohe/pipeline/store"
 	"kaohe/sheets"
 	"kaohe/templates"
@@ -31,7 +32,7 @@ func workers() int { return max(1, runtime.GOMAXPROCS(0)) }
 // consumeResult is consume's answer for one entry.
 type consumeResult struct {
 	c    consumed
-	prev *Record
+	prev *state.Record
 	err  error
 }
 
@@ -41,7 +42,7 @@ type consumeResult struct {
 // this run. Once an entry fails with store.ErrUnavailable or ctx ends, the
 // entries not yet started are not read (their result is that error).
 func consumeAll(ctx context.Context, inbox store.Store, ready []store.Entry, std *templates.Standard, cfg *Config,
-	run string, ledger *Ledger, keep *copyPack, prog io.Writer) []consumeResult {
+	run string, ledger *state.Ledger, keep *state.Pack, prog io.Writer) []consumeResult {
 	out := make([]consumeResult, len(ready))
 	var next, done atomic.Int64
 	var stop atomic.Pointer[error] // the first error that ends the reading
@@ -156,7 +157,7 @@ func writeReceipts(ctx context.Context, out store.Store, std *templates.Standard
 
 // receiptStatus is the status c's receipt shows.
 func receiptStatus(c consumed) sheets.Status {
-	if c.rec.Outcome == OutcomeRejected {
+	if c.rec.Outcome == state.OutcomeRejected {
 		return sheets.StatusRejected
 	}
 	return sheets.StatusAccepted

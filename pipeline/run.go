@@ -16,14 +16,13 @@ import (
 	"log/slog"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
+	"kaohe/pipeline/state"
 	"kaohe/pipeline/store"
-	"kaohe/pipeline/store/local"
 	"kaohe/sheets"
 	"kaohe/templates"
 	"kaohe/templates/score"
@@ -70,12 +69,11 @@ const (
 	ArchiveDir  = "archive"
 	RejectedDir = "rejected"
 	ReceiptDir  = "回执"
-	filesDir    = "files" // in the state folder: a copy of every upload, by hash
 )
 
 // consumed is one file read by this run.
 type consumed struct {
-	rec    *Record
+	rec    *state.Record
 	sub    *sheets.Submission
 	result *score.Result // its scores when accepted, made once for the report and the receipt
 }
@@ -83,7 +81,7 @@ type consumed struct {
 // Run performs one consolidation run. It returns an error, and moves no
 // input, when the report, the receipts or the ledger could not be written.
 // Once it holds the lock, it records its outcome in the state folder's
-// last-run.json (see ReadLastRun), failed or not.
+// last-run.json (see state.ReadLastRun), failed or not.
 func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	start := time.Now()
 	cfg := o.Config
@@ -106,10 +104,10 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 		log.Warn("standard", "warning", w)
 	}
 	stateDir := cfg.StateDir()
-	if err := os.MkdirAll(filepath.Join(stateDir, filesDir), 0o755); err != nil {
-		return nil, fmt.Errorf("creating state folder: %w", err)
+	if err := state.Create(stateDir); err != nil {
+		return nil, err
 	}
-	unlock, err := Lock(stateDir)
+	unlock, err := state.Lock(stateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -133,14 +131,13 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 		}
 	}
 	inFeat, outFeat := store.FeaturesOf(inbox), store.FeaturesOf(out) // what the stores can do beyond Store
-	local.CleanTemps(stateDir)
-	local.CleanTemps(filepath.Join(stateDir, filesDir))
+	state.Clean(stateDir)
 	if outFeat.Clean != nil {
 		outFeat.Clean("")
 		outFeat.Clean(ReceiptDir)
 	}
 
-	ledger, err := OpenLedger(stateDir)
+	ledger, err := state.OpenLedger(stateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -156,9 +153,9 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	}
 	clock.lap(&sum.Stages.List)
 	var fresh []consumed
-	var redo []*Record                     // seen before: only their move is due
-	keep := newCopyPack(stateDir, sum.Run) // pack.go: the copies of the uploads in the state folder
-	defer keep.abandon()
+	var redo []*state.Record                 // seen before: only their move is due
+	keep := state.NewPack(stateDir, sum.Run) // the copies of the uploads in the state folder
+	defer keep.Abandon()
 	results := consumeAll(ctx, inbox, ready, std, &cfg, sum.Run, ledger, keep, o.Progress) // pool.go
 	for i, e := range ready {
 		c, prev, err := results[i].c, results[i].prev, results[i].err
@@ -176,13 +173,13 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 		}
 		if prev != nil {
 			sum.Duplicates++
-			redo = append(redo, &Record{Hash: prev.Hash, Name: e.Name, Outcome: prev.Outcome, Received: e.ModTime})
+			redo = append(redo, &state.Record{Hash: prev.Hash, Name: e.Name, Outcome: prev.Outcome, Received: e.ModTime})
 			continue
 		}
 		ledger.Add(*c.rec) // in memory until the commit; a copy later in this run is a duplicate
 		fresh = append(fresh, c)
 		sum.New++
-		if c.rec.Outcome == OutcomeAccepted {
+		if c.rec.Outcome == state.OutcomeAccepted {
 			sum.Accepted++
 		} else {
 			sum.Rejected++
@@ -197,7 +194,7 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	// The copies become durable aside while the report is made: on a disk
 	// that is mostly waiting for the disk. The ledger, which names them, is
 	// committed only once they are.
-	kept := keep.commitAside()
+	kept := keep.CommitAside()
 	defer kept() // before keep.abandon: a run that fails early waits for it
 	clock.lap(&sum.Stages.Read)
 	crash("after-fetch")
@@ -278,7 +275,7 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 
 	// Only now move the inputs away.
 	day := t.Format("2006-01-02")
-	moves := make([]*Record, 0, len(fresh)+len(redo))
+	moves := make([]*state.Record, 0, len(fresh)+len(redo))
 	for _, c := range fresh {
 		moves = append(moves, c.rec)
 	}
@@ -291,7 +288,7 @@ func Run(ctx context.Context, o Options) (res *Summary, err error) {
 	}
 	for _, r := range moves {
 		dir := ArchiveDir
-		if r.Outcome == OutcomeRejected {
+		if r.Outcome == state.OutcomeRejected {
 			dir = RejectedDir
 		}
 		to := path.Join(dir, day, path.Dir(r.Name), t.Format("150405")+"-"+r.Hash[:8]+"-"+archiveBase(path.Base(r.Name))) // keeps an institution's subfolder
@@ -533,7 +530,7 @@ func isPartial(base string) bool {
 // consume reads one file once, hashes it and, unless the ledger has seen
 // its bytes (then prev is that record), keeps a copy (in keep) and reads
 // the workbook. It only reads the ledger: consumeAll runs it on a pool.
-func consume(ctx context.Context, inbox store.Store, e store.Entry, std *templates.Standard, cfg *Config, run string, ledger *Ledger, keep *copyPack) (consumed, *Record, error) {
+func consume(ctx context.Context, inbox store.Store, e store.Entry, std *templates.Standard, cfg *Config, run string, ledger *state.Ledger, keep *state.Pack) (consumed, *state.Record, error) {
 	rc, err := inbox.Open(ctx, e.Name)
 	if err != nil {
 		return consumed{}, nil, err
@@ -555,7 +552,7 @@ func consume(ctx context.Context, inbox store.Store, e store.Entry, std *templat
 	}
 	copied := ""
 	if int64(len(b)) <= limit {
-		copied = keep.add(hash, b, e.ModTime) // pack.go: durable once the pack is committed
+		copied = keep.Add(hash, b, e.ModTime) // durable once the pack is committed
 	}
 	sub := readSubmission(b, base, std, cfg)
 	late := !cfg.deadline.IsZero() && e.ModTime.After(cfg.deadline)
@@ -563,14 +560,14 @@ func consume(ctx context.Context, inbox store.Store, e store.Entry, std *templat
 		sub.Issues = append(sub.Issues, sheets.Issue{Severity: sheets.Error, File: base,
 			Message: fmt.Sprintf("逾期提交：截止时间 %s，文件时间 %s，不予受理", sheets.FormatTime(cfg.deadline.In(cfg.loc)), sheets.FormatTime(e.ModTime.In(cfg.loc)))})
 	}
-	rec := &Record{Hash: hash, Name: e.Name, Size: int64(len(b)), Received: e.ModTime, Institution: institutionOf(sub),
-		Outcome: OutcomeAccepted, Late: late, Run: run, Copy: copied, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
+	rec := &state.Record{Hash: hash, Name: e.Name, Size: int64(len(b)), Received: e.ModTime, Institution: institutionOf(sub),
+		Outcome: state.OutcomeAccepted, Late: late, Run: run, Copy: copied, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
 	c := consumed{rec: rec, sub: sub}
 	if sub.Accepted() {
 		res := score.Score(std, sub.Institution, sub.Facts) // here, on the pool, once
 		c.result = &res
 	} else {
-		rec.Outcome = OutcomeRejected
+		rec.Outcome = state.OutcomeRejected
 	}
 	return c, nil, nil
 }
@@ -603,9 +600,9 @@ func institutionOf(s *sheets.Submission) string {
 	return s.Facts.Institution
 }
 
-// loadSubmission reads a consumed file again from its copy (pack.go).
-func loadSubmission(copies *copyReader, r *Record, std *templates.Standard, cfg *Config) *sheets.Submission {
-	b, err := copies.read(r)
+// loadSubmission reads a consumed file again from its copy.
+func loadSubmission(copies *state.Copies, r *state.Record, std *templates.Standard, cfg *Config) *sheets.Submission {
+	b, err := copies.Read(r)
 	if err != nil {
 		return &sheets.Submission{File: path.Base(r.Name), Issues: []sheets.Issue{{Severity: sheets.Error, File: path.Base(r.Name),
 			Message: "存档副本缺失或已损坏，无法重新读取，请重新上传", Cause: err.Error()}}}
@@ -613,7 +610,7 @@ func loadSubmission(copies *copyReader, r *Record, std *templates.Standard, cfg 
 	return readSubmission(b, path.Base(r.Name), std, cfg)
 }
 
-func uploadOf(r *Record, loc *time.Location, status sheets.Status) sheets.Upload {
+func uploadOf(r *state.Record, loc *time.Location, status sheets.Status) sheets.Upload {
 	return sheets.Upload{File: path.Base(r.Name), Institution: r.Institution, Received: r.Received.In(loc), Hash: r.Hash,
 		Status: status, Late: r.Late, Errors: r.Errors, Warnings: r.Warnings}
 }
@@ -621,10 +618,10 @@ func uploadOf(r *Record, loc *time.Location, status sheets.Status) sheets.Upload
 // buildReport picks, for every institution, its newest accepted upload
 // (older accepted ones are 被替代) and, when the newest upload of all was
 // rejected, that one too; it scores and ranks them.
-func buildReport(std *templates.Standard, cfg *Config, ledger *Ledger, subs map[string]consumed, stateDir string, sum *Summary) (*sheets.Report, error) {
-	copies := newCopyReader(stateDir)
-	defer copies.close()
-	get := func(r *Record) consumed {
+func buildReport(std *templates.Standard, cfg *Config, ledger *state.Ledger, subs map[string]consumed, stateDir string, sum *Summary) (*sheets.Report, error) {
+	copies := state.NewCopies(stateDir)
+	defer copies.Close()
+	get := func(r *state.Record) consumed {
 		if c, ok := subs[r.Hash]; ok {
 			return c
 		}
@@ -633,8 +630,8 @@ func buildReport(std *templates.Standard, cfg *Config, ledger *Ledger, subs map[
 		return c
 	}
 	rep := &sheets.Report{Standard: std}
-	counted := map[string]*Record{}  // institution -> newest accepted
-	rejected := map[string]*Record{} // institution -> newest upload, when rejected and newer than any accepted
+	counted := map[string]*state.Record{}  // institution -> newest accepted
+	rejected := map[string]*state.Record{} // institution -> newest upload, when rejected and newer than any accepted
 	for _, r := range ledger.Newest() {
 		status := sheets.StatusRejected
 		key := r.Institution
@@ -642,10 +639,10 @@ func buildReport(std *templates.Standard, cfg *Config, ledger *Ledger, subs map[
 			key = "文件 " + r.Name
 		}
 		switch {
-		case r.Outcome == OutcomeAccepted && counted[key] == nil:
+		case r.Outcome == state.OutcomeAccepted && counted[key] == nil:
 			counted[key] = r
 			status = sheets.StatusAccepted
-		case r.Outcome == OutcomeAccepted:
+		case r.Outcome == state.OutcomeAccepted:
 			status = sheets.StatusSuperseded
 			sum.Superseded++
 		case counted[key] == nil && rejected[key] == nil:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"kaohe/pipeline/state"
 	"kaohe/pipeline/store"
 )
 
@@ -96,7 +97,7 @@ func LastDue(sched cron.Schedule, now time.Time) time.Time {
 // Persistent=true: no successful run recorded, or the newest one older
 // than the schedule's last due time. It returns "" when the last run is
 // recent enough.
-func catchUpReason(sched cron.Schedule, last *LastRun, now time.Time) string {
+func catchUpReason(sched cron.Schedule, last *state.LastRun, now time.Time) string {
 	due := LastDue(sched, now)
 	switch {
 	case due.IsZero():
@@ -172,7 +173,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	run := cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)).Then(cron.FuncJob(func() {
 		switch err := job(runCtx); {
 		case err == nil:
-		case errors.Is(err, ErrLocked):
+		case errors.Is(err, state.ErrLocked):
 			log.Warn("run skipped: another kaohe run holds the lock", "err", err)
 		default:
 			log.Error("run failed", "err", err)
@@ -184,7 +185,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	now := time.Now().In(cfg.loc)
 	why := "--run-now"
 	if !o.RunNow {
-		last, err := ReadLastRun(cfg.StateDir())
+		last, err := state.ReadLastRun(cfg.StateDir())
 		if err != nil {
 			log.Warn("reading the last run", "err", err)
 		}

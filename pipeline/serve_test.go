@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"kaohe/pipeline/state"
 	"kaohe/pipeline/store"
 )
 
@@ -298,22 +299,22 @@ func TestServeCatchUp(t *testing.T) {
 	now := time.Now()
 	for _, tc := range []struct {
 		name   string
-		last   *LastRun // nil: no last-run.json
+		last   *state.LastRun // nil: no last-run.json
 		runNow bool
 		want   int32
 	}{
 		{"never ran", nil, false, 1},
-		{"missed the last due time", &LastRun{OK: true, LastSuccess: now.AddDate(-1, -1, 0)}, false, 1},
-		{"recent", &LastRun{OK: true, LastSuccess: now}, false, 0},
-		{"recent, --run-now", &LastRun{OK: true, LastSuccess: now}, true, 1},
-		{"failed since a missed due time", &LastRun{OK: false, Error: "x", LastSuccess: now.AddDate(-1, -1, 0)}, false, 1},
-		{"failed since a recent success", &LastRun{OK: false, Error: "x", LastSuccess: now}, false, 0},
+		{"missed the last due time", &state.LastRun{OK: true, LastSuccess: now.AddDate(-1, -1, 0)}, false, 1},
+		{"recent", &state.LastRun{OK: true, LastSuccess: now}, false, 0},
+		{"recent, --run-now", &state.LastRun{OK: true, LastSuccess: now}, true, 1},
+		{"failed since a missed due time", &state.LastRun{OK: false, Error: "x", LastSuccess: now.AddDate(-1, -1, 0)}, false, 1},
+		{"failed since a recent success", &state.LastRun{OK: false, Error: "x", LastSuccess: now}, false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := serveConfig(t, yearly)
 			if tc.last != nil {
-				if err := WriteLastRun(cfg.State, tc.last); err != nil {
+				if err := state.WriteLastRun(cfg.State, tc.last); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -398,7 +399,7 @@ func TestServeRealRun(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}
-	lr, err := ReadLastRun(w.state)
+	lr, err := state.ReadLastRun(w.state)
 	if err != nil || lr == nil || !lr.OK || lr.Accepted != 3 {
 		t.Fatalf("last run = %+v, %v", lr, err)
 	}
@@ -432,7 +433,7 @@ func TestServeCutOffLeavesInputs(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(w.out, ReportName(w.std))); err == nil {
 		t.Error("a cut-off run wrote the report")
 	}
-	lr, err := ReadLastRun(w.state)
+	lr, err := state.ReadLastRun(w.state)
 	if err != nil || lr == nil || lr.OK || !strings.Contains(lr.Error, "运行被中止") {
 		t.Errorf("last run = %+v, %v", lr, err)
 	}

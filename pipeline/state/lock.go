@@ -1,4 +1,4 @@
-package pipeline
+package state
 
 import (
 	"errors"
@@ -9,6 +9,9 @@ import (
 	"strings"
 	"syscall"
 )
+
+// ErrLocked: another kaohe run holds the state folder's lock.
+var ErrLocked = errors.New("另一个 kaohe 运行正在进行")
 
 const lockFile = "lock"
 
