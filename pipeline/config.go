@@ -13,6 +13,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"kaohe/pipeline/store"
+	"kaohe/pipeline/store/ftp"
 	"kaohe/templates"
 	"kaohe/templates/score"
 )
@@ -43,7 +44,7 @@ type Config struct {
 	// the template tokens (token.go); empty: no tokens written or checked.
 	TokenSecretEnv string `toml:"token_secret_env"`
 
-	FTP FTPConfig `toml:"ftp"` // when inbox or out is an ftp:// or ftps:// URL (where.go)
+	FTP ftp.Config `toml:"ftp"` // when inbox or out is an ftp:// or ftps:// URL (where.go)
 
 	// Derived by Load/Resolve.
 	file        string // the file LoadConfig read, if any
@@ -69,7 +70,7 @@ func DefaultConfig() Config {
 		Grace:       store.Duration(10 * time.Minute),
 		LogFormat:   "text",
 		ReadTimeout: store.Duration(20 * time.Second),
-		FTP:         defaultFTPConfig(),
+		FTP:         ftp.DefaultConfig(),
 	}
 }
 
@@ -197,7 +198,7 @@ func (c *Config) StateDir() string {
 	if c.State != "" {
 		return c.State
 	}
-	if l, err := ParseLocation(c.Out); err == nil && l.Remote() {
+	if l, err := parseLocation(c.Out); err == nil && l != nil {
 		if c.file != "" {
 			return filepath.Join(filepath.Dir(c.file), "kaohe-state")
 		}
