@@ -1,7 +1,7 @@
 package pipeline
 
-// Crash safety: a run killed at any named stage (KAOHE_CRASH_AT, a real
-// child process exiting 97) loses no input and counts none twice, and the
+// Crash safety: a run killed at any named stage (a real child process
+// whose Hooks.Crash exits 97 at the stage KAOHE_CRASH_AT names) loses no input and counts none twice, and the
 // next run writes the same report as a run never interrupted and removes
 // the killed run's temporary files. A full disk while writing leaves the
 // previous report intact.
@@ -28,7 +28,7 @@ import (
 	"kaohe/sheets"
 )
 
-// crashStages are the kill points of a run, in order (see crash).
+// crashStages are the kill points of a run, in order (see Hooks).
 var crashStages = []string{"after-fetch", "report-temp-written", "report-renamed", "before-ledger-commit", "before-archiving"}
 
 // childSpec is what a child process runs: one Run over these folders at Now.
@@ -65,7 +65,8 @@ func runChild(t *testing.T, spec childSpec, env ...string) (int, string, *syscal
 }
 
 // TestRunChild is the child process of the crash and corpus tests: it runs
-// the run KAOHE_RUN_CHILD describes (and exits 97 at KAOHE_CRASH_AT).
+// the run KAOHE_RUN_CHILD describes, and exits 97 at the kill point
+// KAOHE_CRASH_AT names.
 func TestRunChild(t *testing.T) {
 	raw := os.Getenv("KAOHE_RUN_CHILD")
 	if raw == "" {
@@ -77,7 +78,14 @@ func TestRunChild(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	cfg.Inbox, cfg.Out, cfg.State, cfg.Settle = spec.Inbox, spec.Out, spec.State, 0
-	s, err := Run(context.Background(), Options{Config: cfg, Now: func() time.Time { return spec.Now }})
+	at := os.Getenv("KAOHE_CRASH_AT")
+	crash := func(stage string) {
+		if stage == at {
+			fmt.Fprintf(os.Stderr, "kaohe: crash point %s\n", stage)
+			os.Exit(97)
+		}
+	}
+	s, err := Run(context.Background(), Options{Config: cfg, Now: func() time.Time { return spec.Now }, Hooks: Hooks{Crash: crash}})
 	if err != nil {
 		t.Fatal(err)
 	}

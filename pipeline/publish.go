@@ -85,7 +85,7 @@ func (r *run) putReport(ctx context.Context, rep *sheets.Report) error {
 
 // putLatest puts the report everyone opens. Into an outbox that stages its
 // Puts (a local folder), the run's kill points report-temp-written and
-// report-renamed come on either side of the rename (see crash).
+// report-renamed come on either side of the rename (see Hooks).
 func (r *run) putLatest(ctx context.Context, name string, data []byte) error {
 	if r.outFeat.Stage == nil {
 		return r.out.Put(ctx, name, bytes.NewReader(data))
@@ -94,11 +94,11 @@ func (r *run) putLatest(ctx context.Context, name string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	crash("report-temp-written")
+	r.crash("report-temp-written")
 	if err := commit(); err != nil {
 		return err
 	}
-	crash("report-renamed")
+	r.crash("report-renamed")
 	return nil
 }
 

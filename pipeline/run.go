@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"kaohe/pipeline/state"
@@ -33,6 +32,29 @@ type Options struct {
 	Now      func() time.Time // nil: time.Now
 	Inbox    store.Store      // nil: the local folder Config.Inbox
 	Out      store.Store      // nil: the local folder Config.Out
+	Hooks    Hooks            // for tests; the program leaves them nil
+}
+
+// Hooks let a test stop a run at its kill points or hold it in its
+// middle; nil hooks do nothing. The program never sets them (kaohe's own
+// tests do, from the environment, in cmd/kaohe/main_test.go).
+type Hooks struct {
+	// Crash is called at each kill point of a run with its name; a test
+	// exits the process there (code 97, pipeline/crash_test.go) to check
+	// that a run killed anywhere loses nothing. The kill points, in order:
+	// after-fetch (inputs read, their copies still being made durable
+	// aside, nothing written), report-temp-written (the report's temp file
+	// written into an outbox that stages its Puts, a local folder, not
+	// renamed), report-renamed (the report in place, no receipt yet),
+	// before-ledger-commit (report and receipts written), before-archiving
+	// (ledger committed, no input moved).
+	Crash func(stage string)
+	// Pause is called once the inputs are read, before anything is
+	// written, and the run waits for it: a test stops a process in the
+	// middle of a run. An error from it fails the run; after it, a run
+	// whose ctx was cancelled meanwhile stops there, its inputs where they
+	// were.
+	Pause func(ctx context.Context) error
 }
 
 // Summary is what one run did.
@@ -82,6 +104,7 @@ type run struct {
 	warns    []string // the standard's load warnings, also the summary's
 	log      *slog.Logger
 	progress io.Writer // a terminal, or nil
+	hooks    Hooks
 	now      func() time.Time
 	start    time.Time
 	stateDir string
@@ -132,8 +155,8 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	// committed only once they are.
 	kept := r.pack.CommitAside()
 	defer kept() // before Abandon: a run that fails early waits for it
-	crash("after-fetch")
-	if err := checkpoint(ctx); err != nil { // nothing written or moved yet
+	r.crash("after-fetch")
+	if err := r.checkpoint(ctx); err != nil { // nothing written or moved yet
 		return nil, err
 	}
 	rep, err := r.standings(fresh)
@@ -146,12 +169,12 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	if err := kept(); err != nil {
 		return nil, fmt.Errorf("keeping copies of the uploads: %w", err)
 	}
-	crash("before-ledger-commit")
+	r.crash("before-ledger-commit")
 	if err := r.ledger.Commit(); err != nil {
 		return nil, fmt.Errorf("committing the ledger: %w", err)
 	}
 	r.clock.lap(&r.sum.Stages.Ledger)
-	crash("before-archiving")
+	r.crash("before-archiving")
 	if err := r.archive(ctx, fresh, redo); err != nil {
 		return nil, err
 	}
@@ -161,7 +184,7 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 // newRun reads the configuration and the standard, and makes the state
 // folder.
 func newRun(o Options) (*run, error) {
-	r := &run{cfg: o.Config, start: time.Now(), log: o.Log, progress: o.Progress, now: o.Now}
+	r := &run{cfg: o.Config, start: time.Now(), log: o.Log, progress: o.Progress, hooks: o.Hooks, now: o.Now}
 	if err := r.cfg.Resolve(); err != nil {
 		return nil, err
 	}
@@ -244,17 +267,23 @@ func (r *run) done() *Summary {
 	return sum
 }
 
-// crash exits hard (code 97) at a named stage when KAOHE_CRASH_AT names it:
-// a test hook for the guarantee that a run killed anywhere loses nothing.
-// The stages, in order: after-fetch (inputs read, their copies still being
-// made durable aside, nothing
-// written), report-temp-written (the report's temp file written in a local
-// outbox, not renamed), report-renamed (the report in place, no receipt
-// yet), before-ledger-commit (report and receipts written), before-archiving
-// (ledger committed, no input moved).
-func crash(stage string) {
-	if os.Getenv("KAOHE_CRASH_AT") == stage {
-		fmt.Fprintf(os.Stderr, "kaohe: crash point %s\n", stage)
-		os.Exit(97)
+// crash calls the Crash hook at a kill point (see Hooks).
+func (r *run) crash(stage string) {
+	if r.hooks.Crash != nil {
+		r.hooks.Crash(stage)
 	}
+}
+
+// checkpoint returns an error once the run has been cancelled, after the
+// Pause hook, if any, has returned.
+func (r *run) checkpoint(ctx context.Context) error {
+	if r.hooks.Pause != nil {
+		if err := r.hooks.Pause(ctx); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("运行被中止，输入文件留在原处: %w", err)
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -118,6 +117,7 @@ type ServeOptions struct {
 	Progress io.Writer    // a terminal for progress lines, or nil
 	Inbox    store.Store  // nil: the local folder Config.Inbox
 	Out      store.Store  // nil: the local folder Config.Out
+	Hooks    Hooks        // for tests, each run's; the program leaves them nil
 	// Job is one run; nil means Run with the fields above, which records
 	// last-run.json. Tests give one that is slow or panics.
 	Job func(ctx context.Context) error
@@ -157,7 +157,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 			return err
 		}
 		job = func(ctx context.Context) error {
-			_, err := Run(ctx, Options{Config: cfg, Log: log, Progress: o.Progress, Inbox: o.Inbox, Out: o.Out})
+			_, err := Run(ctx, Options{Config: cfg, Log: log, Progress: o.Progress, Inbox: o.Inbox, Out: o.Out, Hooks: o.Hooks})
 			return err
 		}
 	}
@@ -245,43 +245,3 @@ func (l cronLogger) Error(err error, msg string, kv ...any) {
 }
 
 var _ cron.Logger = cronLogger{}
-
-// checkpoint returns ctx's error once the run has been cancelled. Two
-// test hooks, never for production, let a test stop a process in the
-// middle of a run: with KAOHE_TEST_RUN_DELAY set to a duration, the run
-// says so on stderr and waits that long; with KAOHE_TEST_RUN_GATE set to a
-// path, it says so and waits until that file exists. Either wait ends
-// early when ctx is cancelled.
-func checkpoint(ctx context.Context) error {
-	delay, _ := time.ParseDuration(os.Getenv("KAOHE_TEST_RUN_DELAY"))
-	gate := os.Getenv("KAOHE_TEST_RUN_GATE")
-	if delay > 0 || gate != "" {
-		fmt.Fprintf(os.Stderr, "kaohe: test hook: run paused (delay %s, gate %q)\n", delay, gate)
-		var timeout <-chan time.Time
-		if delay > 0 {
-			timeout = time.After(delay)
-		}
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-	wait:
-		for {
-			select {
-			case <-timeout:
-				break wait
-			case <-ctx.Done():
-				break wait
-			case <-tick.C:
-				if gate == "" {
-					continue
-				}
-				if _, err := os.Stat(gate); err == nil {
-					break wait
-				}
-			}
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("运行被中止，输入文件留在原处: %w", err)
-	}
-	return nil
-}

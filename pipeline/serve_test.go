@@ -414,7 +414,6 @@ func TestServeRealRun(t *testing.T) {
 // TestServeCutOffLeavesInputs: a run cut off by the grace period writes no
 // report, moves no input, and records the failure.
 func TestServeCutOffLeavesInputs(t *testing.T) {
-	t.Setenv("KAOHE_TEST_RUN_DELAY", "1h")
 	w := newWorld(t)
 	set := demoSet(w.std, 5)
 	for i, in := range w.std.Institutions[:2] {
@@ -423,7 +422,8 @@ func TestServeCutOffLeavesInputs(t *testing.T) {
 	before := files(t, w.inbox)
 	cfg := w.config()
 	cfg.Schedule, cfg.Grace = yearly, store.Duration(10*time.Millisecond)
-	s := serve(t, ServeOptions{Config: cfg, RunNow: true})
+	hold := func(ctx context.Context) error { <-ctx.Done(); return nil } // the run, its inputs read, waits to be cut off
+	s := serve(t, ServeOptions{Config: cfg, RunNow: true, Hooks: Hooks{Pause: hold}})
 	if err := s.stop(); err == nil {
 		t.Fatal("Serve returned no error for a cut-off run")
 	}
