@@ -105,8 +105,8 @@ func (r *run) putLatest(ctx context.Context, name string, data []byte) error {
 // reportPath is where a person finds the report: an absolute path for
 // a local outbox, else the store's description and the name.
 func (r *run) reportPath(name string) string {
-	if r.outFeat.LocalPath != nil {
-		return r.outFeat.LocalPath(name)
+	if r.outFeat.Path != nil {
+		return r.outFeat.Path(name)
 	}
 	return r.out.String() + "/" + name
 }

@@ -44,8 +44,8 @@ type LastRun struct {
 // ReadLastRun returns the state folder's last-run.json, or nil and no
 // error when no run has been recorded there. It returns an error when the
 // file cannot be read or is not valid JSON.
-func ReadLastRun(stateDir string) (*LastRun, error) {
-	p := filepath.Join(stateDir, lastRunFile)
+func ReadLastRun(dir string) (*LastRun, error) {
+	p := filepath.Join(dir, lastRunFile)
 	b, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -61,12 +61,12 @@ func ReadLastRun(stateDir string) (*LastRun, error) {
 }
 
 // WriteLastRun replaces the state folder's last-run.json atomically.
-func WriteLastRun(stateDir string, lr *LastRun) error {
+func WriteLastRun(dir string, lr *LastRun) error {
 	b, err := json.MarshalIndent(lr, "", "  ")
 	if err != nil {
 		return err
 	}
-	return local.WriteFile(filepath.Join(stateDir, lastRunFile), func(w io.Writer) error {
+	return local.WriteFile(filepath.Join(dir, lastRunFile), func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})

@@ -55,8 +55,8 @@ type Ledger struct {
 const LedgerFile = "ledger.json"
 
 // OpenLedger reads the ledger of a state folder; a missing one is empty.
-func OpenLedger(stateDir string) (*Ledger, error) {
-	l := &Ledger{path: filepath.Join(stateDir, LedgerFile)}
+func OpenLedger(dir string) (*Ledger, error) {
+	l := &Ledger{path: filepath.Join(dir, LedgerFile)}
 	b, err := os.ReadFile(l.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		l.index()

@@ -63,10 +63,10 @@ type Cleaner interface {
 	Clean(dir string)
 }
 
-// LocalPather is a store whose files are on this machine.
-type LocalPather interface {
-	// LocalPath is where a person finds name: an absolute path.
-	LocalPath(name string) string
+// Pather is a store whose files are on this machine.
+type Pather interface {
+	// Path is where a person finds name: an absolute path.
+	Path(name string) string
 }
 
 // ParallelPutter is a store whose Puts gain from being made at once: each
@@ -86,7 +86,7 @@ type Features struct {
 	MoveLazy    func(ctx context.Context, from, to string) (dir string, err error)                   // LazyMover
 	SyncDirs    func(dirs []string) error                                                            // LazyMover
 	Clean       func(dir string)                                                                     // Cleaner
-	LocalPath   func(name string) string                                                             // LocalPather
+	Path        func(name string) string                                                             // Pather
 	ParallelPut bool                                                                                 // ParallelPutter
 }
 
@@ -105,8 +105,8 @@ func FeaturesOf(s Store) Features {
 	if do, ok := s.(Cleaner); ok {
 		f.Clean = do.Clean
 	}
-	if do, ok := s.(LocalPather); ok {
-		f.LocalPath = do.LocalPath
+	if do, ok := s.(Pather); ok {
+		f.Path = do.Path
 	}
 	if do, ok := s.(ParallelPutter); ok {
 		f.ParallelPut = do.ParallelPut()

@@ -38,6 +38,11 @@ func TestStore(t *testing.T) {
 			if strings.Contains(fmt.Sprintf("%v %+v %#v %s", s, s, s, s), ftptest.Password) {
 				t.Error("the password shows in a formatted store")
 			}
+			// None of the optional capabilities: a run puts, writes receipts
+			// and moves through Store alone, in order.
+			if f := store.FeaturesOf(s); f.Stage != nil || f.Batch != nil || f.MoveLazy != nil || f.Clean != nil || f.Path != nil || f.ParallelPut {
+				t.Errorf("features of an FTP store: %+v", f)
+			}
 		})
 	}
 }

@@ -31,7 +31,7 @@ var (
 	_ store.Batcher        = (*Store)(nil)
 	_ store.LazyMover      = (*Store)(nil)
 	_ store.Cleaner        = (*Store)(nil)
-	_ store.LocalPather    = (*Store)(nil)
+	_ store.Pather         = (*Store)(nil)
 	_ store.ParallelPutter = (*Store)(nil)
 )
 
@@ -299,8 +299,8 @@ func CleanTemps(dir string) {
 	}
 }
 
-// LocalPath implements store.LocalPather: the absolute path of name.
-func (s *Store) LocalPath(name string) string {
+// Path implements store.Pather: the absolute path of name.
+func (s *Store) Path(name string) string {
 	root := s.Root
 	if abs, err := filepath.Abs(root); err == nil {
 		root = abs

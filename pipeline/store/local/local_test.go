@@ -82,7 +82,7 @@ func TestFeatures(t *testing.T) {
 	dir := t.TempDir()
 	s := &Store{Root: dir}
 	f := store.FeaturesOf(s)
-	if f.Stage == nil || f.Batch == nil || f.MoveLazy == nil || f.SyncDirs == nil || f.Clean == nil || f.LocalPath == nil || !f.ParallelPut {
+	if f.Stage == nil || f.Batch == nil || f.MoveLazy == nil || f.SyncDirs == nil || f.Clean == nil || f.Path == nil || !f.ParallelPut {
 		t.Fatalf("features of a folder: %+v", f)
 	}
 	ctx := context.Background()
@@ -154,9 +154,9 @@ func TestFeatures(t *testing.T) {
 	if _, err := f.MoveLazy(ctx, "回执/b.xlsx", "archive/a.xlsx"); !errors.Is(err, store.ErrExists) {
 		t.Errorf("a lazy move onto a file: %v, want ErrExists", err)
 	}
-	if p := f.LocalPath("回执/b.xlsx"); !filepath.IsAbs(p) || read("回执/b.xlsx") == "" {
-		t.Errorf("LocalPath = %q", p)
+	if p := f.Path("回执/b.xlsx"); !filepath.IsAbs(p) || read("回执/b.xlsx") == "" {
+		t.Errorf("Path = %q", p)
 	} else if b, err := os.ReadFile(p); err != nil || string(b) != "回执/b.xlsx" {
-		t.Errorf("LocalPath %q: %q, %v", p, b, err)
+		t.Errorf("Path %q: %q, %v", p, b, err)
 	}
 }

@@ -52,10 +52,10 @@ const (
 )
 
 var (
-	ftpUserOnce sync.Once
-	ftpUserErr  error
-	ftpUID      int
-	ftpGID      int
+	userOnce sync.Once
+	userErr  error
+	uid      int
+	gid      int
 )
 
 // vsftpdPath finds vsftpd, or skips the test; with CI set it fails instead.
@@ -83,33 +83,33 @@ func vsftpdPath(t *testing.T) string {
 	return p
 }
 
-// ensureFTPUser creates the test's FTP user with a shell from /etc/shells.
-func ensureFTPUser() error {
-	ftpUserOnce.Do(func() {
+// ensureUser creates the test's FTP user with a shell from /etc/shells.
+func ensureUser() error {
+	userOnce.Do(func() {
 		if _, err := user.Lookup(User); err != nil {
 			// vsftpd enters the home folder before local_root: it must exist.
 			out, err := exec.Command("useradd", "--system", "--no-create-home", "--home-dir", "/",
 				"--shell", "/bin/sh", User).CombinedOutput()
 			if _, lerr := user.Lookup(User); lerr != nil { // another test binary may have made it meanwhile
-				ftpUserErr = fmt.Errorf("useradd %s: %v: %s", User, err, out)
+				userErr = fmt.Errorf("useradd %s: %v: %s", User, err, out)
 				return
 			}
 		}
 		cmd := exec.Command("chpasswd")
 		cmd.Stdin = strings.NewReader(User + ":" + Password + "\n")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			ftpUserErr = fmt.Errorf("chpasswd: %v: %s", err, out)
+			userErr = fmt.Errorf("chpasswd: %v: %s", err, out)
 			return
 		}
 		u, err := user.Lookup(User)
 		if err != nil {
-			ftpUserErr = err
+			userErr = err
 			return
 		}
-		ftpUID, _ = strconv.Atoi(u.Uid)
-		ftpGID, _ = strconv.Atoi(u.Gid)
+		uid, _ = strconv.Atoi(u.Uid)
+		gid, _ = strconv.Atoi(u.Gid)
 	})
-	return ftpUserErr
+	return userErr
 }
 
 var (
@@ -187,7 +187,7 @@ func freePorts(t *testing.T, n int) int {
 func Start(t *testing.T, mode ftp.TLSMode, extra ...string) *Server {
 	t.Helper()
 	bin := vsftpdPath(t)
-	if err := ensureFTPUser(); err != nil {
+	if err := ensureUser(); err != nil {
 		t.Fatal(err)
 	}
 	dir, err := os.MkdirTemp("", "kaohe-vsftpd-")
@@ -202,7 +202,7 @@ func Start(t *testing.T, mode ftp.TLSMode, extra ...string) *Server {
 	if err := os.Mkdir(s.Root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chown(s.Root, ftpUID, ftpGID); err != nil {
+	if err := os.Chown(s.Root, uid, gid); err != nil {
 		t.Fatal(err)
 	}
 	base := freePorts(t, 11)
@@ -408,7 +408,7 @@ func (s *Server) Write(name string, b []byte, mtime time.Time) {
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		s.t.Fatal(err)
 	}
-	os.Lchown(p, ftpUID, ftpGID)
+	os.Lchown(p, uid, gid)
 	if !mtime.IsZero() {
 		os.Chtimes(p, mtime, mtime)
 	}
@@ -424,7 +424,7 @@ func (s *Server) Mkdir(p string) {
 	if err := os.Mkdir(p, 0o755); err != nil && !os.IsExist(err) {
 		s.t.Fatal(err)
 	}
-	os.Chown(p, ftpUID, ftpGID)
+	os.Chown(p, uid, gid)
 }
 
 // Silent listens on a loopback port, accepts every connection and never
