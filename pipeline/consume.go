@@ -75,7 +75,7 @@ func (r *run) consume(ctx context.Context, ready []store.Entry) (fresh []consume
 	return fresh, redo, nil
 }
 
-// consumeResult is consume's answer for one entry.
+// consumeResult is consumeOne's answer for one entry.
 type consumeResult struct {
 	c    consumed
 	prev *state.Record

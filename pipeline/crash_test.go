@@ -1,10 +1,10 @@
 package pipeline
 
 // Crash safety: a run killed at any named stage (a real child process
-// whose Hooks.Crash exits 97 at the stage KAOHE_CRASH_AT names) loses no input and counts none twice, and the
-// next run writes the same report as a run never interrupted and removes
-// the killed run's temporary files. A full disk while writing leaves the
-// previous report intact.
+// whose Hooks.Crash exits 97 at the stage KAOHE_CRASH_AT names) loses no
+// input and counts none twice, and the next run writes the same report as
+// a run never interrupted and removes the killed run's temporary files. A
+// full disk while writing leaves the previous report intact.
 
 import (
 	"bytes"

@@ -46,6 +46,8 @@ type Entry struct {
 
 // Store is a folder of files: the drop folder, the outbox, or an FTP
 // server. Names are slash-separated and relative to the store's root.
+// Every method returns ErrBadName for a name CheckName refuses, and an
+// error wrapping ErrUnavailable when the store's server is out of reach.
 type Store interface {
 	// List returns the entries directly in dir ("" is the root), sorted by
 	// name. It returns ErrNotFound when dir does not exist.
@@ -54,8 +56,9 @@ type Store interface {
 	// does not exist and ErrNotRegular for links and special files.
 	Open(ctx context.Context, name string) (io.ReadCloser, error)
 	// Put writes r to name under a temporary name and renames it, so a
-	// reader never sees half a file; it creates missing folders. On failure
-	// the previous file of that name is intact.
+	// reader never sees half a file; it creates missing folders. It
+	// returns the error of reading r or of writing, and then the previous
+	// file of that name is intact.
 	Put(ctx context.Context, name string, r io.Reader) error
 	// Move renames from to to, creating to's folder. It returns ErrExists
 	// rather than overwrite, and ErrNotFound when from is gone.
