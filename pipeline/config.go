@@ -12,34 +12,45 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"kaohe/pipeline/store"
+	"kaohe/pipeline/store/ftp"
 	"kaohe/templates"
 	"kaohe/templates/score"
+)
+
+// Errors of the pipeline's jobs, wrapped with %w where they arise.
+var (
+	// ErrConfig: the configuration is invalid; the message names the key.
+	ErrConfig = errors.New("配置错误")
+	// ErrAllocation: the 附件2 workbook given to NewStandard has errors;
+	// the result's issues name each cell, and nothing was written.
+	ErrAllocation = errors.New("附件2 有错误")
 )
 
 // Config is kaohe's configuration (config.example.toml documents each key).
 // Every field has a working default, so a run needs no config file.
 type Config struct {
-	Inbox       string   `toml:"inbox"`        // drop folder
-	Out         string   `toml:"out"`          // where the report and receipts go
-	State       string   `toml:"state"`        // ledger, lock, copies of every upload; default: kaohe-state beside out
-	Year        int      `toml:"year"`         // embedded standard's year
-	StandardDir string   `toml:"standard_dir"` // folder with allocation.csv and rules.toml (overrides year)
-	Ranking     string   `toml:"ranking"`      // dense (中国式排名) or standard
-	Timezone    string   `toml:"timezone"`     // for times in names and the report
-	MinAge      Duration `toml:"min_age"`      // files younger than this wait for the next run
-	Settle      Duration `toml:"settle"`       // pause between the two looks at the inbox
-	Deadline    string   `toml:"deadline"`     // RFC 3339; empty for none
-	Late        string   `toml:"late"`         // flag or refuse files after the deadline
-	MaxFileMB   int64    `toml:"max_file_mb"`  // larger uploads are rejected unread
-	Schedule    string   `toml:"schedule"`     // kaohe serve: when to run (cron spec)
-	Grace       Duration `toml:"grace"`        // kaohe serve: how long a stop waits for the current run
-	LogFormat   string   `toml:"log_format"`   // text or json
-	ReadTimeout Duration `toml:"read_timeout"` // one upload not read by then is rejected as unreadable
+	Inbox       string         `toml:"inbox"`        // drop folder
+	Out         string         `toml:"out"`          // where the report and receipts go
+	State       string         `toml:"state"`        // ledger, lock, copies of every upload; default: kaohe-state beside out
+	Year        int            `toml:"year"`         // embedded standard's year
+	StandardDir string         `toml:"standard_dir"` // folder with allocation.csv and rules.toml (overrides year)
+	Ranking     string         `toml:"ranking"`      // dense (中国式排名) or standard
+	Timezone    string         `toml:"timezone"`     // for times in names and the report
+	MinAge      store.Duration `toml:"min_age"`      // files younger than this wait for the next run
+	Settle      store.Duration `toml:"settle"`       // pause between the two looks at the inbox
+	Deadline    string         `toml:"deadline"`     // RFC 3339; empty for none
+	Late        string         `toml:"late"`         // flag or refuse files after the deadline
+	MaxFileMB   int64          `toml:"max_file_mb"`  // larger uploads are rejected unread
+	Schedule    string         `toml:"schedule"`     // kaohe serve: when to run (cron spec)
+	Grace       store.Duration `toml:"grace"`        // kaohe serve: how long a stop waits for the current run
+	LogFormat   string         `toml:"log_format"`   // text or json
+	ReadTimeout store.Duration `toml:"read_timeout"` // one upload not read by then is rejected as unreadable
 	// TokenSecretEnv names the environment variable holding the secret of
 	// the template tokens (token.go); empty: no tokens written or checked.
 	TokenSecretEnv string `toml:"token_secret_env"`
 
-	FTP FTPConfig `toml:"ftp"` // when inbox or out is an ftp:// or ftps:// URL (where.go)
+	FTP ftp.Config `toml:"ftp"` // when inbox or out is an ftp:// or ftps:// URL (where.go)
 
 	// Derived by Load/Resolve.
 	file        string // the file LoadConfig read, if any
@@ -47,19 +58,6 @@ type Config struct {
 	loc         *time.Location
 	style       score.Style
 	tokenSecret []byte // from the environment variable TokenSecretEnv names; never logged
-}
-
-// Duration is a time.Duration written as "2m", "30s".
-type Duration time.Duration
-
-// UnmarshalText reads Go's duration syntax.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil || v < 0 {
-		return fmt.Errorf("「%s」不是有效的时长，应写成 \"90s\"、\"2m\"、\"1h\" 这样的形式", b)
-	}
-	*d = Duration(v)
-	return nil
 }
 
 // DefaultConfig is the configuration when no file is given.
@@ -70,15 +68,15 @@ func DefaultConfig() Config {
 		Year:        templates.DefaultYear,
 		Ranking:     string(score.Dense),
 		Timezone:    "Asia/Shanghai",
-		MinAge:      Duration(time.Minute),
-		Settle:      Duration(2 * time.Second),
+		MinAge:      store.Duration(time.Minute),
+		Settle:      store.Duration(2 * time.Second),
 		Late:        "flag",
 		MaxFileMB:   20,
 		Schedule:    DefaultSchedule,
-		Grace:       Duration(10 * time.Minute),
+		Grace:       store.Duration(10 * time.Minute),
 		LogFormat:   "text",
-		ReadTimeout: Duration(20 * time.Second),
-		FTP:         defaultFTPConfig(),
+		ReadTimeout: store.Duration(20 * time.Second),
+		FTP:         ftp.DefaultConfig(),
 	}
 }
 
@@ -206,7 +204,7 @@ func (c *Config) StateDir() string {
 	if c.State != "" {
 		return c.State
 	}
-	if l, err := ParseLocation(c.Out); err == nil && l.Remote() {
+	if l, err := parseLocation(c.Out); err == nil && l != nil {
 		if c.file != "" {
 			return filepath.Join(filepath.Dir(c.file), "kaohe-state")
 		}

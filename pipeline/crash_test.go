@@ -1,10 +1,10 @@
 package pipeline
 
-// Crash safety: a run killed at any named stage (KAOHE_CRASH_AT, a real
-// child process exiting 97) loses no input and counts none twice, and the
-// next run writes the same report as a run never interrupted and removes
-// the killed run's temporary files. A full disk while writing leaves the
-// previous report intact.
+// Crash safety: a run killed at any named stage (a real child process
+// whose Hooks.Crash exits 97 at the stage KAOHE_CRASH_AT names) loses no
+// input and counts none twice, and the next run writes the same report as
+// a run never interrupted and removes the killed run's temporary files. A
+// full disk while writing leaves the previous report intact.
 
 import (
 	"bytes"
@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,10 +23,12 @@ import (
 	"testing"
 	"time"
 
+	"kaohe/pipeline/state"
+	"kaohe/pipeline/store"
 	"kaohe/sheets"
 )
 
-// crashStages are the kill points of a run, in order (see crash).
+// crashStages are the kill points of a run, in order (see Hooks).
 var crashStages = []string{"after-fetch", "report-temp-written", "report-renamed", "before-ledger-commit", "before-archiving"}
 
 // childSpec is what a child process runs: one Run over these folders at Now.
@@ -64,7 +65,8 @@ func runChild(t *testing.T, spec childSpec, env ...string) (int, string, *syscal
 }
 
 // TestRunChild is the child process of the crash and corpus tests: it runs
-// the run KAOHE_RUN_CHILD describes (and exits 97 at KAOHE_CRASH_AT).
+// the run KAOHE_RUN_CHILD describes, and exits 97 at the kill point
+// KAOHE_CRASH_AT names.
 func TestRunChild(t *testing.T) {
 	raw := os.Getenv("KAOHE_RUN_CHILD")
 	if raw == "" {
@@ -76,7 +78,14 @@ func TestRunChild(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	cfg.Inbox, cfg.Out, cfg.State, cfg.Settle = spec.Inbox, spec.Out, spec.State, 0
-	s, err := Run(context.Background(), Options{Config: cfg, Now: func() time.Time { return spec.Now }})
+	at := os.Getenv("KAOHE_CRASH_AT")
+	crash := func(stage string) {
+		if stage == at {
+			fmt.Fprintf(os.Stderr, "kaohe: crash point %s\n", stage)
+			os.Exit(97)
+		}
+	}
+	s, err := Run(context.Background(), Options{Config: cfg, Now: func() time.Time { return spec.Now }, Hooks: Hooks{Crash: crash}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,9 +141,9 @@ func (w *world) dropAll(files map[string][]byte) {
 }
 
 // ledgerHashes is the ledger's hashes, sorted, and fails on a repeated one.
-func ledgerHashes(t *testing.T, state string) []string {
+func ledgerHashes(t *testing.T, dir string) []string {
 	t.Helper()
-	l, err := OpenLedger(state)
+	l, err := state.OpenLedger(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +164,7 @@ func ledgerHashes(t *testing.T, state string) []string {
 func tempFiles(dir string) []string {
 	var out []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && strings.HasPrefix(d.Name(), tempPrefix) {
+		if err == nil && strings.HasPrefix(d.Name(), store.TempPrefix) {
 			out = append(out, p)
 		}
 		return nil
@@ -268,7 +277,7 @@ func TestKillPoints(t *testing.T) {
 			if got := inboxHashes(t, w.inbox); fmt.Sprint(got) != fmt.Sprint(refInbox) {
 				t.Errorf("inbox after recovery:\n%v\nwant\n%v", got, refInbox)
 			}
-			l, _ := OpenLedger(w.state)
+			l, _ := state.OpenLedger(w.state)
 			for _, r := range l.Records {
 				if r.MovedTo == "" || r.MoveError != "" {
 					t.Errorf("%s: moved to %q, error %q", r.Name, r.MovedTo, r.MoveError)
@@ -309,8 +318,9 @@ func cellDiff(want, got map[string][][]string) string {
 // TestFullDisk: the outbox on a small tmpfs that fills up; the run fails,
 // the previous report is intact, no input moves, no temp file stays, and
 // once there is room the next run takes everything. It needs to mount a
-// tmpfs (root, CAP_SYS_ADMIN); TestWriteFailureKeepsReport covers the same
-// path everywhere with an injected write error.
+// tmpfs (root, CAP_SYS_ADMIN); TestWriteFailureKeepsReport in
+// pipeline/store/local covers the same path everywhere with an injected
+// write error.
 func TestFullDisk(t *testing.T) {
 	w := newWorld(t)
 	if err := os.MkdirAll(w.out, 0o755); err != nil {
@@ -377,45 +387,5 @@ func TestFullDisk(t *testing.T) {
 	}
 	if s.New != 3 || s.Ranked != 6 {
 		t.Errorf("after freeing space: %+v", s)
-	}
-}
-
-// failingReader fails after n bytes.
-type failingReader struct {
-	r io.Reader
-	n int
-}
-
-func (f *failingReader) Read(b []byte) (int, error) {
-	if f.n <= 0 {
-		return 0, syscall.ENOSPC
-	}
-	if len(b) > f.n {
-		b = b[:f.n]
-	}
-	n, err := f.r.Read(b)
-	f.n -= n
-	return n, err
-}
-
-// TestWriteFailureKeepsReport: a write that fails halfway (here an injected
-// ENOSPC from the reader being copied) leaves the file it replaces intact
-// and no temp file. TestFullDisk does this on a real full disk where it can.
-func TestWriteFailureKeepsReport(t *testing.T) {
-	dir := t.TempDir()
-	l := &Local{Root: dir}
-	ctx := context.Background()
-	if err := l.Put(ctx, "汇总排名表-2013.xlsx", strings.NewReader("the previous report")); err != nil {
-		t.Fatal(err)
-	}
-	err := l.Put(ctx, "汇总排名表-2013.xlsx", &failingReader{r: strings.NewReader(strings.Repeat("new ", 10000)), n: 5000})
-	if !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("Put = %v, want ENOSPC", err)
-	}
-	if b, _ := os.ReadFile(filepath.Join(dir, "汇总排名表-2013.xlsx")); string(b) != "the previous report" {
-		t.Errorf("the previous file became %.40q", b)
-	}
-	if tmp := tempFiles(dir); len(tmp) > 0 {
-		t.Errorf("temp files left: %q", tmp)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"kaohe/pipeline/store/local"
 	"kaohe/sheets"
 	"kaohe/templates"
 )
@@ -125,7 +126,7 @@ func fillDemoFile(tmpl []byte, path string, values map[string]any, when time.Tim
 }
 
 func writeDemoFile(path string, b []byte, when time.Time) error {
-	if err := writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+	if err := local.WriteFile(path, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
 		return err
 	}
 	return os.Chtimes(path, when, when)

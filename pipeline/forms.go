@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"kaohe/pipeline/store/local"
 	"kaohe/sheets"
 	"kaohe/templates"
 )
@@ -53,7 +54,7 @@ func WriteTemplates(std *templates.Standard, dir, institution string) ([]string,
 // CheckFile reads, validates and scores one workbook on disk, as a run
 // would, and returns its receipt; accepted reports whether a run would take it.
 func CheckFile(std *templates.Standard, cfg *Config, file string, now time.Time) (*sheets.Receipt, bool, error) {
-	f, err := (&Local{Root: filepath.Dir(file)}).Open(context.Background(), filepath.Base(file))
+	f, err := (&local.Store{Root: filepath.Dir(file)}).Open(context.Background(), filepath.Base(file))
 	if err != nil {
 		return nil, false, err
 	}

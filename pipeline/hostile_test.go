@@ -24,6 +24,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/pipeline/state"
+	"kaohe/pipeline/store"
+	"kaohe/pipeline/store/local"
 	"kaohe/sheets"
 )
 
@@ -105,11 +108,11 @@ func TestHostileCorpusRun(t *testing.T) {
 	if len(ranked) != len(valid)+1 {
 		t.Errorf("ranked %q", ranked)
 	}
-	l, err := OpenLedger(w.state)
+	l, err := state.OpenLedger(w.state)
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string]*Record{}
+	byName := map[string]*state.Record{}
 	for i := range l.Records {
 		byName[l.Records[i].Name] = &l.Records[i]
 	}
@@ -256,30 +259,30 @@ func TestDropFolderNotTrusted(t *testing.T) {
 	if fi, err := os.Lstat(filepath.Join(w.inbox, "fifo.xlsx")); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
 		t.Errorf("the FIFO is gone: %v", err)
 	}
-	l, _ := OpenLedger(w.state)
+	l, _ := state.OpenLedger(w.state)
 	for _, r := range l.Records {
 		if r.MovedTo == "" || len(filepath.Base(r.MovedTo)) > 255 {
 			t.Errorf("%s archived as %q", r.Name, r.MovedTo)
 		}
 	}
 	// Opened directly, each odd file is refused on its handle, at once.
-	local := &Local{Root: w.inbox}
+	inbox := &local.Store{Root: w.inbox}
 	for _, n := range odd[:5] {
-		rc, err := local.Open(context.Background(), n)
+		rc, err := inbox.Open(context.Background(), n)
 		if err == nil {
 			rc.Close()
 		}
-		if !errors.Is(err, ErrNotRegular) {
-			t.Errorf("Open(%s) = %v, want ErrNotRegular", n, err)
+		if !errors.Is(err, store.ErrNotRegular) {
+			t.Errorf("Open(%s) = %v, want store.ErrNotRegular", n, err)
 		}
 	}
 	// State copies are named by hash, never by the upload's name, in a
 	// pack named by the run.
-	packs := files(t, filepath.Join(w.state, filesDir))
+	packs := files(t, filepath.Join(w.state, state.FilesDir))
 	if len(packs) != 1 || !regexp.MustCompile(`^\d{8}-\d{6}-[0-9a-f]{8}\.zip$`).MatchString(packs[0]) {
 		t.Fatalf("state copies: %q, want one pack of the run", packs)
 	}
-	zr, err := zip.OpenReader(filepath.Join(w.state, filesDir, packs[0]))
+	zr, err := zip.OpenReader(filepath.Join(w.state, state.FilesDir, packs[0]))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"kaohe/pipeline/state"
 )
 
 // TestPackCopies: a run keeps every upload it consumed, byte for byte, in
@@ -41,15 +43,15 @@ func TestPackCopies(t *testing.T) {
 	report := filepath.Join(w.out, "汇总排名表-2013.xlsx")
 	first := dump(t, report)
 
-	l, err := OpenLedger(w.state)
+	l, err := state.OpenLedger(w.state)
 	if err != nil {
 		t.Fatal(err)
 	}
-	packs := files(t, filepath.Join(w.state, filesDir))
+	packs := files(t, filepath.Join(w.state, state.FilesDir))
 	if len(packs) != 1 || len(l.Records) != len(inputs) {
 		t.Fatalf("packs %q for %d records", packs, len(l.Records))
 	}
-	zr, err := zip.OpenReader(filepath.Join(w.state, filesDir, packs[0]))
+	zr, err := zip.OpenReader(filepath.Join(w.state, state.FilesDir, packs[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +76,8 @@ func TestPackCopies(t *testing.T) {
 		}
 	}
 	for _, r := range l.Records {
-		if r.Copy != filesDir+"/"+packs[0] {
-			t.Errorf("%s: copy %q, want %q", r.Name, r.Copy, filesDir+"/"+packs[0])
+		if r.Copy != state.FilesDir+"/"+packs[0] {
+			t.Errorf("%s: copy %q, want %q", r.Name, r.Copy, state.FilesDir+"/"+packs[0])
 		}
 	}
 
@@ -86,18 +88,18 @@ func TestPackCopies(t *testing.T) {
 	if !equalCells(first, dump(t, report)) {
 		t.Error("the report made again from the pack differs")
 	}
-	if got := files(t, filepath.Join(w.state, filesDir)); len(got) != 1 {
+	if got := files(t, filepath.Join(w.state, state.FilesDir)); len(got) != 1 {
 		t.Errorf("a run with nothing new left %q", got)
 	}
 
 	// The layout before packs.
-	os.Remove(filepath.Join(w.state, filesDir, packs[0]))
+	os.Remove(filepath.Join(w.state, state.FilesDir, packs[0]))
 	for hash, b := range kept {
-		if err := os.WriteFile(filepath.Join(w.state, filesDir, hash+".xlsx"), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(w.state, state.FilesDir, hash+".xlsx"), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	lb, err := os.ReadFile(filepath.Join(w.state, ledgerFile))
+	lb, err := os.ReadFile(filepath.Join(w.state, state.LedgerFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +113,7 @@ func TestPackCopies(t *testing.T) {
 	if lb, err = json.Marshal(raw); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(w.state, ledgerFile), lb, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(w.state, state.LedgerFile), lb, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.run(); err != nil {
@@ -124,11 +126,11 @@ func TestPackCopies(t *testing.T) {
 	// A copy changed since: not read, and said so.
 	var victim string
 	for _, r := range l.Records {
-		if r.Outcome == OutcomeAccepted {
+		if r.Outcome == state.OutcomeAccepted {
 			victim = r.Institution
 			b := bytes.Clone(kept[r.Hash])
 			b[len(b)/2] ^= 0xff
-			if err := os.WriteFile(filepath.Join(w.state, filesDir, r.Hash+".xlsx"), b, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(w.state, state.FilesDir, r.Hash+".xlsx"), b, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			break
@@ -159,7 +161,7 @@ func TestPackCopies(t *testing.T) {
 // once there is room, the next run takes them all.
 func TestPackFullDisk(t *testing.T) {
 	w := newWorld(t)
-	dir := filepath.Join(w.state, filesDir)
+	dir := filepath.Join(w.state, state.FilesDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +185,7 @@ func TestPackFullDisk(t *testing.T) {
 	if got := files(t, w.inbox); strings.Join(got, ",") != strings.Join(inputs, ",") {
 		t.Errorf("inputs moved by a failed run: %q", got)
 	}
-	if l, err := OpenLedger(w.state); err != nil || len(l.Records) != 0 {
+	if l, err := state.OpenLedger(w.state); err != nil || len(l.Records) != 0 {
 		t.Errorf("ledger after the failed run: %d records, %v", len(l.Records), err)
 	}
 	if got := files(t, dir); len(got) != 1 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/pipeline/state"
 	"kaohe/sheets"
 	"kaohe/templates"
 	"kaohe/templates/score"
@@ -341,7 +342,7 @@ func TestRunUnwritableOutput(t *testing.T) {
 	if got := files(t, w.inbox); strings.Join(got, ",") != strings.Join(before, ",") {
 		t.Errorf("inputs moved after a failed run: %q", got)
 	}
-	if _, err := os.Stat(filepath.Join(w.state, ledgerFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(w.state, state.LedgerFile)); err == nil {
 		t.Error("ledger committed after a failed run")
 	}
 	// Fixed, the next run succeeds and takes every file.

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"kaohe/pipeline/state"
+	"kaohe/pipeline/store"
 )
 
 // DefaultSchedule runs every night at 2:00 Beijing time.
@@ -94,7 +96,7 @@ func LastDue(sched cron.Schedule, now time.Time) time.Time {
 // Persistent=true: no successful run recorded, or the newest one older
 // than the schedule's last due time. It returns "" when the last run is
 // recent enough.
-func catchUpReason(sched cron.Schedule, last *LastRun, now time.Time) string {
+func catchUpReason(sched cron.Schedule, last *state.LastRun, now time.Time) string {
 	due := LastDue(sched, now)
 	switch {
 	case due.IsZero():
@@ -113,8 +115,9 @@ type ServeOptions struct {
 	RunNow   bool         // run once at start, whatever the last run
 	Log      *slog.Logger // nil: discard
 	Progress io.Writer    // a terminal for progress lines, or nil
-	Inbox    Store        // nil: the local folder Config.Inbox
-	Out      Store        // nil: the local folder Config.Out
+	Inbox    store.Store  // nil: the local folder Config.Inbox
+	Out      store.Store  // nil: the local folder Config.Out
+	Hooks    Hooks        // for tests, each run's; the program leaves them nil
 	// Job is one run; nil means Run with the fields above, which records
 	// last-run.json. Tests give one that is slow or panics.
 	Job func(ctx context.Context) error
@@ -154,7 +157,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 			return err
 		}
 		job = func(ctx context.Context) error {
-			_, err := Run(ctx, Options{Config: cfg, Log: log, Progress: o.Progress, Inbox: o.Inbox, Out: o.Out})
+			_, err := Run(ctx, Options{Config: cfg, Log: log, Progress: o.Progress, Inbox: o.Inbox, Out: o.Out, Hooks: o.Hooks})
 			return err
 		}
 	}
@@ -170,7 +173,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	run := cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)).Then(cron.FuncJob(func() {
 		switch err := job(runCtx); {
 		case err == nil:
-		case errors.Is(err, ErrLocked):
+		case errors.Is(err, state.ErrLocked):
 			log.Warn("run skipped: another kaohe run holds the lock", "err", err)
 		default:
 			log.Error("run failed", "err", err)
@@ -182,7 +185,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	now := time.Now().In(cfg.loc)
 	why := "--run-now"
 	if !o.RunNow {
-		last, err := ReadLastRun(cfg.StateDir())
+		last, err := state.ReadLastRun(cfg.StateDir())
 		if err != nil {
 			log.Warn("reading the last run", "err", err)
 		}
@@ -242,43 +245,3 @@ func (l cronLogger) Error(err error, msg string, kv ...any) {
 }
 
 var _ cron.Logger = cronLogger{}
-
-// checkpoint returns ctx's error once the run has been cancelled. Two
-// test hooks, never for production, let a test stop a process in the
-// middle of a run: with KAOHE_TEST_RUN_DELAY set to a duration, the run
-// says so on stderr and waits that long; with KAOHE_TEST_RUN_GATE set to a
-// path, it says so and waits until that file exists. Either wait ends
-// early when ctx is cancelled.
-func checkpoint(ctx context.Context) error {
-	delay, _ := time.ParseDuration(os.Getenv("KAOHE_TEST_RUN_DELAY"))
-	gate := os.Getenv("KAOHE_TEST_RUN_GATE")
-	if delay > 0 || gate != "" {
-		fmt.Fprintf(os.Stderr, "kaohe: test hook: run paused (delay %s, gate %q)\n", delay, gate)
-		var timeout <-chan time.Time
-		if delay > 0 {
-			timeout = time.After(delay)
-		}
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-	wait:
-		for {
-			select {
-			case <-timeout:
-				break wait
-			case <-ctx.Done():
-				break wait
-			case <-tick.C:
-				if gate == "" {
-					continue
-				}
-				if _, err := os.Stat(gate); err == nil {
-					break wait
-				}
-			}
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("运行被中止，输入文件留在原处: %w", err)
-	}
-	return nil
-}

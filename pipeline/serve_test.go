@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"kaohe/pipeline/state"
+	"kaohe/pipeline/store"
 )
 
 // testTimeout only guards against a hang; no test waits for it.
@@ -76,7 +79,7 @@ func TestConfigSchedule(t *testing.T) {
 	}
 	os.WriteFile(p, []byte("log_format = \"json\"\ngrace = \"30s\"\nschedule = \"* * * * * *\"\n"), 0o644)
 	cfg, err := LoadConfig(p)
-	if err != nil || cfg.Grace != Duration(30*time.Second) || cfg.LogFormat != "json" {
+	if err != nil || cfg.Grace != store.Duration(30*time.Second) || cfg.LogFormat != "json" {
 		t.Errorf("cfg = %+v, %v", cfg, err)
 	}
 }
@@ -296,22 +299,22 @@ func TestServeCatchUp(t *testing.T) {
 	now := time.Now()
 	for _, tc := range []struct {
 		name   string
-		last   *LastRun // nil: no last-run.json
+		last   *state.LastRun // nil: no last-run.json
 		runNow bool
 		want   int32
 	}{
 		{"never ran", nil, false, 1},
-		{"missed the last due time", &LastRun{OK: true, LastSuccess: now.AddDate(-1, -1, 0)}, false, 1},
-		{"recent", &LastRun{OK: true, LastSuccess: now}, false, 0},
-		{"recent, --run-now", &LastRun{OK: true, LastSuccess: now}, true, 1},
-		{"failed since a missed due time", &LastRun{OK: false, Error: "x", LastSuccess: now.AddDate(-1, -1, 0)}, false, 1},
-		{"failed since a recent success", &LastRun{OK: false, Error: "x", LastSuccess: now}, false, 0},
+		{"missed the last due time", &state.LastRun{OK: true, LastSuccess: now.AddDate(-1, -1, 0)}, false, 1},
+		{"recent", &state.LastRun{OK: true, LastSuccess: now}, false, 0},
+		{"recent, --run-now", &state.LastRun{OK: true, LastSuccess: now}, true, 1},
+		{"failed since a missed due time", &state.LastRun{OK: false, Error: "x", LastSuccess: now.AddDate(-1, -1, 0)}, false, 1},
+		{"failed since a recent success", &state.LastRun{OK: false, Error: "x", LastSuccess: now}, false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := serveConfig(t, yearly)
 			if tc.last != nil {
-				if err := WriteLastRun(cfg.State, tc.last); err != nil {
+				if err := state.WriteLastRun(cfg.State, tc.last); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -356,7 +359,7 @@ func TestServeStopLetsRunFinish(t *testing.T) {
 func TestServeGraceCutsOffRun(t *testing.T) {
 	t.Parallel()
 	cfg := serveConfig(t, yearly)
-	cfg.Grace = Duration(10 * time.Millisecond)
+	cfg.Grace = store.Duration(10 * time.Millisecond)
 	started := make(chan struct{}, 1)
 	rec := newLogRecorder()
 	s := serve(t, ServeOptions{Config: cfg, RunNow: true, Log: slog.New(rec), Job: func(ctx context.Context) error {
@@ -396,7 +399,7 @@ func TestServeRealRun(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}
-	lr, err := ReadLastRun(w.state)
+	lr, err := state.ReadLastRun(w.state)
 	if err != nil || lr == nil || !lr.OK || lr.Accepted != 3 {
 		t.Fatalf("last run = %+v, %v", lr, err)
 	}
@@ -411,7 +414,6 @@ func TestServeRealRun(t *testing.T) {
 // TestServeCutOffLeavesInputs: a run cut off by the grace period writes no
 // report, moves no input, and records the failure.
 func TestServeCutOffLeavesInputs(t *testing.T) {
-	t.Setenv("KAOHE_TEST_RUN_DELAY", "1h")
 	w := newWorld(t)
 	set := demoSet(w.std, 5)
 	for i, in := range w.std.Institutions[:2] {
@@ -419,8 +421,9 @@ func TestServeCutOffLeavesInputs(t *testing.T) {
 	}
 	before := files(t, w.inbox)
 	cfg := w.config()
-	cfg.Schedule, cfg.Grace = yearly, Duration(10*time.Millisecond)
-	s := serve(t, ServeOptions{Config: cfg, RunNow: true})
+	cfg.Schedule, cfg.Grace = yearly, store.Duration(10*time.Millisecond)
+	hold := func(ctx context.Context) error { <-ctx.Done(); return nil } // the run, its inputs read, waits to be cut off
+	s := serve(t, ServeOptions{Config: cfg, RunNow: true, Hooks: Hooks{Pause: hold}})
 	if err := s.stop(); err == nil {
 		t.Fatal("Serve returned no error for a cut-off run")
 	}
@@ -430,7 +433,7 @@ func TestServeCutOffLeavesInputs(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(w.out, ReportName(w.std))); err == nil {
 		t.Error("a cut-off run wrote the report")
 	}
-	lr, err := ReadLastRun(w.state)
+	lr, err := state.ReadLastRun(w.state)
 	if err != nil || lr == nil || lr.OK || !strings.Contains(lr.Error, "运行被中止") {
 		t.Errorf("last run = %+v, %v", lr, err)
 	}

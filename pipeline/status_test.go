@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"kaohe/pipeline/state"
 )
 
 // TestLastRunRecorded: every run that gets the lock records itself, a
@@ -15,7 +17,7 @@ import (
 // lock leaves the record alone.
 func TestLastRunRecorded(t *testing.T) {
 	w := newWorld(t)
-	if lr, err := ReadLastRun(w.state); lr != nil || err != nil {
+	if lr, err := state.ReadLastRun(w.state); lr != nil || err != nil {
 		t.Fatalf("before any run: %+v, %v", lr, err)
 	}
 	set := demoSet(w.std, 6)
@@ -27,11 +29,11 @@ func TestLastRunRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ok, err := ReadLastRun(w.state)
+	ok, err := state.ReadLastRun(w.state)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := LastRun{Run: s.Run, OK: true, New: 3, Accepted: 2, Rejected: 1, Ranked: 2, Missing: 30,
+	want := state.LastRun{Run: s.Run, OK: true, New: 3, Accepted: 2, Rejected: 1, Ranked: 2, Missing: 30,
 		Report: filepath.Join(w.out, ReportName(w.std)), Start: ok.Start, End: ok.End, LastSuccess: ok.Start}
 	if *ok != want {
 		t.Errorf("last run =\n%+v\nwant\n%+v", *ok, want)
@@ -47,7 +49,7 @@ func TestLastRunRecorded(t *testing.T) {
 	if _, err := w.run(); err == nil {
 		t.Fatal("no error without an inbox")
 	}
-	failed, err := ReadLastRun(w.state)
+	failed, err := state.ReadLastRun(w.state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,24 +58,16 @@ func TestLastRunRecorded(t *testing.T) {
 	}
 
 	// Another process holds the lock: the refused run records nothing.
-	unlock, err := Lock(w.state)
+	unlock, err := state.Lock(w.state)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.run(); !errors.Is(err, ErrLocked) {
-		t.Fatalf("err = %v, want ErrLocked", err)
+	if _, err := w.run(); !errors.Is(err, state.ErrLocked) {
+		t.Fatalf("err = %v, want state.ErrLocked", err)
 	}
 	unlock()
-	if again, _ := ReadLastRun(w.state); !again.End.Equal(failed.End) {
+	if again, _ := state.ReadLastRun(w.state); !again.End.Equal(failed.End) {
 		t.Errorf("a refused run overwrote last-run.json: %+v", again)
-	}
-}
-
-func TestReadLastRunCorrupt(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, lastRunFile), []byte("{"), 0o644)
-	if _, err := ReadLastRun(dir); err == nil {
-		t.Error("no error for a corrupt last-run.json")
 	}
 }
 
@@ -83,18 +77,18 @@ func TestReadStatus(t *testing.T) {
 	due, next := time.Date(2014, 1, 5, 2, 0, 0, 0, sh), time.Date(2014, 1, 6, 2, 0, 0, 0, sh)
 	for _, tc := range []struct {
 		name    string
-		last    *LastRun
+		last    *state.LastRun
 		overdue bool
 	}{
 		{"never ran", nil, true},
-		{"ran after the due time", &LastRun{OK: true, LastSuccess: due.Add(time.Second)}, false},
-		{"missed last night", &LastRun{OK: true, LastSuccess: due.Add(-24 * time.Hour)}, true},
-		{"failed last night", &LastRun{OK: false, Error: "x", LastSuccess: due.Add(-24 * time.Hour)}, true},
+		{"ran after the due time", &state.LastRun{OK: true, LastSuccess: due.Add(time.Second)}, false},
+		{"missed last night", &state.LastRun{OK: true, LastSuccess: due.Add(-24 * time.Hour)}, true},
+		{"failed last night", &state.LastRun{OK: false, Error: "x", LastSuccess: due.Add(-24 * time.Hour)}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := serveConfig(t, DefaultSchedule)
 			if tc.last != nil {
-				if err := WriteLastRun(cfg.State, tc.last); err != nil {
+				if err := state.WriteLastRun(cfg.State, tc.last); err != nil {
 					t.Fatal(err)
 				}
 			}

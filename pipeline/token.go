@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 
+	"kaohe/pipeline/store/local"
 	"kaohe/sheets"
 	"kaohe/templates"
 )
@@ -90,7 +91,7 @@ func WriteTemplatesConfig(cfg *Config, std *templates.Standard, dir, institution
 	for _, in := range list {
 		p := filepath.Join(dir, sheets.TemplateFileName(std, in))
 		opt := sheets.TemplateOptions{Token: sheets.Token(cfg.tokenSecret, std.Year, in.Name)}
-		if err := writeAtomic(p, func(w io.Writer) error { return sheets.WriteTemplateWith(w, std, in, opt) }); err != nil {
+		if err := local.WriteFile(p, func(w io.Writer) error { return sheets.WriteTemplateWith(w, std, in, opt) }); err != nil {
 			return paths, err
 		}
 		paths = append(paths, p)

@@ -55,6 +55,11 @@ const usage = `kaohe —— 职业技能鉴定机构年度考核：下发自评�
 // its own in an init function.
 var commands = map[string]func([]string) error{}
 
+// testHooks are passed to every run of kaohe run and kaohe serve. Only the
+// tests set them (main_test.go, from the environment, when the test binary
+// acts as kaohe); the program leaves them nil and reads no hook variable.
+var testHooks pipeline.Hooks
+
 func init() {
 	for name, cmd := range map[string]func([]string) error{
 		"demo": cmdDemo, "template": cmdTemplate, "check": cmdCheck, "run": cmdRun,
@@ -323,7 +328,7 @@ func cmdRun(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: newLogger(cfg.LogFormat, slog.LevelWarn), Progress: terminal()})
+	s, err := pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: newLogger(cfg.LogFormat, slog.LevelWarn), Progress: terminal(), Hooks: testHooks})
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 
-	"kaohe/pipeline"
+	"kaohe/pipeline/state"
 )
 
 func main() {
@@ -29,7 +29,7 @@ func main() {
 		os.Exit(exitUsage)
 	case errors.Is(err, errRejected):
 		os.Exit(exitRejected)
-	case errors.Is(err, pipeline.ErrLocked):
+	case errors.Is(err, state.ErrLocked):
 		fmt.Fprintf(os.Stderr, "kaohe: error: %v\n", err)
 		os.Exit(exitLocked)
 	}

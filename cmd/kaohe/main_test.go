@@ -2,22 +2,81 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/pipeline"
 	"kaohe/sheets"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"kaohe": main})
+	testscript.Main(m, map[string]func(){"kaohe": func() {
+		testHooks = hooksFromEnv()
+		main()
+	}})
+}
+
+// hooksFromEnv are the run's test hooks the environment asks for, when the
+// test binary acts as kaohe (the program itself never reads them):
+//
+//   - KAOHE_TEST_RUN_DELAY=duration: a run, once its inputs are read and
+//     before it writes anything, says so on stderr and waits that long;
+//   - KAOHE_TEST_RUN_GATE=path: the same, until that file exists;
+//   - KAOHE_CRASH_AT=stage: the run exits at once (code 97) at that kill
+//     point (pipeline.Hooks names them).
+//
+// Either wait ends early when the run is cancelled, which then stops with
+// its inputs where they were.
+func hooksFromEnv() pipeline.Hooks {
+	var h pipeline.Hooks
+	delay, _ := time.ParseDuration(os.Getenv("KAOHE_TEST_RUN_DELAY"))
+	gate := os.Getenv("KAOHE_TEST_RUN_GATE")
+	if delay > 0 || gate != "" {
+		h.Pause = func(ctx context.Context) error {
+			fmt.Fprintf(os.Stderr, "kaohe: test hook: run paused (delay %s, gate %q)\n", delay, gate)
+			var timeout <-chan time.Time
+			if delay > 0 {
+				timeout = time.After(delay)
+			}
+			tick := time.NewTicker(10 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-timeout:
+					return nil
+				case <-ctx.Done():
+					return nil
+				case <-tick.C:
+					if gate == "" {
+						continue
+					}
+					if _, err := os.Stat(gate); err == nil {
+						return nil
+					}
+				}
+			}
+		}
+	}
+	if at := os.Getenv("KAOHE_CRASH_AT"); at != "" {
+		h.Crash = func(stage string) {
+			if stage == at {
+				fmt.Fprintf(os.Stderr, "kaohe: crash point %s\n", stage)
+				os.Exit(97)
+			}
+		}
+	}
+	return h
 }
 
 // TestScripts runs the CLI scripts in testdata/script: each one checks what

@@ -54,7 +54,7 @@ func cmdServe(args []string) error {
 		stop() // from now on a second signal ends the process at once
 	}()
 	return pipeline.Serve(ctx, pipeline.ServeOptions{Config: cfg, RunNow: *runNow,
-		Log: newLogger(cfg.LogFormat, slog.LevelInfo), Progress: terminal()})
+		Log: newLogger(cfg.LogFormat, slog.LevelInfo), Progress: terminal(), Hooks: testHooks})
 }
 
 // loadWithSchedule loads the configuration and applies --schedule; a bad

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"kaohe/pipeline"
+	"kaohe/pipeline/state"
 )
 
 // These tests run kaohe as real processes: testscript.Main (TestMain) has
@@ -199,7 +199,7 @@ func TestServeSIGTERMDuringRun(t *testing.T) {
 	if !exists(filepath.Join(dir, "out", "汇总排名表-2013.xlsx")) || exists(filepath.Join(dir, "inbox", "broken.xlsx")) {
 		t.Errorf("the run did not complete: no report, or the input is still in the inbox")
 	}
-	lr, err := pipeline.ReadLastRun(filepath.Join(dir, "kaohe-state"))
+	lr, err := state.ReadLastRun(filepath.Join(dir, "kaohe-state"))
 	if err != nil || lr == nil || !lr.OK || lr.Rejected != 1 {
 		t.Errorf("last run = %+v, %v", lr, err)
 	}

@@ -1,48 +1,58 @@
-package pipeline
+package local
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+
+	"kaohe/pipeline/store"
 )
 
-// A fileBatch writes many files durably with a few syncs in all instead of
-// two per file (writeAtomic's fsync of the file and of its folder), which
+// A batch writes many files durably with a few syncs in all instead of
+// two per file (WriteFile's fsync of the file and of its folder), which
 // on a journalling file system cost a journal commit each: with thousands
 // of uploads a run would spend most of its time waiting for the disk.
 //
-// write puts each file's bytes into a temporary file beside its place,
-// unsynced. commit makes all of them durable at once (one syncfs per file
+// Write puts each file's bytes into a temporary file beside its place,
+// unsynced. Commit makes all of them durable at once (one syncfs per file
 // system on Linux, an fsync of each file elsewhere), renames them into
-// place, and syncs their folders once. As with writeAtomic, a file appears
-// under its name only whole and synced; until commit none does, and a run
+// place, and syncs their folders once. As with WriteFile, a file appears
+// under its name only whole and synced; until Commit none does, and a run
 // that dies first leaves only temporary files, which the next run removes
-// (cleanTemps). A fileBatch is safe for concurrent use.
+// (Clean). A batch is safe for concurrent use.
 //
 // A sync writes back everything dirty on the file system: with thousands of
 // files the batch's sync waits for the disk for as long as the data takes.
-// So once batchEarlySync bytes are written and not yet synced, write starts
+// So once batchEarlySync bytes are written and not yet synced, Write starts
 // a sync aside (no more than one at a time): the disk writes while the files
-// are still being made, and commit's sync finds little left.
-type fileBatch struct {
+// are still being made, and Commit's sync finds little left.
+type batch struct {
+	s       *Store
 	mu      sync.Mutex
 	files   []batchFile
 	dirs    map[string]bool // folders already created
-	err     error           // the first write error
 	unsaved int64           // bytes written since the last sync aside started
 	syncing bool            // a sync aside is running
 	aside   sync.WaitGroup
 }
+
+var _ store.Batch = (*batch)(nil)
 
 // batchEarlySync is how many bytes written start a sync aside.
 const batchEarlySync = 16 << 20
 
 type batchFile struct{ temp, path string }
 
-// write queues data for path; the folder is created when missing.
-func (b *fileBatch) write(path string, data []byte) (err error) {
+// Batch implements store.Batcher.
+func (s *Store) Batch() store.Batch { return &batch{s: s} }
+
+// Write implements store.Batch; the folder is created when missing.
+func (b *batch) Write(name string, data []byte) (err error) {
+	path, err := b.s.resolve(name)
+	if err != nil {
+		return err
+	}
 	dir := filepath.Dir(path)
 	b.mu.Lock()
 	made := b.dirs[dir]
@@ -52,7 +62,7 @@ func (b *fileBatch) write(path string, data []byte) (err error) {
 			return fmt.Errorf("writing %s: %w", path, err)
 		}
 	}
-	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	f, err := os.CreateTemp(dir, store.TempPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -82,7 +92,7 @@ func (b *fileBatch) write(path string, data []byte) (err error) {
 		b.unsaved, b.syncing = 0, true
 		dirs := b.folders()
 		b.aside.Go(func() {
-			syncDirs(dirs) // a head start only: commit syncs, and reports errors
+			syncDirs(dirs) // a head start only: Commit syncs, and reports errors
 			b.mu.Lock()
 			b.syncing = false
 			b.mu.Unlock()
@@ -91,9 +101,10 @@ func (b *fileBatch) write(path string, data []byte) (err error) {
 	return nil
 }
 
-// commit makes every file written so far durable and puts it in place.
-// On failure, the files not yet renamed are removed.
-func (b *fileBatch) commit() error {
+// Commit implements store.Batch: it makes every file written so far
+// durable and puts it in place. On failure, the files not yet renamed are
+// removed.
+func (b *batch) Commit() error {
 	b.aside.Wait()
 	b.mu.Lock()
 	files, dirs := b.files, b.folders()
@@ -119,8 +130,9 @@ func (b *fileBatch) commit() error {
 	return syncDirs(dirs)
 }
 
-// abort removes the files written and not committed.
-func (b *fileBatch) abort() {
+// Abort implements store.Batch: it removes the files written and not
+// committed.
+func (b *batch) Abort() {
 	b.aside.Wait()
 	b.mu.Lock()
 	files := b.files
@@ -129,7 +141,7 @@ func (b *fileBatch) abort() {
 	removeTemps(files)
 }
 
-func (b *fileBatch) folders() []string {
+func (b *batch) folders() []string {
 	var out []string
 	for d := range b.dirs {
 		out = append(out, d)
@@ -147,13 +159,4 @@ func removeTemps(files []batchFile) {
 // system on Linux, an fsync of each folder elsewhere.
 func syncDirs(dirs []string) error {
 	return syncMany(nil, dirs)
-}
-
-// moveLazy is Move without syncing the target folder for a local store:
-// the caller syncs the folders it returns, once, when all moves are done.
-func moveLazy(ctx context.Context, s Store, from, to string) (dir string, err error) {
-	if l, ok := s.(*Local); ok {
-		return l.move(from, to)
-	}
-	return "", s.Move(ctx, from, to)
 }

@@ -1,4 +1,4 @@
-package pipeline
+package state
 
 // The copies of the uploads in the state folder.
 //
@@ -27,13 +27,15 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"kaohe/pipeline/store/local"
 )
 
-// copyPack writes one run's pack. It starts at the first add; until commit
-// the pack is a temporary file beside its place (writeAtomic), which a run
-// that dies leaves for the next run to remove (cleanTemps). Safe for
+// Pack writes one run's pack. It starts at the first Add; until Commit
+// the pack is a temporary file beside its place (local.WriteFile), which a
+// run that dies leaves for the next run to remove (Clean). Safe for
 // concurrent use.
-type copyPack struct {
+type Pack struct {
 	dir   string // the state folder
 	name  string // the pack, relative to dir: Record.Copy
 	start sync.Once
@@ -52,20 +54,20 @@ type packItem struct {
 // errPackAbandoned ends the writing of a pack that will not be committed.
 var errPackAbandoned = errors.New("the run ended before its copies were kept")
 
-// newCopyPack is the pack of run in the state folder dir.
-func newCopyPack(dir, run string) *copyPack {
+// NewPack is the pack of run in the state folder dir.
+func NewPack(dir, run string) *Pack {
 	var rnd [4]byte
 	rand.Read(rnd[:]) // the name of a second run within the same second differs
-	return &copyPack{dir: dir, name: filesDir + "/" + run + "-" + hex.EncodeToString(rnd[:]) + ".zip"}
+	return &Pack{dir: dir, name: FilesDir + "/" + run + "-" + hex.EncodeToString(rnd[:]) + ".zip"}
 }
 
-// add keeps data, whose SHA-256 is hash, in the pack and returns where it
-// will be (Record.Copy). An error writing the pack comes from commit.
-func (p *copyPack) add(hash string, data []byte, mod time.Time) string {
+// Add keeps data, whose SHA-256 is hash, in the pack and returns where it
+// will be (Record.Copy). An error writing the pack comes from Commit.
+func (p *Pack) Add(hash string, data []byte, mod time.Time) string {
 	p.start.Do(func() {
 		p.items, p.done = make(chan packItem, 8), make(chan error, 1)
 		go func() {
-			err := writeAtomic(filepath.Join(p.dir, p.name), p.write)
+			err := local.WriteFile(filepath.Join(p.dir, p.name), p.write)
 			for range p.items { // after an error: the run fails at commit
 			}
 			p.done <- err
@@ -77,7 +79,7 @@ func (p *copyPack) add(hash string, data []byte, mod time.Time) string {
 
 // write is the pack's content: the items until the channel closes or one
 // abandons the pack.
-func (p *copyPack) write(w io.Writer) error {
+func (p *Pack) write(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	zw := zip.NewWriter(bw)
 	seen := map[string]bool{} // the same bytes twice in one run: kept once
@@ -103,12 +105,15 @@ func (p *copyPack) write(w io.Writer) error {
 	return bw.Flush()
 }
 
-// commit makes the pack durable and puts it in place (nothing when no
-// copy was added); abandon drops it. Only the first of them counts.
-func (p *copyPack) commit() error { return p.finish(false) }
-func (p *copyPack) abandon()      { p.finish(true) }
+// Commit makes the pack durable and puts it in place (nothing when no
+// copy was added); it returns the error of writing or syncing the pack, and
+// an error when Abandon came first. Only the first of them counts.
+func (p *Pack) Commit() error { return p.finish(false) }
 
-func (p *copyPack) finish(abandon bool) error {
+// Abandon drops the pack and its temporary file, unless Commit came first.
+func (p *Pack) Abandon() { p.finish(true) }
+
+func (p *Pack) finish(abandon bool) error {
 	err := errPackAbandoned
 	p.end.Do(func() {
 		p.start.Do(func() {}) // no add after this
@@ -125,33 +130,35 @@ func (p *copyPack) finish(abandon bool) error {
 	return err
 }
 
-// commitAside runs commit in a goroutine and returns the function that
+// CommitAside runs Commit in a goroutine and returns the function that
 // waits for it and returns its error (the same each time it is called).
-func (p *copyPack) commitAside() func() error {
+func (p *Pack) CommitAside() func() error {
 	done := make(chan error, 1)
-	go func() { done <- p.commit() }()
+	go func() { done <- p.Commit() }()
 	return sync.OnceValue(func() error { return <-done })
 }
 
-// copyReader reads the kept copies of earlier runs' uploads, opening each
-// pack once; close closes them.
-type copyReader struct {
+// Copies reads the kept copies of earlier runs' uploads, opening each
+// pack once; Close closes them.
+type Copies struct {
 	dir   string
 	packs map[string]*zip.ReadCloser
 	files map[string]map[string]*zip.File // pack → entry name → entry
 	errs  map[string]error                // packs that could not be opened
 }
 
-func newCopyReader(dir string) *copyReader {
-	return &copyReader{dir: dir, packs: map[string]*zip.ReadCloser{}, files: map[string]map[string]*zip.File{}, errs: map[string]error{}}
+// NewCopies reads the copies in the state folder dir.
+func NewCopies(dir string) *Copies {
+	return &Copies{dir: dir, packs: map[string]*zip.ReadCloser{}, files: map[string]map[string]*zip.File{}, errs: map[string]error{}}
 }
 
-// read returns the bytes of r's copy, checked against r's hash.
-func (c *copyReader) read(r *Record) ([]byte, error) {
+// Read returns the bytes of r's copy, checked against r's hash. It returns
+// an error when the copy is missing, cannot be read or is not the upload.
+func (c *Copies) Read(r *Record) ([]byte, error) {
 	var b []byte
 	var err error
 	if r.Copy == "" {
-		b, err = os.ReadFile(filepath.Join(c.dir, filesDir, r.Hash+".xlsx"))
+		b, err = os.ReadFile(filepath.Join(c.dir, FilesDir, r.Hash+".xlsx"))
 	} else {
 		b, err = c.readPacked(r.Copy, r.Hash+".xlsx")
 	}
@@ -164,7 +171,7 @@ func (c *copyReader) read(r *Record) ([]byte, error) {
 	return b, nil
 }
 
-func (c *copyReader) readPacked(pack, name string) ([]byte, error) {
+func (c *Copies) readPacked(pack, name string) ([]byte, error) {
 	if err := c.errs[pack]; err != nil {
 		return nil, err
 	}
@@ -194,7 +201,8 @@ func (c *copyReader) readPacked(pack, name string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(rc, int64(zf.UncompressedSize64)+1))
 }
 
-func (c *copyReader) close() {
+// Close closes the packs read.
+func (c *Copies) Close() {
 	for _, zr := range c.packs {
 		zr.Close()
 	}

@@ -1,9 +1,9 @@
 //go:build !linux
 
-package pipeline
+package local
 
 import "syscall"
 
-// renameNoReplace is Linux's (rename_linux.go); elsewhere Local.move links
+// renameNoReplace is Linux's (rename_linux.go); elsewhere Store.move links
 // and removes instead.
 func renameNoReplace(from, to string) error { return syscall.ENOSYS }

@@ -1,4 +1,7 @@
-package pipeline
+// Package storetest is the conformance suite every kind of store passes:
+// the local folder's tests run it on a temp folder, the FTP store's on a
+// real vsftpd (plain, explicit TLS and implicit TLS).
+package storetest
 
 import (
 	"bytes"
@@ -7,47 +10,17 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"kaohe/pipeline/store"
 )
 
-// The conformance suite: every Store backend must pass testStore. It runs
-// on a temp folder (Local) and on a real vsftpd, plain, explicit TLS and
-// implicit TLS (store names in ftp_test.go).
-
-func TestStoreLocal(t *testing.T) {
-	dir := t.TempDir()
-	testStore(t, &Local{Root: dir}, func(name string) {
-		if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	})
-}
-
-func TestStoreFTP(t *testing.T) {
-	for _, mode := range []struct {
-		name string
-		mode TLSMode
-	}{{"plain", NoTLS}, {"explicit-tls", ExplicitTLS}, {"implicit-tls", ImplicitTLS}} {
-		t.Run(mode.name, func(t *testing.T) {
-			srv := startVsftpd(t, mode.mode)
-			srv.Mkdir(filepath.Join(srv.Root, "store"))
-			s := srv.Store("store", FTPOptions{})
-			testStore(t, s, func(name string) { srv.Mkdir(filepath.Join(srv.Root, "store", filepath.FromSlash(name))) })
-			if strings.Contains(fmt.Sprintf("%v %+v %#v %s", s, s, s, s), ftpTestPassword) {
-				t.Error("the password shows in a formatted store")
-			}
-		})
-	}
-}
-
-// testStore checks the Store contract on an empty store; mkdir makes a
+// Run checks the Store contract on s, an empty store; mkdir makes a
 // folder in it by other means.
-func testStore(t *testing.T, s Store, mkdir func(name string)) {
+func Run(t *testing.T, s store.Store, mkdir func(name string)) {
 	ctx := context.Background()
 	get := func(t *testing.T, name string) []byte {
 		t.Helper()
@@ -95,7 +68,7 @@ func testStore(t *testing.T, s Store, mkdir func(name string)) {
 		if got := names(t, ""); got != "" {
 			t.Errorf("List of an empty store = %q", got)
 		}
-		if _, err := s.List(ctx, "nothere"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.List(ctx, "nothere"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("List of a missing folder: %v, want ErrNotFound", err)
 		}
 	})
@@ -156,11 +129,11 @@ func testStore(t *testing.T, s Store, mkdir func(name string)) {
 	})
 
 	t.Run("open-errors", func(t *testing.T) {
-		if _, err := s.Open(ctx, "missing.xlsx"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Open(ctx, "missing.xlsx"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Open missing: %v, want ErrNotFound", err)
 		}
 		mkdir("folder.xlsx")
-		if _, err := s.Open(ctx, "folder.xlsx"); !errors.Is(err, ErrNotRegular) {
+		if _, err := s.Open(ctx, "folder.xlsx"); !errors.Is(err, store.ErrNotRegular) {
 			t.Errorf("Open a folder: %v, want ErrNotRegular", err)
 		}
 	})
@@ -175,13 +148,13 @@ func testStore(t *testing.T, s Store, mkdir func(name string)) {
 		if got := get(t, "archive/2014-01-05/020000-m.xlsx"); !bytes.Equal(got, b) {
 			t.Error("moved file differs")
 		}
-		if _, err := s.Open(ctx, "m.xlsx"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Open(ctx, "m.xlsx"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("after Move the source: %v, want ErrNotFound", err)
 		}
-		if err := s.Move(ctx, "m.xlsx", "archive/x.xlsx"); !errors.Is(err, ErrNotFound) {
+		if err := s.Move(ctx, "m.xlsx", "archive/x.xlsx"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Move a missing file: %v, want ErrNotFound", err)
 		}
-		if err := s.Move(ctx, "other.xlsx", "archive/2014-01-05/020000-m.xlsx"); !errors.Is(err, ErrExists) {
+		if err := s.Move(ctx, "other.xlsx", "archive/2014-01-05/020000-m.xlsx"); !errors.Is(err, store.ErrExists) {
 			t.Errorf("Move onto a file: %v, want ErrExists", err)
 		}
 		if string(get(t, "other.xlsx")) != "other" || !bytes.Equal(get(t, "archive/2014-01-05/020000-m.xlsx"), b) {
@@ -191,20 +164,20 @@ func testStore(t *testing.T, s Store, mkdir func(name string)) {
 
 	t.Run("bad-names", func(t *testing.T) {
 		for _, name := range []string{"", "../x.xlsx", "a/../../x.xlsx", "/etc/passwd", "a\\b.xlsx", "a\x00b", "a\rb", "a\nb", "a//b", "./a"} {
-			if _, err := s.Open(ctx, name); !errors.Is(err, ErrBadName) {
+			if _, err := s.Open(ctx, name); !errors.Is(err, store.ErrBadName) {
 				t.Errorf("Open(%q): %v", name, err)
 			}
-			if err := s.Put(ctx, name, strings.NewReader("x")); !errors.Is(err, ErrBadName) {
+			if err := s.Put(ctx, name, strings.NewReader("x")); !errors.Is(err, store.ErrBadName) {
 				t.Errorf("Put(%q): %v", name, err)
 			}
-			if err := s.Move(ctx, "a.xlsx", name); !errors.Is(err, ErrBadName) {
+			if err := s.Move(ctx, "a.xlsx", name); !errors.Is(err, store.ErrBadName) {
 				t.Errorf("Move to %q: %v", name, err)
 			}
-			if err := s.Move(ctx, name, "b.xlsx"); !errors.Is(err, ErrBadName) {
+			if err := s.Move(ctx, name, "b.xlsx"); !errors.Is(err, store.ErrBadName) {
 				t.Errorf("Move from %q: %v", name, err)
 			}
 			if name != "" {
-				if _, err := s.List(ctx, name); !errors.Is(err, ErrBadName) {
+				if _, err := s.List(ctx, name); !errors.Is(err, store.ErrBadName) {
 					t.Errorf("List(%q): %v", name, err)
 				}
 			}

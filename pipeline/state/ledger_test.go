@@ -1,4 +1,4 @@
-package pipeline
+package state
 
 import (
 	"bytes"
@@ -33,7 +33,7 @@ func TestLedgerCommit(t *testing.T) {
 	if err := l.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, ledgerFile))
+	b, err := os.ReadFile(filepath.Join(dir, LedgerFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,7 @@
-package pipeline
+// Package store is the small interface behind which kaohe keeps its
+// folders of files (the drop folder, the outbox, an FTP server), with the
+// errors they share and the optional capabilities a kind of store may have.
+package store
 
 import (
 	"context"
@@ -9,7 +12,7 @@ import (
 	"time"
 )
 
-// Errors of the stores and the run, wrapped with %w where they arise.
+// Errors of the stores, wrapped with %w where they arise.
 var (
 	// ErrBadName: a name that could escape the store (.., absolute, backslash, control characters).
 	ErrBadName = errors.New("名称不安全")
@@ -19,14 +22,16 @@ var (
 	ErrExists = errors.New("目标文件已存在")
 	// ErrNotRegular: a symlink, hard-linked, or special file that is never read.
 	ErrNotRegular = errors.New("不是普通文件")
-	// ErrLocked: another kaohe run holds the state folder's lock.
-	ErrLocked = errors.New("另一个 kaohe 运行正在进行")
-	// ErrConfig: the configuration is invalid; the message names the key.
-	ErrConfig = errors.New("配置错误")
-	// ErrAllocation: the 附件2 workbook given to NewStandard has errors;
-	// the result's issues name each cell, and nothing was written.
-	ErrAllocation = errors.New("附件2 有错误")
+	// ErrUnavailable: the store's server could not be reached, dropped the
+	// connection, refused the login or its certificate, or did not answer
+	// in time. A run that meets it stops and moves nothing.
+	ErrUnavailable = errors.New("FTP 服务器不可用")
 )
+
+// TempPrefix starts the names of the temporary files a store writes before
+// it renames them into place; a process that dies leaves them, and the
+// next run removes them (Cleaner).
+const TempPrefix = ".kaohe-tmp-"
 
 // Entry is one item of a store's folder.
 type Entry struct {
@@ -41,6 +46,8 @@ type Entry struct {
 
 // Store is a folder of files: the drop folder, the outbox, or an FTP
 // server. Names are slash-separated and relative to the store's root.
+// Every method returns ErrBadName for a name CheckName refuses, and an
+// error wrapping ErrUnavailable when the store's server is out of reach.
 type Store interface {
 	// List returns the entries directly in dir ("" is the root), sorted by
 	// name. It returns ErrNotFound when dir does not exist.
@@ -49,8 +56,9 @@ type Store interface {
 	// does not exist and ErrNotRegular for links and special files.
 	Open(ctx context.Context, name string) (io.ReadCloser, error)
 	// Put writes r to name under a temporary name and renames it, so a
-	// reader never sees half a file; it creates missing folders. On failure
-	// the previous file of that name is intact.
+	// reader never sees half a file; it creates missing folders. It
+	// returns the error of reading r or of writing, and then the previous
+	// file of that name is intact.
 	Put(ctx context.Context, name string, r io.Reader) error
 	// Move renames from to to, creating to's folder. It returns ErrExists
 	// rather than overwrite, and ErrNotFound when from is gone.
@@ -74,10 +82,25 @@ func CheckName(name string) error {
 	return nil
 }
 
-// joinName joins a folder and a name in a store.
-func joinName(dir, name string) string {
+// Join joins a folder and a name in a store ("" is the root).
+func Join(dir, name string) string {
 	if dir == "" {
 		return name
 	}
 	return dir + "/" + name
+}
+
+// Duration is a time.Duration written in the configuration as "90s" or
+// "2m": the type of the duration keys of kaohe's configuration and of each
+// kind of store's table in it.
+type Duration time.Duration
+
+// UnmarshalText reads Go's duration syntax.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil || v < 0 {
+		return fmt.Errorf("「%s」不是有效的时长，应写成 \"90s\"、\"2m\"、\"1h\" 这样的形式", b)
+	}
+	*d = Duration(v)
+	return nil
 }

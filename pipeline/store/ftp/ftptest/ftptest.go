@@ -1,4 +1,8 @@
-package pipeline
+// Package ftptest starts a real FTP server for a test: vsftpd in the
+// foreground on free loopback ports (plain, explicit or implicit TLS with
+// a self-signed certificate), its user chrooted to a temp folder. The FTP
+// store's tests and the pipeline's runs over FTP use it.
+package ftptest
 
 import (
 	"bufio"
@@ -22,16 +26,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"kaohe/pipeline/store/ftp"
 )
 
-// vsftpd is a real FTP server for one test: vsftpd in the foreground on
+// Server is a real FTP server for one test: vsftpd in the foreground on
 // free loopback ports, its user chrooted to Root, stopped by its PID (the
 // whole process group, sessions included) when the test ends.
-type vsftpd struct {
+type Server struct {
 	t      *testing.T
 	Root   string // the FTP user's folder on disk
 	Port   int
-	Mode   TLSMode
+	Mode   ftp.TLSMode
 	CAFile string // the self-signed certificate, for [ftp] ca_file
 	conf   string
 	cmd    *exec.Cmd
@@ -41,15 +47,15 @@ type vsftpd struct {
 
 // The local user the servers log in, created once if missing.
 const (
-	ftpTestUser     = "kaohe-ftp"
-	ftpTestPassword = "kaohe-test-Pw1"
+	User     = "kaohe-ftp"
+	Password = "kaohe-test-Pw1"
 )
 
 var (
-	ftpUserOnce sync.Once
-	ftpUserErr  error
-	ftpUID      int
-	ftpGID      int
+	userOnce sync.Once
+	userErr  error
+	uid      int
+	gid      int
 )
 
 // vsftpdPath finds vsftpd, or skips the test; with CI set it fails instead.
@@ -77,33 +83,33 @@ func vsftpdPath(t *testing.T) string {
 	return p
 }
 
-// ensureFTPUser creates the test's FTP user with a shell from /etc/shells.
-func ensureFTPUser() error {
-	ftpUserOnce.Do(func() {
-		if _, err := user.Lookup(ftpTestUser); err != nil {
+// ensureUser creates the test's FTP user with a shell from /etc/shells.
+func ensureUser() error {
+	userOnce.Do(func() {
+		if _, err := user.Lookup(User); err != nil {
 			// vsftpd enters the home folder before local_root: it must exist.
 			out, err := exec.Command("useradd", "--system", "--no-create-home", "--home-dir", "/",
-				"--shell", "/bin/sh", ftpTestUser).CombinedOutput()
-			if _, lerr := user.Lookup(ftpTestUser); lerr != nil { // another test binary may have made it meanwhile
-				ftpUserErr = fmt.Errorf("useradd %s: %v: %s", ftpTestUser, err, out)
+				"--shell", "/bin/sh", User).CombinedOutput()
+			if _, lerr := user.Lookup(User); lerr != nil { // another test binary may have made it meanwhile
+				userErr = fmt.Errorf("useradd %s: %v: %s", User, err, out)
 				return
 			}
 		}
 		cmd := exec.Command("chpasswd")
-		cmd.Stdin = strings.NewReader(ftpTestUser + ":" + ftpTestPassword + "\n")
+		cmd.Stdin = strings.NewReader(User + ":" + Password + "\n")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			ftpUserErr = fmt.Errorf("chpasswd: %v: %s", err, out)
+			userErr = fmt.Errorf("chpasswd: %v: %s", err, out)
 			return
 		}
-		u, err := user.Lookup(ftpTestUser)
+		u, err := user.Lookup(User)
 		if err != nil {
-			ftpUserErr = err
+			userErr = err
 			return
 		}
-		ftpUID, _ = strconv.Atoi(u.Uid)
-		ftpGID, _ = strconv.Atoi(u.Gid)
+		uid, _ = strconv.Atoi(u.Uid)
+		gid, _ = strconv.Atoi(u.Gid)
 	})
-	return ftpUserErr
+	return userErr
 }
 
 var (
@@ -113,9 +119,10 @@ var (
 	wrongCertPEM    []byte
 )
 
-// testCert makes a self-signed certificate for 127.0.0.1 (once per test
-// binary) and a second, unrelated one for the wrong-CA case.
-func testCert() (cert, key, wrong []byte, err error) {
+// Cert is a self-signed certificate for 127.0.0.1 (made once per test
+// binary) in PEM, its key, and a second, unrelated certificate for the
+// wrong-CA case.
+func Cert() (cert, key, wrong []byte, err error) {
 	certOnce.Do(func() {
 		mk := func() ([]byte, []byte, error) {
 			k, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -174,12 +181,13 @@ func freePorts(t *testing.T, n int) int {
 	return 0
 }
 
-// startVsftpd starts a server in the given mode, with extra vsftpd.conf
-// lines; it stops when the test ends.
-func startVsftpd(t *testing.T, mode TLSMode, extra ...string) *vsftpd {
+// Start starts a server in the given mode, with extra vsftpd.conf lines;
+// it stops when the test ends. It skips the test where vsftpd is missing
+// or the test is not root (fails instead when CI is set).
+func Start(t *testing.T, mode ftp.TLSMode, extra ...string) *Server {
 	t.Helper()
 	bin := vsftpdPath(t)
-	if err := ensureFTPUser(); err != nil {
+	if err := ensureUser(); err != nil {
 		t.Fatal(err)
 	}
 	dir, err := os.MkdirTemp("", "kaohe-vsftpd-")
@@ -190,11 +198,11 @@ func startVsftpd(t *testing.T, mode TLSMode, extra ...string) *vsftpd {
 	if err := os.Chmod(dir, 0o755); err != nil { // the session enters Root as the FTP user
 		t.Fatal(err)
 	}
-	s := &vsftpd{t: t, Root: filepath.Join(dir, "home"), Mode: mode}
+	s := &Server{t: t, Root: filepath.Join(dir, "home"), Mode: mode}
 	if err := os.Mkdir(s.Root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chown(s.Root, ftpUID, ftpGID); err != nil {
+	if err := os.Chown(s.Root, uid, gid); err != nil {
 		t.Fatal(err)
 	}
 	base := freePorts(t, 11)
@@ -208,8 +216,8 @@ func startVsftpd(t *testing.T, mode TLSMode, extra ...string) *vsftpd {
 		"secure_chroot_dir=/var/run/vsftpd/empty", "userlist_enable=NO", "use_localtime=NO",
 		"xferlog_enable=NO", "delay_failed_login=0", "delay_successful_login=0", "dirmessage_enable=NO",
 	}
-	if mode != NoTLS {
-		c, k, _, err := testCert()
+	if mode != ftp.NoTLS {
+		c, k, _, err := Cert()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +232,7 @@ func startVsftpd(t *testing.T, mode TLSMode, extra ...string) *vsftpd {
 		conf = append(conf, "ssl_enable=YES", "rsa_cert_file="+s.CAFile, "rsa_private_key_file="+keyFile,
 			"force_local_logins_ssl=YES", "force_local_data_ssl=YES", "ssl_ciphers=HIGH", "require_ssl_reuse=YES",
 			"ssl_tlsv1=YES", "ssl_sslv2=NO", "ssl_sslv3=NO")
-		if mode == ImplicitTLS {
+		if mode == ftp.ImplicitTLS {
 			conf = append(conf, "implicit_ssl=YES")
 		}
 	}
@@ -238,7 +246,7 @@ func startVsftpd(t *testing.T, mode TLSMode, extra ...string) *vsftpd {
 	return s
 }
 
-func (s *vsftpd) start(bin string) {
+func (s *Server) start(bin string) {
 	s.t.Helper()
 	s.stderr = &bytes.Buffer{}
 	s.cmd = exec.Command(bin, s.conf)
@@ -269,13 +277,13 @@ func (s *vsftpd) start(bin string) {
 
 // greets says whether the server answers with 220 (a plain greeting; with
 // implicit TLS, an accepted connection is enough).
-func (s *vsftpd) greets() bool {
+func (s *Server) greets() bool {
 	c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
 	if err != nil {
 		return false
 	}
 	defer c.Close()
-	if s.Mode == ImplicitTLS {
+	if s.Mode == ftp.ImplicitTLS {
 		return true
 	}
 	c.SetDeadline(time.Now().Add(2 * time.Second))
@@ -286,7 +294,7 @@ func (s *vsftpd) greets() bool {
 // Stop kills the server by its PID, and its sessions: vsftpd forks one
 // per connection and each calls setsid, so they are found as the
 // listener's descendants (and their sessions) in /proc.
-func (s *vsftpd) Stop() {
+func (s *Server) Stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
@@ -346,48 +354,38 @@ func sessionsOf(pid int) []int {
 }
 
 // Restart starts the server again with the same ports and folder.
-func (s *vsftpd) Restart() {
+func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
 	s.start(vsftpdPath(s.t))
 }
 
 // Addr is the control address.
-func (s *vsftpd) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
 
 // URL is the location of a folder of the server.
-func (s *vsftpd) URL(dir string) string {
+func (s *Server) URL(dir string) string {
 	scheme := "ftp"
-	if s.Mode != NoTLS {
+	if s.Mode != ftp.NoTLS {
 		scheme = "ftps"
 	}
-	return fmt.Sprintf("%s://%s@%s/%s", scheme, ftpTestUser, s.Addr(), dir)
-}
-
-// Config is a configuration for this server: the password in the
-// environment, its certificate as the CA, short timeouts.
-func (s *vsftpd) Config(cfg Config) Config {
-	s.t.Setenv(DefaultPasswordEnv, ftpTestPassword)
-	cfg.FTP.CAFile = s.CAFile
-	cfg.FTP.ImplicitTLS = s.Mode == ImplicitTLS
-	cfg.FTP.Timeout = Duration(10 * time.Second)
-	return cfg
+	return fmt.Sprintf("%s://%s@%s/%s", scheme, User, s.Addr(), dir)
 }
 
 // Store is an FTP store on a folder of the server, with quick retries.
-func (s *vsftpd) Store(dir string, o FTPOptions) *FTP {
+func (s *Server) Store(dir string, o ftp.Options) *ftp.Store {
 	s.t.Helper()
-	loc, err := ParseLocation(s.URL(dir))
+	loc, err := ftp.ParseLocation(s.URL(dir))
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	if o.Password == "" {
-		o.Password = ftpTestPassword
+		o.Password = Password
 	}
 	o.TLS = s.Mode
-	if s.Mode != NoTLS && o.RootCAs == nil {
+	if s.Mode != ftp.NoTLS && o.RootCAs == nil {
 		pool := x509.NewCertPool()
-		c, _, _, _ := testCert()
+		c, _, _, _ := Cert()
 		pool.AppendCertsFromPEM(c)
 		o.RootCAs = pool
 	}
@@ -397,27 +395,27 @@ func (s *vsftpd) Store(dir string, o FTPOptions) *FTP {
 	if o.Backoff == 0 {
 		o.Backoff = 20 * time.Millisecond
 	}
-	f := NewFTP(loc, o)
+	f := ftp.New(loc, o)
 	s.t.Cleanup(func() { f.Close() })
 	return f
 }
 
 // Write puts a file straight into the server's folder, owned by its user.
-func (s *vsftpd) Write(name string, b []byte, mtime time.Time) {
+func (s *Server) Write(name string, b []byte, mtime time.Time) {
 	s.t.Helper()
 	p := filepath.Join(s.Root, filepath.FromSlash(name))
 	s.Mkdir(filepath.Dir(p))
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		s.t.Fatal(err)
 	}
-	os.Lchown(p, ftpUID, ftpGID)
+	os.Lchown(p, uid, gid)
 	if !mtime.IsZero() {
 		os.Chtimes(p, mtime, mtime)
 	}
 }
 
 // Mkdir makes a folder on disk (an absolute path under Root), owned by the FTP user.
-func (s *vsftpd) Mkdir(p string) {
+func (s *Server) Mkdir(p string) {
 	s.t.Helper()
 	if p == s.Root || !strings.HasPrefix(p, s.Root) {
 		return
@@ -426,5 +424,37 @@ func (s *vsftpd) Mkdir(p string) {
 	if err := os.Mkdir(p, 0o755); err != nil && !os.IsExist(err) {
 		s.t.Fatal(err)
 	}
-	os.Chown(p, ftpUID, ftpGID)
+	os.Chown(p, uid, gid)
+}
+
+// Silent listens on a loopback port, accepts every connection and never
+// says anything, until the test ends; it returns the address.
+func Silent(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // say nothing, ever
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return l.Addr().String()
 }

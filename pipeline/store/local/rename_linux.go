@@ -1,4 +1,4 @@
-package pipeline
+package local
 
 import "golang.org/x/sys/unix"
 

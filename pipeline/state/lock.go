@@ -1,4 +1,4 @@
-package pipeline
+package state
 
 import (
 	"errors"
@@ -10,13 +10,16 @@ import (
 	"syscall"
 )
 
+// ErrLocked: another kaohe run holds the state folder's lock.
+var ErrLocked = errors.New("另一个 kaohe 运行正在进行")
+
 const lockFile = "lock"
 
 // Lock takes the state folder's lock (flock) so that only one run at a
 // time, in any process, works on it. It returns ErrLocked at once when
 // another process holds it, and a function that releases it.
-func Lock(stateDir string) (func(), error) {
-	p := filepath.Join(stateDir, lockFile)
+func Lock(dir string) (func(), error) {
+	p := filepath.Join(dir, lockFile)
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("opening lock %s: %w", p, err)
@@ -29,7 +32,7 @@ func Lock(stateDir string) (func(), error) {
 			if who != "" {
 				who = "（进程 " + who + "）"
 			}
-			return nil, fmt.Errorf("%w%s，状态文件夹 %s 已加锁；请等它结束后再运行", ErrLocked, who, stateDir)
+			return nil, fmt.Errorf("%w%s，状态文件夹 %s 已加锁；请等它结束后再运行", ErrLocked, who, dir)
 		}
 		return nil, fmt.Errorf("locking %s: %w", p, err)
 	}

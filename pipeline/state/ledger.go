@@ -1,4 +1,4 @@
-package pipeline
+package state
 
 import (
 	"encoding/json"
@@ -8,9 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
+
+	"kaohe/pipeline/store/local"
 )
 
 // Outcome is what became of a consumed file.
@@ -34,7 +37,7 @@ type Record struct {
 	Errors      int       `json:"errors"`
 	Warnings    int       `json:"warnings"`
 	Run         string    `json:"run"`                // the run that consumed it
-	Copy        string    `json:"copy,omitempty"`     // its copy's pack in the state folder (pack.go); "": files/<hash>.xlsx
+	Copy        string    `json:"copy,omitempty"`     // its copy's pack in the state folder (Pack); "": files/<hash>.xlsx
 	MovedTo     string    `json:"moved_to,omitempty"` // where the original went in the inbox store
 	MoveError   string    `json:"move_error,omitempty"`
 	Receipt     string    `json:"receipt,omitempty"`
@@ -48,11 +51,12 @@ type Ledger struct {
 	byHash  map[string]int
 }
 
-const ledgerFile = "ledger.json"
+// LedgerFile is the ledger in the state folder.
+const LedgerFile = "ledger.json"
 
 // OpenLedger reads the ledger of a state folder; a missing one is empty.
-func OpenLedger(stateDir string) (*Ledger, error) {
-	l := &Ledger{path: filepath.Join(stateDir, ledgerFile)}
+func OpenLedger(dir string) (*Ledger, error) {
+	l := &Ledger{path: filepath.Join(dir, LedgerFile)}
 	b, err := os.ReadFile(l.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		l.index()
@@ -116,7 +120,7 @@ func (l *Ledger) Newest() []*Record {
 // workers: with 10,000 records, encoding them was most of a commit.
 func (l *Ledger) Commit() error {
 	lines := make([][]byte, len(l.Records))
-	errs := make([]error, workers())
+	errs := make([]error, max(1, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
 	for w := range errs {
 		wg.Go(func() {
@@ -145,5 +149,5 @@ func (l *Ledger) Commit() error {
 		buf = append(buf, b...)
 	}
 	buf = append(buf, "\n]}\n"...)
-	return writeAtomic(l.path, func(w io.Writer) error { _, err := w.Write(buf); return err })
+	return local.WriteFile(l.path, func(w io.Writer) error { _, err := w.Write(buf); return err })
 }

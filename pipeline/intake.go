@@ -1,0 +1,121 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"kaohe/pipeline/store"
+)
+
+// intake lists the inbox twice, settle apart, and returns the files ready
+// to read: *.xlsx (any case), not hidden, not a lock or partial name, not a
+// link or special file, older than min_age and of the same size both times.
+func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
+	defer r.clock.lap(&r.sum.Stages.List)
+	first, err := listInbox(ctx, r.inbox)
+	if err != nil {
+		return nil, fmt.Errorf("listing the inbox %s: %w", r.inbox, err)
+	}
+	if r.cfg.Settle > 0 && len(first) > 0 {
+		select {
+		case <-time.After(time.Duration(r.cfg.Settle)):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	second, err := listInbox(ctx, r.inbox)
+	if err != nil {
+		return nil, fmt.Errorf("listing the inbox %s: %w", r.inbox, err)
+	}
+	sizes := map[string]int64{}
+	for _, e := range first {
+		sizes[e.Name] = e.Size
+	}
+	var ready []store.Entry
+	for _, e := range second {
+		base := path.Base(e.Name)
+		switch {
+		case e.Dir:
+			continue
+		case store.CheckName(e.Name) != nil: // remote names are data: never used
+			r.log.Warn("skipping, unsafe name", "file", e.Name)
+			r.sum.Skipped++
+			continue
+		case strings.HasPrefix(base, ".") || strings.HasPrefix(base, "~$"):
+			continue // hidden and Office lock files: never ours to take
+		case e.Odd != "":
+			r.log.Warn("skipping, never read", "file", e.Name, "reason", e.Odd)
+			r.sum.Warnings = append(r.sum.Warnings, fmt.Sprintf("跳过 %s：%s，从不读取", e.Name, e.Odd))
+			r.sum.Skipped++
+			continue
+		case !isSpreadsheet(base):
+			if isPartial(base) {
+				r.sum.Waiting++
+			} else {
+				r.log.Info("skipping, not a spreadsheet", "file", e.Name)
+				r.sum.Skipped++
+			}
+			continue
+		}
+		prev, seen := sizes[e.Name]
+		if !seen || prev != e.Size || r.now().Sub(e.ModTime) < time.Duration(r.cfg.MinAge) {
+			r.log.Info("waiting, still being uploaded", "file", e.Name)
+			r.sum.Waiting++
+			continue
+		}
+		ready = append(ready, e)
+	}
+	return ready, nil
+}
+
+// listInbox lists the inbox and, one level down, its subfolders: an FTP
+// server may give each institution a folder of its own. archive/,
+// rejected/, 回执/ and hidden folders are not looked into.
+func listInbox(ctx context.Context, inbox store.Store) ([]store.Entry, error) {
+	root, err := inbox.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	all := append([]store.Entry(nil), root...)
+	for _, e := range root {
+		switch base := path.Base(e.Name); {
+		case !e.Dir, e.Odd != "", base == ArchiveDir, base == RejectedDir, base == ReceiptDir,
+			strings.HasPrefix(base, "."), store.CheckName(e.Name) != nil:
+			continue
+		}
+		sub, err := inbox.List(ctx, e.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // removed since
+		}
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, sub...)
+	}
+	return all, nil
+}
+
+// isSpreadsheet reports whether a file is taken by a run: .xlsx, and the
+// other spreadsheet files people upload by mistake (.xls, .xlsm, .ods, .csv,
+// WPS's .et …), so that they get a receipt saying what to do. What a file
+// really is is decided from its bytes (sheets.Reader), never from its name.
+func isSpreadsheet(base string) bool {
+	switch strings.ToLower(path.Ext(base)) {
+	case ".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".et", ".ett", ".ods", ".csv":
+		return true
+	}
+	return false
+}
+
+func isPartial(base string) bool {
+	for _, ext := range []string{".part", ".tmp", ".crdownload", ".partial", ".filepart"} {
+		if strings.HasSuffix(strings.ToLower(base), ext) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,269 @@
+package pipeline
+
+// Publish: the report and the receipts into the outbox. The receipts are
+// built on a bounded pool of workers, each with its own workbooks (an
+// excelize File is not safe for concurrent use), a few ahead of the
+// writer at most.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"kaohe/pipeline/state"
+	"kaohe/pipeline/store"
+	"kaohe/sheets"
+	"kaohe/templates"
+	"kaohe/templates/score"
+)
+
+// publish writes the report and the receipts into the outbox. Into an
+// outbox that writes batches (a local folder), the receipts are written
+// aside while the report is built, and appear only after it.
+func (r *run) publish(ctx context.Context, rep *sheets.Report, fresh []consumed) error {
+	var receipts store.Batch
+	if r.outFeat.Batch != nil {
+		receipts = r.outFeat.Batch()
+		defer receipts.Abort()
+	}
+	early := r.startReceipts(ctx, fresh, receipts)
+	defer early.stop()
+	if err := r.putReport(ctx, rep); err != nil {
+		return err
+	}
+	r.clock.lap(&r.sum.Stages.Report)
+	names, err := early.wait()
+	if early == nil {
+		names, err = r.writeReceipts(ctx, fresh, receipts)
+	}
+	if err == nil && receipts != nil {
+		err = receipts.Commit()
+	}
+	if err != nil {
+		return fmt.Errorf("writing a receipt to %s: %w", r.out, err)
+	}
+	for i, c := range fresh {
+		c.rec.Receipt = names[i]
+	}
+	r.sum.Receipts = names
+	r.clock.lap(&r.sum.Stages.Receipts)
+	return nil
+}
+
+// putReport writes the report, and its dated copy: into a local folder
+// both at once (each waits for the disk to sync it), to a server one after
+// the other.
+func (r *run) putReport(ctx context.Context, rep *sheets.Report) error {
+	var buf bytes.Buffer
+	buf.Grow(len(rep.Standings) * 1024) // about what an institution takes: grown by doubling, a report is copied over and over
+	if err := sheets.WriteReport(&buf, rep); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	latest := ReportName(r.std)
+	dated := strings.TrimSuffix(latest, ".xlsx") + "-" + r.sum.Run + ".xlsx"
+	var datedErr, latestErr error
+	if r.outFeat.ParallelPut {
+		var wg sync.WaitGroup
+		wg.Go(func() { datedErr = r.out.Put(ctx, dated, bytes.NewReader(buf.Bytes())) })
+		latestErr = r.putLatest(ctx, latest, buf.Bytes())
+		wg.Wait()
+	} else if datedErr = r.out.Put(ctx, dated, bytes.NewReader(buf.Bytes())); datedErr == nil {
+		latestErr = r.putLatest(ctx, latest, buf.Bytes())
+	}
+	if err := errors.Join(datedErr, latestErr); err != nil {
+		return fmt.Errorf("writing the report to %s: %w", r.out, err)
+	}
+	r.sum.Report = latest
+	r.sum.ReportPath = r.reportPath(latest)
+	return nil
+}
+
+// putLatest puts the report everyone opens. Into an outbox that stages its
+// Puts (a local folder), the run's kill points report-temp-written and
+// report-renamed come on either side of the rename (see Hooks).
+func (r *run) putLatest(ctx context.Context, name string, data []byte) error {
+	if r.outFeat.Stage == nil {
+		return r.out.Put(ctx, name, bytes.NewReader(data))
+	}
+	commit, err := r.outFeat.Stage(ctx, name, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	r.crash("report-temp-written")
+	if err := commit(); err != nil {
+		return err
+	}
+	r.crash("report-renamed")
+	return nil
+}
+
+// reportPath is where a person finds the report: an absolute path for
+// a local outbox, else the store's description and the name.
+func (r *run) reportPath(name string) string {
+	if r.outFeat.Path != nil {
+		return r.outFeat.Path(name)
+	}
+	return r.out.String() + "/" + name
+}
+
+// receiptJob is one receipt to write: its name is fixed first, in order.
+type receiptJob struct {
+	c    consumed
+	name string // in the outbox, under ReceiptDir
+	data []byte
+	err  error
+}
+
+// writeReceipts writes the receipt of every fresh file: named in order,
+// built on a pool of workers, put into the outbox in order, or written into
+// batch by the workers when there is one (committed by the caller). It
+// returns the names, in fresh's order. Each fresh[i].sub is released once
+// its receipt is built: nothing reads a submission after its receipt.
+func (r *run) writeReceipts(ctx context.Context, fresh []consumed, batch store.Batch) ([]string, error) {
+	std, t := r.std, r.t
+	jobs := make([]*receiptJob, len(fresh))
+	used := map[string]bool{}
+	for i, c := range fresh {
+		jobs[i] = &receiptJob{c: c, name: receiptName(c, t, used)}
+	}
+	ready := make([]chan struct{}, len(jobs))
+	for i := range ready {
+		ready[i] = make(chan struct{})
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var next atomic.Int64
+	window := make(chan struct{}, 4*workers()) // bounds the receipts built ahead of the writer
+	var wg sync.WaitGroup
+	for range min(workers(), len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case window <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				i := int(next.Add(1)) - 1
+				if i >= len(jobs) {
+					<-window
+					return
+				}
+				j := jobs[i]
+				j.data, j.err = sheets.ReceiptBytes(receiptOf(std, j.c, t))
+				j.c.sub, fresh[i].sub = nil, nil // read for the last time: 10,000 of them add up
+				j.c.result, fresh[i].result = nil, nil
+				if batch != nil && j.err == nil { // into the batch: any order, the names are fixed
+					j.err = batch.Write(ReceiptDir+"/"+j.name, j.data)
+					j.data = nil
+				}
+				close(ready[i])
+			}
+		}()
+	}
+	defer func() { cancel(); wg.Wait() }()
+	names := make([]string, len(jobs))
+	for i, j := range jobs {
+		select {
+		case <-ready[i]:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		<-window
+		if j.err != nil {
+			return nil, j.err
+		}
+		full := ReceiptDir + "/" + j.name
+		if batch == nil { // a server: one at a time, in order
+			if err := r.out.Put(ctx, full, bytes.NewReader(j.data)); err != nil {
+				return nil, err
+			}
+		}
+		j.data = nil
+		names[i] = full
+	}
+	return names, nil
+}
+
+// receiptStatus is the status c's receipt shows.
+func receiptStatus(c consumed) sheets.Status {
+	if c.rec.Outcome == state.OutcomeRejected {
+		return sheets.StatusRejected
+	}
+	return sheets.StatusAccepted
+}
+
+// receiptName is the name of c's receipt, made unique among used.
+func receiptName(c consumed, t time.Time, used map[string]bool) string {
+	name := sheets.ReceiptFileName(uploadOf(c.rec, t.Location(), receiptStatus(c)), t)
+	if used[name] {
+		name = strings.TrimSuffix(name, ".xlsx") + "-" + c.rec.Hash[:8] + ".xlsx"
+	}
+	used[name] = true
+	return name
+}
+
+// receiptOf is c's receipt.
+func receiptOf(std *templates.Standard, c consumed, t time.Time) *sheets.Receipt {
+	return newReceipt(std, uploadOf(c.rec, t.Location(), receiptStatus(c)), c.sub, c.result, t)
+}
+
+// newReceipt answers one submission, with its verified scores when
+// accepted: result, or scored here when nil.
+func newReceipt(std *templates.Standard, u sheets.Upload, sub *sheets.Submission, result *score.Result, t time.Time) *sheets.Receipt {
+	rc := &sheets.Receipt{Standard: std, Upload: u, Submission: sub, Issued: t}
+	if sub.Accepted() {
+		if result == nil {
+			r := score.Score(std, sub.Institution, sub.Facts)
+			result = &r
+		}
+		rc.Result = result
+	}
+	return rc
+}
+
+// earlyReceipts are receipts being written aside while the report is built.
+type earlyReceipts struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	names  []string
+	err    error
+}
+
+// startReceipts starts writing the receipts into batch, when the outbox
+// writes batches (a local folder: none appears before the report, which
+// commits them); nil otherwise: they are then put after the report.
+func (r *run) startReceipts(ctx context.Context, fresh []consumed, batch store.Batch) *earlyReceipts {
+	if batch == nil || len(fresh) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	e := &earlyReceipts{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		e.names, e.err = r.writeReceipts(ctx, fresh, batch)
+	}()
+	return e
+}
+
+// wait returns the receipts' names once written; (nil, nil) for nil.
+func (e *earlyReceipts) wait() ([]string, error) {
+	if e == nil {
+		return nil, nil
+	}
+	<-e.done
+	return e.names, e.err
+}
+
+// stop ends the writing early (a run that fails) and waits for it.
+func (e *earlyReceipts) stop() {
+	if e != nil {
+		e.cancel()
+		<-e.done
+	}
+}

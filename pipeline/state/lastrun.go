@@ -1,0 +1,73 @@
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"kaohe/pipeline/store/local"
+)
+
+// lastRunFile, in the state folder, describes the newest run.
+const lastRunFile = "last-run.json"
+
+// LastRun is the state folder's last-run.json: what the newest run that
+// held the lock did, written atomically at its end by every run (kaohe
+// run's and each scheduled one alike).
+type LastRun struct {
+	Run        string    `json:"run,omitempty"` // run id, e.g. 20131231-020000
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	OK         bool      `json:"ok"`
+	Error      string    `json:"error,omitempty"`
+	New        int       `json:"new"`
+	Accepted   int       `json:"accepted"`
+	Rejected   int       `json:"rejected"`
+	Duplicates int       `json:"duplicates"`
+	Waiting    int       `json:"waiting"`
+	Ranked     int       `json:"ranked"`
+	Superseded int       `json:"superseded"`
+	Missing    int       `json:"missing"`
+	MoveErrors int       `json:"move_errors"`
+	Report     string    `json:"report,omitempty"` // where the report is: a path, or the outbox and its name
+	// LastSuccess is when the newest successful run started: this one's
+	// Start when OK, else carried over from the previous file. kaohe serve
+	// compares it with the schedule's last due time.
+	LastSuccess time.Time `json:"last_success,omitzero"`
+}
+
+// ReadLastRun returns the state folder's last-run.json, or nil and no
+// error when no run has been recorded there. It returns an error when the
+// file cannot be read or is not valid JSON.
+func ReadLastRun(dir string) (*LastRun, error) {
+	p := filepath.Join(dir, lastRunFile)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", p, err)
+	}
+	var lr LastRun
+	if err := json.Unmarshal(b, &lr); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", p, err)
+	}
+	return &lr, nil
+}
+
+// WriteLastRun replaces the state folder's last-run.json atomically.
+func WriteLastRun(dir string, lr *LastRun) error {
+	b, err := json.MarshalIndent(lr, "", "  ")
+	if err != nil {
+		return err
+	}
+	return local.WriteFile(filepath.Join(dir, lastRunFile), func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
+}
