@@ -17,12 +17,14 @@ import (
 // that fails is a warning in the summary and the ledger, which keeps the
 // file from counting twice; the next run moves it. It then commits the
 // ledger again and copies the receipts back into the upload folders.
-func (r *run) archive(ctx context.Context, fresh []consumed, redo []*state.Record) error {
+func (r *run) archive(ctx context.Context, answered []consumed, redo []*state.Record) error {
 	t, sum, log := r.t, r.sum, r.log
 	day := t.Format("2006-01-02")
-	moves := make([]*state.Record, 0, len(fresh)+len(redo))
-	for _, c := range fresh {
-		moves = append(moves, c.rec)
+	moves := make([]*state.Record, 0, len(answered))
+	for _, c := range answered {
+		if c.dup == nil {
+			moves = append(moves, c.rec)
+		}
 	}
 	moves = append(moves, redo...)
 	var down error               // the inbox's server is gone: the other moves wait for the next run
@@ -33,7 +35,7 @@ func (r *run) archive(ctx context.Context, fresh []consumed, redo []*state.Recor
 	}
 	for _, m := range moves {
 		dir := ArchiveDir
-		if m.Outcome == state.OutcomeRejected {
+		if m.Outcome != state.OutcomeAccepted {
 			dir = RejectedDir
 		}
 		to := path.Join(dir, day, path.Dir(m.Name), t.Format("150405")+"-"+m.Hash[:8]+"-"+archiveBase(path.Base(m.Name))) // keeps an institution's subfolder
@@ -77,7 +79,7 @@ func (r *run) archive(ctx context.Context, fresh []consumed, redo []*state.Recor
 		}
 	}
 	r.clock.lap(&sum.Stages.Ledger)
-	r.copyReceipts(ctx, fresh)
+	r.copyReceipts(ctx, answered)
 	r.clock.lap(&sum.Stages.Archive)
 	return nil
 }
@@ -86,8 +88,8 @@ func (r *run) archive(ctx context.Context, fresh []consumed, redo []*state.Recor
 // its file came from, where an institution with a folder of its own (on an
 // FTP server, often the only one it can see) fetches it. The receipts in
 // the outbox are the record; a copy that fails is a warning.
-func (r *run) copyReceipts(ctx context.Context, fresh []consumed) {
-	for _, c := range fresh {
+func (r *run) copyReceipts(ctx context.Context, answered []consumed) {
+	for _, c := range answered {
 		dir := path.Dir(c.rec.Name)
 		if dir == "." || c.rec.Receipt == "" {
 			continue

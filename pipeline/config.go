@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -88,6 +89,12 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("%w: 读取配置文件: %v", ErrConfig, err)
 	}
+	var written map[string]any // the keys the file sets, with their values
+	if toml.Unmarshal(src, &written) == nil {
+		if err := bareDurations(written); err != nil {
+			return cfg, placeError(path, src, err)
+		}
+	}
 	dec := toml.NewDecoder(bytes.NewReader(src))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
@@ -108,10 +115,69 @@ func LoadConfig(path string) (Config, error) {
 		return cfg, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
 	}
 	cfg.file = path
+	cfg.anchor(filepath.Dir(path), written)
 	if err := cfg.resolve(); err != nil {
 		return cfg, placeError(path, src, err)
 	}
 	return cfg, nil
+}
+
+// bareDurations refuses a duration key written as a bare number
+// (min_age = 60), naming the key, so that the error can name its line: a
+// duration needs its unit ("60s").
+func bareDurations(doc map[string]any) error {
+	var walk func(t reflect.Type, table map[string]any, prefix string) error
+	walk = func(t reflect.Type, table map[string]any, prefix string) error {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			key, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+			if key == "" || key == "-" {
+				continue
+			}
+			v, ok := table[key]
+			if !ok {
+				continue
+			}
+			switch {
+			case f.Type == reflect.TypeFor[store.Duration]():
+				if _, isText := v.(string); !isText {
+					return &keyError{prefix + key, fmt.Sprint(v), fmt.Sprintf("时长没有单位；请写成带单位的字符串，例如 %s = \"%vs\"（秒）、\"2m\"（分）、\"1h\"（时）", key, v)}
+				}
+			case f.Type.Kind() == reflect.Struct:
+				if sub, ok := v.(map[string]any); ok {
+					if err := walk(f.Type, sub, prefix+key+"."); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
+	return walk(reflect.TypeFor[Config](), doc, "")
+}
+
+// anchor makes the relative local paths the file sets (inbox, out, state,
+// standard_dir, ftp.ca_file) relative to the file's folder dir, not to the
+// folder kaohe runs in: a config file means the same wherever it is used
+// from. Paths left to their defaults, and paths given as flags, stay
+// relative to the current folder.
+func (c *Config) anchor(dir string, written map[string]any) {
+	join := func(p *string) {
+		if *p == "" || filepath.IsAbs(*p) || strings.Contains(*p, "://") {
+			return
+		}
+		*p = filepath.Join(dir, *p)
+	}
+	for key, p := range map[string]*string{"inbox": &c.Inbox, "out": &c.Out, "state": &c.State, "standard_dir": &c.StandardDir} {
+		if _, ok := written[key]; ok {
+			join(p)
+		}
+	}
+	if t, ok := written["ftp"].(map[string]any); ok {
+		if _, ok := t["ca_file"]; ok {
+			join(&c.FTP.CAFile)
+		}
+	}
 }
 
 // keyError is a bad value of one key.

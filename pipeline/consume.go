@@ -45,20 +45,25 @@ func (r *run) consume(ctx context.Context, ready []store.Entry) (fresh []consume
 		}
 		if err != nil {
 			log.Warn("file left for the next run", "file", e.Name, "err", err)
-			sum.Waiting++
+			r.wait(e.Name, "这次没能读取（"+err.Error()+"），下次再试")
 			continue
 		}
 		if prev != nil {
 			sum.Duplicates++
-			redo = append(redo, &state.Record{Hash: prev.Hash, Name: e.Name, Outcome: prev.Outcome, Received: e.ModTime})
+			log.Info("duplicate: the same bytes were consumed before", "file", e.Name, "as", prev.Name, "run", prev.Run)
+			redo = append(redo, &state.Record{Hash: prev.Hash, Name: e.Name, Outcome: prev.Outcome, Received: e.ModTime, Institution: prev.Institution, Via: prev.Via})
 			continue
 		}
 		r.ledger.Add(*c.rec) // in memory until the commit; a copy later in this run is a duplicate
 		fresh = append(fresh, c)
 		sum.New++
-		if c.rec.Outcome == state.OutcomeAccepted {
+		switch c.rec.Outcome {
+		case state.OutcomeAccepted:
 			sum.Accepted++
-		} else {
+		case state.OutcomeLate:
+			sum.Late++
+			sum.Rejected++
+		default:
 			sum.Rejected++
 		}
 		log.Info("file read", "file", e.Name, "institution", c.rec.Institution, "outcome", c.rec.Outcome, "errors", c.rec.Errors, "warnings", c.rec.Warnings)
@@ -73,6 +78,17 @@ func (r *run) consume(ctx context.Context, ready []store.Entry) (fresh []consume
 	}
 	r.clock.lap(&r.sum.Stages.Read)
 	return fresh, redo, nil
+}
+
+// duplicates are the answers to the copies of files consumed before:
+// each gets a receipt saying so (重复，已收过), nothing else.
+func duplicates(redo []*state.Record) []consumed {
+	out := make([]consumed, len(redo))
+	for i, d := range redo {
+		rec := *d
+		out[i] = consumed{rec: &rec, dup: d, sub: &sheets.Submission{File: path.Base(d.Name)}}
+	}
+	return out
 }
 
 // consumeResult is consumeOne's answer for one entry.
@@ -152,18 +168,18 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry) (c consumed, prev *
 		copied = r.pack.Add(hash, b, e.ModTime) // durable once the pack is committed
 	}
 	sub := readSubmission(b, base, std, cfg)
+	inst, via := attribute(std, e.Name, sub) // identity.go
 	late := !cfg.deadline.IsZero() && e.ModTime.After(cfg.deadline)
-	if late && cfg.Late == "refuse" {
-		sub.Issues = append(sub.Issues, sheets.Issue{Severity: sheets.Error, File: base,
-			Message: fmt.Sprintf("逾期提交：截止时间 %s，文件时间 %s，不予受理", sheets.FormatTime(cfg.deadline.In(cfg.loc)), sheets.FormatTime(e.ModTime.In(cfg.loc)))})
-	}
-	rec := &state.Record{Hash: hash, Name: e.Name, Size: int64(len(b)), Received: e.ModTime, Institution: institutionOf(sub),
+	rec := &state.Record{Hash: hash, Name: e.Name, Size: int64(len(b)), Received: e.ModTime, Institution: inst, Via: via,
 		Outcome: state.OutcomeAccepted, Late: late, Run: r.sum.Run, Copy: copied, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
 	c = consumed{rec: rec, sub: sub}
-	if sub.Accepted() {
+	switch {
+	case late && cfg.Late == "refuse":
+		rec.Outcome = state.OutcomeLate // its own outcome: not read for what it says
+	case sub.Accepted():
 		res := score.Score(std, sub.Institution, sub.Facts) // here, on the pool, once
 		c.result = &res
-	} else {
+	default:
 		rec.Outcome = state.OutcomeRejected
 	}
 	return c, nil, nil
@@ -188,13 +204,6 @@ func readLimits(cfg *Config) sheets.Limits {
 		lim.Timeout = time.Duration(cfg.ReadTimeout)
 	}
 	return lim
-}
-
-func institutionOf(s *sheets.Submission) string {
-	if s.Institution.Name != "" {
-		return s.Institution.Name
-	}
-	return s.Facts.Institution
 }
 
 // readAllSized is io.ReadAll(io.LimitReader(r, limit)) into a buffer the

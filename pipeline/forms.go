@@ -66,13 +66,18 @@ func CheckFile(std *templates.Standard, cfg *Config, file string, now time.Time)
 	}
 	base := filepath.Base(file)
 	sub := readSubmission(b, base, std, cfg)
+	inst, _ := attribute(std, base, sub) // as a run would take it, by its name and its workbook
 	h := sha256.Sum256(b)
 	fi, _ := f.(*os.File).Stat()
 	status := sheets.StatusAccepted
 	if !sub.Accepted() {
 		status = sheets.StatusRejected
 	}
-	u := sheets.Upload{File: base, Institution: institutionOf(sub), Received: fi.ModTime().In(cfg.loc), Hash: hex.EncodeToString(h[:]),
+	u := sheets.Upload{File: base, Institution: inst, Received: fi.ModTime().In(cfg.loc), Hash: hex.EncodeToString(h[:]),
 		Status: status, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
-	return newReceipt(std, u, sub, nil, now.In(cfg.loc)), sub.Accepted(), nil
+	rc := newReceipt(std, u, sub, nil, now.In(cfg.loc))
+	if !cfg.deadline.IsZero() {
+		rc.Deadline = cfg.deadline.In(cfg.loc)
+	}
+	return rc, sub.Accepted(), nil
 }

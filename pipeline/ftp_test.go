@@ -194,7 +194,7 @@ func TestRunOverFTP(t *testing.T) {
 			insts := w.std.Institutions[:3]
 			w.upload("inst00.xlsx", insts[0].Name, set[insts[0].Name])
 			w.upload("inst01.xlsx", insts[1].Name, set[insts[1].Name])
-			w.upload("常柴/2013-自评表.xlsx", insts[2].Name, set[insts[2].Name]) // the institution's own folder
+			w.upload("常饮服/2013-自评表.xlsx", insts[2].Name, set[insts[2].Name]) // the institution's own folder
 			w.srv.Write("inbox/broken.xlsx", []byte("not a workbook"), time.Now().Add(-time.Hour))
 			w.srv.Write("inbox/uploading.xlsx.part", []byte("half"), time.Now().Add(-time.Hour))
 			w.srv.Write("inbox/evil\\name.xlsx", []byte("x"), time.Now().Add(-time.Hour))
@@ -221,11 +221,11 @@ func TestRunOverFTP(t *testing.T) {
 			if len(arch) != 3 || len(rej) != 1 {
 				t.Errorf("archive = %q, rejected = %q", arch, rej)
 			}
-			if !strings.Contains(strings.Join(arch, " "), "/常柴/") {
+			if !strings.Contains(strings.Join(arch, " "), "/常饮服/") {
 				t.Errorf("the subfolder's file is not archived under its folder: %q", arch)
 			}
-			if len(rest) != 3 || rest[0] != "evil\\name.xlsx" || rest[1] != "uploading.xlsx.part" || !strings.HasPrefix(rest[2], "常柴/回执/") {
-				t.Errorf("left in the inbox: %q; want the unsafe name, the .part and the receipt copy in 常柴/回执/", rest)
+			if len(rest) != 3 || rest[0] != "evil\\name.xlsx" || rest[1] != "uploading.xlsx.part" || !strings.HasPrefix(rest[2], "常饮服/回执/") {
+				t.Errorf("left in the inbox: %q; want the unsafe name, the .part and the receipt copy in 常饮服/回执/", rest)
 			}
 			outs := files(t, out)
 			receipts := 0
@@ -329,11 +329,11 @@ func TestRunInstitutionSubfolders(t *testing.T) {
 	w := newWorld(t)
 	set := demoSet(w.std, 5)
 	a, b := w.std.Institutions[0].Name, w.std.Institutions[2].Name
-	for _, d := range []string{"常柴", "a/b", ArchiveDir, ReceiptDir} {
+	for _, d := range []string{"常饮服", "a/b", ArchiveDir, ReceiptDir} {
 		os.MkdirAll(filepath.Join(w.inbox, filepath.FromSlash(d)), 0o755)
 	}
 	w.upload("inst00.xlsx", a, set[a])
-	w.upload("常柴/自评表.xlsx", b, set[b])
+	w.upload("常饮服/自评表.xlsx", b, set[b])
 	w.upload("a/b/too-deep.xlsx", b, set[b])
 	w.upload(ArchiveDir+"/old.xlsx", b, set[b])
 	w.upload(ReceiptDir+"/r.xlsx", b, set[b])
@@ -346,11 +346,11 @@ func TestRunInstitutionSubfolders(t *testing.T) {
 	}
 	var moved, receipt bool
 	for _, f := range files(t, w.inbox) {
-		moved = moved || strings.HasPrefix(f, ArchiveDir+"/") && strings.Contains(f, "/常柴/") && strings.HasSuffix(f, "-自评表.xlsx")
-		receipt = receipt || strings.HasPrefix(f, "常柴/"+ReceiptDir+"/回执-")
+		moved = moved || strings.HasPrefix(f, ArchiveDir+"/") && strings.Contains(f, "/常饮服/") && strings.HasSuffix(f, "-自评表.xlsx")
+		receipt = receipt || strings.HasPrefix(f, "常饮服/"+ReceiptDir+"/回执-")
 	}
 	if !moved || !receipt {
-		t.Errorf("inbox = %q: want 常柴's file under archive/<day>/常柴/ and its receipt in 常柴/回执/", files(t, w.inbox))
+		t.Errorf("inbox = %q: want 常饮服's file under archive/<day>/常饮服/ and its receipt in 常饮服/回执/", files(t, w.inbox))
 	}
 	for _, f := range []string{"a/b/too-deep.xlsx", ArchiveDir + "/old.xlsx", ReceiptDir + "/r.xlsx"} {
 		if _, err := os.Stat(filepath.Join(w.inbox, filepath.FromSlash(f))); err != nil {

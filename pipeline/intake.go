@@ -54,7 +54,7 @@ func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
 			continue
 		case !isSpreadsheet(base):
 			if isPartial(base) {
-				r.sum.Waiting++
+				r.wait(e.Name, "上传中的临时文件，传完改名后再收取")
 			} else {
 				r.log.Info("skipping, not a spreadsheet", "file", e.Name)
 				r.sum.Skipped++
@@ -62,14 +62,28 @@ func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
 			continue
 		}
 		prev, seen := sizes[e.Name]
-		if !seen || prev != e.Size || r.now().Sub(e.ModTime) < time.Duration(r.cfg.MinAge) {
-			r.log.Info("waiting, still being uploaded", "file", e.Name)
-			r.sum.Waiting++
+		switch {
+		case !seen:
+			r.wait(e.Name, "刚出现，下次再收取")
+			continue
+		case prev != e.Size:
+			r.wait(e.Name, "大小还在变化（仍在上传），下次再收取")
+			continue
+		case r.now().Sub(e.ModTime) < time.Duration(r.cfg.MinAge):
+			r.wait(e.Name, fmt.Sprintf("上传不到 %s（min_age），下次再收取", time.Duration(r.cfg.MinAge)))
 			continue
 		}
 		ready = append(ready, e)
 	}
 	return ready, nil
+}
+
+// wait leaves a file for a later run, saying why (in the summary, which
+// kaohe run prints, and in last-run.json, which kaohe status shows).
+func (r *run) wait(name, why string) {
+	r.log.Info("waiting", "file", name, "why", why)
+	r.sum.Waiting++
+	r.sum.Left = append(r.sum.Left, name+"："+why)
 }
 
 // listInbox lists the inbox and, one level down, its subfolders: an FTP

@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,7 +59,9 @@ func (r *run) publish(ctx context.Context, rep *sheets.Report, fresh []consumed)
 
 // putReport writes the report, and its dated copy: into a local folder
 // both at once (each waits for the disk to sync it), to a server one after
-// the other.
+// the other. A report the same, byte for byte, as the one in place (the
+// same data: the report reads no clock) is not written again, and no new
+// dated copy is made.
 func (r *run) putReport(ctx context.Context, rep *sheets.Report) error {
 	var buf bytes.Buffer
 	buf.Grow(len(rep.Standings) * 1024) // about what an institution takes: grown by doubling, a report is copied over and over
@@ -65,6 +69,13 @@ func (r *run) putReport(ctx context.Context, rep *sheets.Report) error {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	latest := ReportName(r.std)
+	r.sum.Report = latest
+	r.sum.ReportPath = r.reportPath(latest)
+	if r.samePublished(ctx, latest, buf.Bytes()) {
+		r.sum.Unchanged = true
+		r.log.Info("report unchanged: not written again", "report", r.sum.ReportPath)
+		return nil
+	}
 	dated := strings.TrimSuffix(latest, ".xlsx") + "-" + r.sum.Run + ".xlsx"
 	var datedErr, latestErr error
 	if r.outFeat.ParallelPut {
@@ -78,9 +89,20 @@ func (r *run) putReport(ctx context.Context, rep *sheets.Report) error {
 	if err := errors.Join(datedErr, latestErr); err != nil {
 		return fmt.Errorf("writing the report to %s: %w", r.out, err)
 	}
-	r.sum.Report = latest
-	r.sum.ReportPath = r.reportPath(latest)
 	return nil
+}
+
+// samePublished reports whether the outbox's file name holds exactly data.
+// Anything that keeps it from being read (not there, a server that fails)
+// is "not the same": the report is then written as always.
+func (r *run) samePublished(ctx context.Context, name string, data []byte) bool {
+	rc, err := r.out.Open(ctx, name)
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	old, err := io.ReadAll(io.LimitReader(rc, int64(len(data))+1))
+	return err == nil && bytes.Equal(old, data)
 }
 
 // putLatest puts the report everyone opens. Into an outbox that stages its
@@ -125,7 +147,7 @@ type receiptJob struct {
 // returns the names, in fresh's order. Each fresh[i].sub is released once
 // its receipt is built: nothing reads a submission after its receipt.
 func (r *run) writeReceipts(ctx context.Context, fresh []consumed, batch store.Batch) ([]string, error) {
-	std, t := r.std, r.t
+	t := r.t
 	jobs := make([]*receiptJob, len(fresh))
 	used := map[string]bool{}
 	for i, c := range fresh {
@@ -155,7 +177,7 @@ func (r *run) writeReceipts(ctx context.Context, fresh []consumed, batch store.B
 					return
 				}
 				j := jobs[i]
-				j.data, j.err = sheets.ReceiptBytes(receiptOf(std, j.c, t))
+				j.data, j.err = sheets.ReceiptBytes(r.answer(j.c))
 				j.c.sub, fresh[i].sub = nil, nil // read for the last time: 10,000 of them add up
 				j.c.result, fresh[i].result = nil, nil
 				if batch != nil && j.err == nil { // into the batch: any order, the names are fixed
@@ -192,7 +214,12 @@ func (r *run) writeReceipts(ctx context.Context, fresh []consumed, batch store.B
 
 // receiptStatus is the status c's receipt shows.
 func receiptStatus(c consumed) sheets.Status {
-	if c.rec.Outcome == state.OutcomeRejected {
+	switch {
+	case c.dup != nil:
+		return sheets.StatusDuplicate
+	case c.rec.Outcome == state.OutcomeLate:
+		return sheets.StatusLateRefused
+	case c.rec.Outcome == state.OutcomeRejected:
 		return sheets.StatusRejected
 	}
 	return sheets.StatusAccepted
@@ -208,16 +235,46 @@ func receiptName(c consumed, t time.Time, used map[string]bool) string {
 	return name
 }
 
-// receiptOf is c's receipt.
-func receiptOf(std *templates.Standard, c consumed, t time.Time) *sheets.Receipt {
-	return newReceipt(std, uploadOf(c.rec, t.Location(), receiptStatus(c)), c.sub, c.result, t)
+// answer is c's receipt, with what the run knows beside the file: the
+// deadline, the earlier upload a duplicate repeats, the upload that still
+// counts for the institution of a refused one, and how an upload was told
+// to be its institution's when only its workbook said so.
+func (r *run) answer(c consumed) *sheets.Receipt {
+	loc := r.t.Location()
+	u := uploadOf(c.rec, loc, receiptStatus(c))
+	var notes []string
+	counts := r.counted[c.rec.Institution]
+	if counts != nil && counts.Hash == c.rec.Hash {
+		counts = nil
+	}
+	switch {
+	case c.dup != nil:
+		notes = append(notes, fmt.Sprintf("与 %s 收到的「%s」完全相同", sheets.FormatTime(c.dup.Received.In(loc)), path.Base(c.dup.Name)))
+		if c.dup.Receipt != "" {
+			notes = append(notes, "那个文件的结果见回执「"+path.Base(c.dup.Receipt)+"」")
+		}
+	case c.rec.Outcome == state.OutcomeLate:
+		notes = append(notes, fmt.Sprintf("截止时间 %s，本文件 %s 收到，已过截止时间", sheets.FormatTime(r.cfg.deadline.In(loc)), sheets.FormatTime(u.Received)))
+	case c.rec.Outcome == state.OutcomeAccepted && c.rec.Via == viaWorkbook:
+		notes = append(notes, "文件夹和文件名都没有指明鉴定机构，按自评表中填写的鉴定机构计为「"+c.rec.Institution+"」的提交")
+	}
+	if c.rec.Outcome != state.OutcomeAccepted && c.dup == nil && counts != nil {
+		notes = append(notes, fmt.Sprintf("本机构 %s 上传的「%s」已通过校验，仍按那份计入", sheets.FormatTime(counts.Received.In(loc)), path.Base(counts.Name)))
+	}
+	u.Note = strings.Join(notes, "；")
+	rc := newReceipt(r.std, u, c.sub, c.result, r.t)
+	rc.Deadline = r.cfg.deadline
+	if !rc.Deadline.IsZero() {
+		rc.Deadline = rc.Deadline.In(loc)
+	}
+	return rc
 }
 
 // newReceipt answers one submission, with its verified scores when
 // accepted: result, or scored here when nil.
 func newReceipt(std *templates.Standard, u sheets.Upload, sub *sheets.Submission, result *score.Result, t time.Time) *sheets.Receipt {
 	rc := &sheets.Receipt{Standard: std, Upload: u, Submission: sub, Issued: t}
-	if sub.Accepted() {
+	if sub.Accepted() && (u.Status == sheets.StatusAccepted || u.Status == "") {
 		if result == nil {
 			r := score.Score(std, sub.Institution, sub.Facts)
 			result = &r

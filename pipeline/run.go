@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"kaohe/pipeline/state"
@@ -59,18 +60,21 @@ type Hooks struct {
 
 // Summary is what one run did.
 type Summary struct {
-	Run        string // run id, e.g. 20131231-020000
-	New        int    // files consumed by this run
-	Accepted   int    // of them accepted
-	Rejected   int    // of them rejected
-	Duplicates int    // files whose bytes were consumed before (no-op)
-	Waiting    int    // files left for a later run (too young, still growing)
-	Skipped    int    // files never read (links, special files, other types)
-	Ranked     int    // institutions ranked in the report
-	Superseded int    // accepted uploads replaced by a newer one
-	Missing    int    // institutions without an accepted submission
-	Report     string // the report's name in the outbox
-	ReportPath string // where it is: a local path or the outbox's URL (no password)
+	Run        string   // run id, e.g. 20131231-020000
+	New        int      // files consumed by this run
+	Accepted   int      // of them accepted
+	Rejected   int      // of them rejected
+	Duplicates int      // files whose bytes were consumed before (no-op)
+	Late       int      // of the rejected, those refused for coming after the deadline (late = "refuse")
+	Waiting    int      // files left for a later run (too young, still growing)
+	Left       []string // of them, each "name：why" (Chinese)
+	Skipped    int      // files never read (links, special files, other types)
+	Ranked     int      // institutions ranked in the report
+	Superseded int      // accepted uploads replaced by a newer one
+	Missing    int      // institutions without an accepted submission
+	Report     string   // the report's name in the outbox
+	Unchanged  bool     // the report was the same as the one in place: not written again, no new dated copy
+	ReportPath string   // where it is: a local path or the outbox's URL (no password)
 	Receipts   []string
 	MoveErrors []string
 	Warnings   []string
@@ -95,6 +99,7 @@ type consumed struct {
 	rec    *state.Record
 	sub    *sheets.Submission
 	result *score.Result // its scores when accepted, made once for the report and the receipt
+	dup    *state.Record // the record of the same bytes consumed before, for a duplicate (rec is then not in the ledger)
 }
 
 // run is one consolidation run: what its stages share.
@@ -114,8 +119,9 @@ type run struct {
 	closers         []io.Closer    // the stores open opened
 	inFeat, outFeat store.Features // what the stores can do beyond Store
 	ledger          *state.Ledger
-	pack            *state.Pack // the copies of this run's uploads, in the state folder
-	t               time.Time   // the run's time, in the configured zone
+	pack            *state.Pack              // the copies of this run's uploads, in the state folder
+	counted         map[string]*state.Record // institution → the upload that counts for it (standings)
+	t               time.Time                // the run's time, in the configured zone
 	sum             *Summary
 	clock           *stageClock
 }
@@ -163,7 +169,8 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.publish(ctx, rep, fresh); err != nil {
+	answers := append(fresh[:len(fresh):len(fresh)], duplicates(redo)...) // every file gets a receipt
+	if err := r.publish(ctx, rep, answers); err != nil {
 		return nil, err
 	}
 	if err := kept(); err != nil {
@@ -175,11 +182,14 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	}
 	r.clock.lap(&r.sum.Stages.Ledger)
 	r.crash("before-archiving")
-	if err := r.archive(ctx, fresh, redo); err != nil {
+	if err := r.archive(ctx, answers, redo); err != nil {
 		return nil, err
 	}
 	return r.done(), nil
 }
+
+// standardWarned holds the standard's warnings logged by this process.
+var standardWarned sync.Map
 
 // newRun reads the configuration and the standard, and makes the state
 // folder.
@@ -199,7 +209,9 @@ func newRun(o Options) (*run, error) {
 		return nil, err
 	}
 	for _, w := range r.warns {
-		r.log.Warn("standard", "warning", w)
+		if _, said := standardWarned.LoadOrStore(w, true); !said { // once per process: kaohe serve runs every night
+			r.log.Warn("standard", "warning", w)
+		}
 	}
 	r.stateDir = r.cfg.StateDir()
 	if err := state.Create(r.stateDir); err != nil {

@@ -35,9 +35,13 @@ func (r *run) standings(fresh []consumed) (*sheets.Report, error) {
 	}
 	rep := &sheets.Report{Standard: std}
 	counted := map[string]*state.Record{}  // institution -> newest accepted
+	r.counted = counted                    // the receipts say which upload still counts
 	rejected := map[string]*state.Record{} // institution -> newest upload, when rejected and newer than any accepted
 	for _, rec := range r.ledger.Newest() {
 		status := sheets.StatusRejected
+		if rec.Outcome == state.OutcomeLate {
+			status = sheets.StatusLateRefused
+		}
 		key := rec.Institution
 		if key == "" {
 			key = "文件 " + rec.Name
@@ -53,6 +57,9 @@ func (r *run) standings(fresh []consumed) (*sheets.Report, error) {
 			rejected[key] = rec
 		}
 		u := uploadOf(rec, cfg.loc, status)
+		if rec.Outcome == state.OutcomeLate {
+			u.Note = "截止时间 " + sheets.FormatTime(cfg.deadline.In(cfg.loc)) + " 之后收到"
+		}
 		if status == sheets.StatusSuperseded {
 			u.Note = "已被 " + sheets.FormatTime(counted[key].Received.In(cfg.loc)) + " 上传的 " + path.Base(counted[key].Name) + " 替代"
 		}
@@ -97,8 +104,12 @@ func (r *run) standings(fresh []consumed) (*sheets.Report, error) {
 		}
 		st := sheets.Standing{Institution: in, Status: sheets.StatusMissing}
 		if rec := rejected[in.Name]; rec != nil {
-			u := uploadOf(rec, cfg.loc, sheets.StatusRejected)
-			st.Status, st.Upload = sheets.StatusRejected, &u
+			status := sheets.StatusRejected
+			if rec.Outcome == state.OutcomeLate {
+				status = sheets.StatusLateRefused
+			}
+			u := uploadOf(rec, cfg.loc, status)
+			st.Status, st.Upload = status, &u
 		}
 		rep.Standings = append(rep.Standings, st)
 		sum.Missing++
@@ -110,7 +121,7 @@ func (r *run) standings(fresh []consumed) (*sheets.Report, error) {
 		if key == "" {
 			key = "文件 " + rec.Name
 		}
-		if rejected[key] == rec {
+		if rejected[key] == rec && rec.Outcome != state.OutcomeLate { // a late one is not read for what it says
 			rep.Issues = append(rep.Issues, get(rec).sub.Issues...)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func TestLastRunRecorded(t *testing.T) {
 	}
 	want := state.LastRun{Run: s.Run, OK: true, New: 3, Accepted: 2, Rejected: 1, Ranked: 2, Missing: 30,
 		Report: filepath.Join(w.out, ReportName(w.std)), Start: ok.Start, End: ok.End, LastSuccess: ok.Start}
-	if *ok != want {
+	if !reflect.DeepEqual(*ok, want) {
 		t.Errorf("last run =\n%+v\nwant\n%+v", *ok, want)
 	}
 	if ok.End.Before(ok.Start) || ok.Start.IsZero() {

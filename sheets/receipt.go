@@ -43,7 +43,7 @@ func ReceiptFileName(u Upload, issued time.Time) string {
 	if s := rcptNamePart(string(u.Status)); s != "" {
 		parts = append(parts, s)
 	}
-	if u.Late {
+	if u.Late && u.Status != StatusLateRefused {
 		parts = append(parts, string(StatusLate))
 	}
 	return strings.Join(parts, "-") + ".xlsx"

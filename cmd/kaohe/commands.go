@@ -334,7 +334,17 @@ func cmdRun(args []string) error {
 	}
 	fmt.Printf("汇总完成：新文件 %d（接受 %d，退回 %d），重复 %d，等待中 %d；排名 %d 家，被替代 %d，未提交或未通过 %d 家。\n",
 		s.New, s.Accepted, s.Rejected, s.Duplicates, s.Waiting, s.Ranked, s.Superseded, s.Missing)
-	fmt.Printf("汇总排名表: %s\n", s.ReportPath)
+	for _, l := range s.Left {
+		fmt.Printf("  等待中: %s\n", l)
+	}
+	if s.Late > 0 {
+		fmt.Printf("  其中 %d 个文件在截止时间之后收到，不予受理。\n", s.Late)
+	}
+	if s.Unchanged {
+		fmt.Printf("汇总排名表: %s（与上次相同，未重写）\n", s.ReportPath)
+	} else {
+		fmt.Printf("汇总排名表: %s\n", s.ReportPath)
+	}
 	for _, m := range s.MoveErrors {
 		fmt.Fprintf(os.Stderr, "kaohe: warning: %s\n", m)
 	}

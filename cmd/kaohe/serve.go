@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path"
 	"syscall"
 	"time"
 
 	"kaohe/pipeline"
+	"kaohe/sheets"
 )
 
 func init() {
@@ -99,6 +101,8 @@ func cmdStatus(args []string) error {
 	}
 	fmt.Printf("状态文件夹: %s\n", st.StateDir)
 	switch l := st.Last; {
+	case st.NoState:
+		fmt.Println("上次汇总: 状态文件夹不存在，这里还没有汇总过；如果汇总在别处运行，请用同一个配置文件（--config）或 --out 指向它")
 	case l == nil:
 		fmt.Println("上次汇总: 还没有运行过")
 	default:
@@ -110,6 +114,9 @@ func cmdStatus(args []string) error {
 		if l.Run != "" {
 			fmt.Printf("  新文件 %d（接受 %d，退回 %d），重复 %d，等待中 %d；排名 %d 家，被替代 %d，未提交或未通过 %d 家。\n",
 				l.New, l.Accepted, l.Rejected, l.Duplicates, l.Waiting, l.Ranked, l.Superseded, l.Missing)
+		}
+		for _, w := range l.Left {
+			fmt.Printf("  等待中: %s\n", w)
 		}
 		if l.MoveErrors > 0 {
 			fmt.Printf("  %d 个文件移动失败，见日志和汇总表的「提交情况」\n", l.MoveErrors)
@@ -125,6 +132,9 @@ func cmdStatus(args []string) error {
 			}
 		}
 	}
+	if !st.NoState {
+		printSubmissions(st)
+	}
 	fmt.Printf("计划: %s\n", st.Schedule)
 	if st.Next.IsZero() {
 		fmt.Println("下次运行: 无")
@@ -135,6 +145,56 @@ func cmdStatus(args []string) error {
 		fmt.Printf("提醒: 计划时间 %s 之后还没有成功的汇总；kaohe serve 启动时会立即补做\n", clock(st.LastDue))
 	}
 	return nil
+}
+
+// printSubmissions prints who has submitted, who has not and why, and the
+// time left until the deadline.
+func printSubmissions(st *pipeline.Status) {
+	if !st.Deadline.IsZero() {
+		left := st.Deadline.Sub(st.Now)
+		if left > 0 {
+			fmt.Printf("截止时间: %s，还有 %s\n", clock(st.Deadline), span(left))
+		} else {
+			fmt.Printf("截止时间: %s，已过 %s\n", clock(st.Deadline), span(-left))
+		}
+	}
+	if len(st.Institutions) == 0 {
+		return
+	}
+	groups := map[sheets.Status][]string{}
+	for _, s := range st.Institutions {
+		line := s.Name
+		if s.Last != nil && s.Status != sheets.StatusAccepted {
+			line += "（" + path.Base(s.Last.Name) + "，" + clock(s.Last.Received.In(st.Now.Location())) + "）"
+		}
+		groups[s.Status] = append(groups[s.Status], line)
+	}
+	fmt.Printf("提交情况（按台账）: 已接受 %d 家，未通过校验 %d 家，逾期不予受理 %d 家，未提交 %d 家\n",
+		len(groups[sheets.StatusAccepted]), len(groups[sheets.StatusRejected]), len(groups[sheets.StatusLateRefused]), len(groups[sheets.StatusMissing]))
+	for _, g := range []struct {
+		status sheets.Status
+		what   string
+	}{{sheets.StatusMissing, "未提交"}, {sheets.StatusRejected, "未通过校验（最近一次上传；请看回执）"}, {sheets.StatusLateRefused, "逾期，不予受理"}} {
+		if names := groups[g.status]; len(names) > 0 {
+			fmt.Printf("  %s:\n", g.what)
+			for _, n := range names {
+				fmt.Printf("    %s\n", n)
+			}
+		}
+	}
+}
+
+// span is a duration for a person: 3 天 4 小时, 2 小时 5 分钟, 40 分钟.
+func span(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%d 天 %d 小时", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%d 小时 %d 分钟", hours, mins)
+	}
+	return fmt.Sprintf("%d 分钟", mins)
 }
 
 // clock formats a time for a person, in its own zone.

@@ -30,6 +30,7 @@ type LastRun struct {
 	Rejected   int       `json:"rejected"`
 	Duplicates int       `json:"duplicates"`
 	Waiting    int       `json:"waiting"`
+	Left       []string  `json:"left,omitempty"` // the files waiting, each "name：why"
 	Ranked     int       `json:"ranked"`
 	Superseded int       `json:"superseded"`
 	Missing    int       `json:"missing"`

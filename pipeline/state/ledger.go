@@ -23,6 +23,7 @@ type Outcome string
 const (
 	OutcomeAccepted Outcome = "accepted"
 	OutcomeRejected Outcome = "rejected"
+	OutcomeLate     Outcome = "late" // received after the deadline with late = "refuse": not read for what it says
 )
 
 // Record is one consumed file in the ledger.
@@ -31,7 +32,8 @@ type Record struct {
 	Name        string    `json:"name"`        // name in the inbox when consumed
 	Size        int64     `json:"size"`        //
 	Received    time.Time `json:"received"`    // the file's modification time in the inbox
-	Institution string    `json:"institution"` // as resolved, or as written when unknown
+	Institution string    `json:"institution"` // whose upload it is (see Via), or as written in the workbook when nothing names a known one
+	Via         string    `json:"via,omitempty"` // what told the institution: 文件夹, 文件名 or 自评表; "" when none did
 	Outcome     Outcome   `json:"outcome"`
 	Late        bool      `json:"late,omitempty"`
 	Errors      int       `json:"errors"`

@@ -92,7 +92,8 @@ func Join(dir, name string) string {
 
 // Duration is a time.Duration written in the configuration as "90s" or
 // "2m": the type of the duration keys of kaohe's configuration and of each
-// kind of store's table in it.
+// kind of store's table in it. (A bare number, min_age = 60, would be read
+// as nanoseconds: the configuration's loader refuses it.)
 type Duration time.Duration
 
 // UnmarshalText reads Go's duration syntax.

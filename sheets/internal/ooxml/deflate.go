@@ -6,8 +6,11 @@ package ooxml
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"hash/crc32"
 	"io"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -48,7 +51,50 @@ var Flaters = sync.Pool{New: func() any {
 	return w
 }}
 
-// Splice writes the skeleton workbook with each sheet's rows put in.
+const contentTypes = "[Content_Types].xml"
+
+// typesChild is one child of [Content_Types].xml's root.
+var typesChild = regexp.MustCompile(`<(?:Default|Override)\b[^>]*?(?:/>|></(?:Default|Override)>)`)
+
+// sortedTypes is [Content_Types].xml with its children in a fixed order
+// (excelize adds some in the order of a map); the same when they are not
+// all of the usual shape.
+func sortedTypes(b []byte) []byte {
+	open := bytes.Index(b, []byte("<Types"))
+	end := bytes.LastIndex(b, []byte("</Types>"))
+	if open < 0 || end < 0 {
+		return b
+	}
+	start := bytes.IndexByte(b[open:], '>') + open + 1
+	if start <= open || start > end {
+		return b
+	}
+	body := b[start:end]
+	kids := typesChild.FindAll(body, -1)
+	if len(bytes.Join(kids, nil)) != len(body) {
+		return b // something else inside: left as it is
+	}
+	slices.SortStableFunc(kids, func(x, y []byte) int {
+		return cmp.Or(cmp.Compare(x[1], y[1]), bytes.Compare(x, y)) // Defaults (D) before Overrides (O)
+	})
+	out := append(append([]byte{}, b[:start]...), bytes.Join(kids, nil)...)
+	return append(out, b[end:]...)
+}
+
+// writeDeflated writes one part compressed.
+func writeDeflated(zw *zip.Writer, name string, data []byte) error {
+	seg := Compress(data, true)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Deflate, CRC32: seg.CRC,
+		CompressedSize64: uint64(len(seg.Data)), UncompressedSize64: uint64(seg.N)})
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(seg.Data)
+	return err
+}
+
+// Splice writes the skeleton workbook with each sheet's rows put in, its
+// parts in a fixed order: the same workbook is the same bytes.
 func Splice(skel []byte, rows map[string]Segment) ([]byte, bool, error) {
 	zr, err := zip.NewReader(bytes.NewReader(skel), int64(len(skel)))
 	if err != nil {
@@ -98,7 +144,30 @@ func Splice(skel []byte, rows map[string]Segment) ([]byte, bool, error) {
 	}
 	out.Grow(size + 64<<10)
 	zw := zip.NewWriter(&out)
-	for _, zf := range zr.File {
+	// The parts in a fixed order, the content types first: excelize writes
+	// them in the order of a map, and the same workbook should be the same
+	// bytes (a run with nothing new writes no new copy).
+	order := slices.Clone(zr.File)
+	slices.SortFunc(order, func(a, b *zip.File) int {
+		first := func(f *zip.File) int { // the content types before all
+			if f.Name == contentTypes {
+				return 0
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(first(a), first(b)), cmp.Compare(a.Name, b.Name))
+	})
+	for _, zf := range order {
+		if zf.Name == contentTypes {
+			b, err := ReadPart(zf)
+			if err != nil {
+				return nil, false, nil
+			}
+			if err := writeDeflated(zw, zf.Name, sortedTypes(b)); err != nil {
+				return nil, true, err
+			}
+			continue
+		}
 		rr, ok := partRows[zf.Name]
 		if !ok {
 			hdr := zf.FileHeader
