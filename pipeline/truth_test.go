@@ -67,8 +67,8 @@ func TestRefusedShownUnderItsInstitution(t *testing.T) {
 	set := demoSet(w.std, 11)
 	ins := w.std.Institutions
 	w.drop("2013-常柴国家职业技能鉴定所-自评表.xlsx", hostileFile(t, "csv-renamed.xlsx")) // a CSV renamed .xlsx
-	w.drop("常公交-自评表.xls", hostileFile(t, "legacy-xls.xlsx"))                  // a legacy .xls
-	w.drop("常化工.ods", hostileFile(t, "ods-renamed.xlsx"))                        // an .ods
+	w.drop("常公交-自评表.xls", hostileFile(t, "legacy-xls.xlsx"))                // a legacy .xls
+	w.drop("常化工.ods", hostileFile(t, "ods-renamed.xlsx"))                   // an .ods
 	typed := map[string]any{}
 	for k, v := range set[ins[2].Name] {
 		typed[k] = v

@@ -28,11 +28,11 @@ const (
 
 // Record is one consumed file in the ledger.
 type Record struct {
-	Hash        string    `json:"hash"`        // hex SHA-256 of the bytes
-	Name        string    `json:"name"`        // name in the inbox when consumed
-	Size        int64     `json:"size"`        //
-	Received    time.Time `json:"received"`    // the file's modification time in the inbox
-	Institution string    `json:"institution"` // whose upload it is (see Via), or as written in the workbook when nothing names a known one
+	Hash        string    `json:"hash"`          // hex SHA-256 of the bytes
+	Name        string    `json:"name"`          // name in the inbox when consumed
+	Size        int64     `json:"size"`          //
+	Received    time.Time `json:"received"`      // the file's modification time in the inbox
+	Institution string    `json:"institution"`   // whose upload it is (see Via), or as written in the workbook when nothing names a known one
 	Via         string    `json:"via,omitempty"` // what told the institution: 文件夹, 文件名 or 自评表; "" when none did
 	Outcome     Outcome   `json:"outcome"`
 	Late        bool      `json:"late,omitempty"`
