@@ -115,8 +115,8 @@ func rcptBuild(rc *Receipt) *rcptDoc {
 		d.max = rc.Standard.MaxTotal()
 	}
 	u := rc.Upload
-	inst := u.Institution
-	if rc.Submission != nil && rc.Submission.Institution.Name != "" {
+	inst := u.Institution // whose upload it is: what its folder or name says, before its workbook
+	if inst == "" && rc.Submission != nil {
 		inst = rc.Submission.Institution.Name
 	}
 	if inst == "" {
