@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"kaohe/pipeline/state"
+	"kaohe/templates"
 )
 
 // row is the row of sheet whose column col (0-based) is value; nil if none.
@@ -352,5 +353,24 @@ func TestStatusListsWhoIsMissing(t *testing.T) {
 	cfg.State = filepath.Join(w.dir, "elsewhere")
 	if st, err := ReadStatus(cfg, w.now); err != nil || !st.NoState {
 		t.Errorf("a state folder that does not exist: %+v, %v", st, err)
+	}
+}
+
+// The demo's refused upload, a CSV renamed .xlsx, shows 未通过校验 under
+// its institution in 排名, not 未提交.
+func TestDemoRefusedUnderItsInstitution(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	res, err := Demo(t.Context(), dir, Options{Config: DefaultConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	std, _, err := templates.Load(templates.DefaultYear)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := std.Institutions[len(std.Institutions)-1].Name
+	cells := dump(t, res.Summary.ReportPath)
+	if r := row(cells, "排名", 1, last); len(r) < 9 || r[7] != "未通过校验" || r[8] != last+"-自评表.xlsx" {
+		t.Errorf("排名 row of %s = %q, want 未通过校验 with its file", last, r)
 	}
 }

@@ -805,3 +805,17 @@ func TestReportLarge(t *testing.T) {
 		t.Errorf("校验问题 has %d rows, want %d", len(rows), len(fx.rep.Issues)+1)
 	}
 }
+
+// 评分明细 prints as one flowing table: its header row repeats on every
+// page, and no page is broken by hand (two institutions to a page made 22
+// pages of 32 institutions).
+func TestReportDetailsPrintFlow(t *testing.T) {
+	fx := repFixture(t)
+	parts := repZip(t, repWrite(t, fx.rep))
+	if x := parts["xl/worksheets/sheet2.xml"]; strings.Contains(x, "<rowBreaks") {
+		t.Errorf("评分明细 has manual page breaks")
+	}
+	if wb := html.UnescapeString(parts["xl/workbook.xml"]); !strings.Contains(wb, `<definedName localSheetId="1" name="_xlnm.Print_Titles">'评分明细'!$1:$1<`) {
+		t.Errorf("评分明细 does not repeat its header row on every printed page: %s", wb)
+	}
+}
