@@ -203,9 +203,7 @@ func cmdTemplate(args []string) error {
 `)
 	out := fs.String("out", "", "输出文件夹（必填）")
 	inst := fs.String("institution", "", "只生成这个鉴定机构的自评表")
-	config := fs.String("config", "", "配置文件（TOML）：用其中的 year、standard_dir 和 token_secret_env")
-	year := fs.Int("year", templates.DefaultYear, "内置评分标准的年度")
-	dir := fs.String("standard", "", "另一年度的评分标准文件夹（含 allocation.csv 和 rules.toml）")
+	sf := addStandardFlags(fs, "year、standard_dir、deadline、late 和 token_secret_env")
 	if err := parse(fs, args); err != nil || isHelp(args) {
 		return err
 	}
@@ -213,11 +211,7 @@ func cmdTemplate(args []string) error {
 		fmt.Fprintln(os.Stderr, "kaohe: error: 缺少 --out 输出文件夹\nkaohe: hint: kaohe template --out 自评表")
 		return errUsage
 	}
-	cfg, err := standardConfig(fs, *config, *year, *dir)
-	if err != nil {
-		return err
-	}
-	std, warns, err := cfg.LoadStandard()
+	cfg, std, warns, err := sf.load()
 	if err != nil {
 		return err
 	}
@@ -237,22 +231,47 @@ func cmdTemplate(args []string) error {
 	return nil
 }
 
-// standardConfig is the configuration of template and check: the file's,
-// if given, with --year and --standard overriding it when given.
-func standardConfig(fs *flag.FlagSet, file string, year int, dir string) (pipeline.Config, error) {
+// standardFlags are the flags of the commands that need the year's
+// standard without a run (template, check, standard show): --config,
+// --year and --standard.
+type standardFlags struct {
+	fs     *flag.FlagSet
+	config *string
+	year   *int
+	dir    *string
+}
+
+// addStandardFlags adds them to fs; uses says which keys of the config
+// file the command uses.
+func addStandardFlags(fs *flag.FlagSet, uses string) standardFlags {
+	return standardFlags{fs: fs,
+		config: fs.String("config", "", "配置文件（TOML）：用其中的 "+uses),
+		year:   fs.Int("year", templates.DefaultYear, "内置评分标准的年度"),
+		dir:    fs.String("standard", "", "另一年度的评分标准文件夹（含 allocation.csv 和 rules.toml）"),
+	}
+}
+
+// load is the configuration (the file's, if given, with --year and
+// --standard overriding it when given) and the standard it names, with the
+// standard's warnings.
+func (s standardFlags) load() (pipeline.Config, *templates.Standard, []string, error) {
 	cfg := pipeline.DefaultConfig()
-	if file != "" {
+	if *s.config != "" {
 		var err error
-		if cfg, err = pipeline.LoadConfig(file); err != nil {
-			return cfg, err
+		if cfg, err = pipeline.LoadConfig(*s.config); err != nil {
+			return cfg, nil, nil, err
 		}
 	}
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if file == "" || set["year"] || set["standard"] {
-		cfg.Year, cfg.StandardDir = year, dir
+	s.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *s.config == "" || set["year"] || set["standard"] {
+		cfg.Year, cfg.StandardDir = *s.year, *s.dir
 	}
-	return cfg, cfg.Resolve()
+	if err := cfg.Resolve(); err != nil {
+		return cfg, nil, nil, err
+	}
+	std, warns, err := cfg.LoadStandard()
+	return cfg, std, warns, err
 }
 
 func printWarnings(ws []string) {
@@ -265,12 +284,10 @@ func cmdCheck(args []string) error {
 	fs := newFlags("check", `用法: kaohe check [--config 配置文件] [--year 年度 | --standard 文件夹] 文件.xlsx...
 
 校验并评分自评表，但不汇总、不移动文件：逐项列出自评分、核定分和评分依据，
-然后列出错误和提醒。机构上传前用它自查。有文件不合格时退出码为 3。
+然后列出错误和提醒，与汇总时的回执相同。有文件不合格时退出码为 3。
 配置文件设置了 token_secret_env 时，同时核对自评表的校验标记。
 `)
-	config := fs.String("config", "", "配置文件（TOML）：用其中的 year、standard_dir、max_file_mb 和 token_secret_env")
-	year := fs.Int("year", templates.DefaultYear, "内置评分标准的年度")
-	dir := fs.String("standard", "", "另一年度的评分标准文件夹（含 allocation.csv 和 rules.toml）")
+	sf := addStandardFlags(fs, "year、standard_dir、max_file_mb、deadline 和 token_secret_env")
 	if err := parse(fs, args); err != nil || isHelp(args) {
 		return err
 	}
@@ -278,11 +295,7 @@ func cmdCheck(args []string) error {
 		fmt.Fprintln(os.Stderr, "kaohe: error: 没有给出要检查的文件\nkaohe: hint: kaohe check 2013-常柴国家职业技能鉴定所-自评表.xlsx")
 		return errUsage
 	}
-	cfg, err := standardConfig(fs, *config, *year, *dir)
-	if err != nil {
-		return err
-	}
-	std, _, err := cfg.LoadStandard()
+	cfg, std, _, err := sf.load()
 	if err != nil {
 		return err
 	}

@@ -208,9 +208,7 @@ func cmdStandardShow(args []string) error {
 与 kaohe template、kaohe run 一样，--config 用其中的 year 和 standard_dir，
 --year、--standard 覆盖配置文件。
 `)
-	config := fs.String("config", "", "配置文件（TOML）：用其中的 year 和 standard_dir")
-	year := fs.Int("year", templates.DefaultYear, "内置评分标准的年度")
-	dir := fs.String("standard", "", "另一年度的评分标准文件夹（含 allocation.csv 和 rules.toml）")
+	sf := addStandardFlags(fs, "year 和 standard_dir")
 	if err := parse(fs, args); err != nil || isHelp(args) {
 		return err
 	}
@@ -218,11 +216,7 @@ func cmdStandardShow(args []string) error {
 		fmt.Fprintf(os.Stderr, "kaohe: error: 多余的参数 %q\nkaohe: hint: kaohe standard show --standard 标准2014\n", fs.Args())
 		return errUsage
 	}
-	cfg, err := standardConfig(fs, *config, *year, *dir)
-	if err != nil {
-		return err
-	}
-	std, warns, err := cfg.LoadStandard()
+	cfg, std, warns, err := sf.load()
 	if err != nil {
 		return err
 	}
