@@ -35,7 +35,7 @@ func (b *repBuilder) tables() []func() *layout.Table {
 
 // repRankingHeader is the 排名 sheet's header row; its first four cells are
 // a contract (issue 3): 名次, 鉴定机构, 核定总分, 自评总分.
-var repRankingHeader = []string{"名次", "鉴定机构", "核定总分", "自评总分", "差值", "核查", "评优资格", "提交时间", "状态", "文件"}
+var repRankingHeader = []string{"名次", "鉴定机构", "核定总分", "自评总分", "差值", "评优资格", "提交时间", "状态", "文件", "核查"}
 
 // WriteReport writes the ranking workbook (汇总排名表) of rep to w. Its
 // sheets are 排名, 评分明细, 核查记录, 目标完成, 提交情况, 校验问题, and two charts,
@@ -157,8 +157,8 @@ func (b *repBuilder) ranking() *layout.Table {
 	t := &layout.Table{
 		Name: repSheetRanking, Freeze: 1, Header: b.header("排名"), Footer: b.footer(),
 		Cols: []layout.Col{
-			{Width: 7}, {Min: 16, Max: 36}, {Width: 11}, {Width: 11}, {Width: 9}, {Width: 7},
-			{Min: 12, Max: 40, Wrap: true}, {Width: 18}, {Min: 10, Max: 14}, {Min: 14, Max: 40, Wrap: true},
+			{Width: 7}, {Min: 16, Max: 36}, {Width: 11}, {Width: 11}, {Width: 9},
+			{Min: 12, Max: 40, Wrap: true}, {Width: 18}, {Min: 10, Max: 14}, {Min: 14, Max: 40, Wrap: true}, {Width: 7},
 		},
 	}
 	b.headerRow(t, repRankingHeader...)
@@ -179,11 +179,11 @@ func (b *repBuilder) ranking() *layout.Table {
 			layout.F(st.Score, r.Total.Float()),
 			layout.F(st.Score, r.SelfTotal.Float()),
 			layout.F(st.Diff, (r.SelfTotal - r.Total).Float()),
-			repChanges(st, r),
 			elig,
 			layout.S(st.Center, repReceived(s.Upload)),
 			layout.S(status, repStatus(s)),
 			layout.S(st.Wrap, repFile(s.Upload)),
+			repChanges(st, r),
 		}
 	})
 	t.AddLazyRows(len(b.unranked), func(i int) []excelize.Cell {
@@ -191,10 +191,11 @@ func (b *repBuilder) ranking() *layout.Table {
 		return []excelize.Cell{
 			layout.E(st.Center),
 			layout.S(st.Text, s.Institution.Name),
-			layout.E(st.Score), layout.E(st.Score), layout.E(st.Diff), layout.E(st.Center), layout.E(st.Wrap),
+			layout.E(st.Score), layout.E(st.Score), layout.E(st.Diff), layout.E(st.Wrap),
 			layout.S(st.Center, repReceived(s.Upload)),
 			layout.S(st.RedCenter, repStatus(s)),
 			layout.S(st.Wrap, repFile(s.Upload)),
+			layout.E(st.Center),
 		}
 	})
 	last := t.NextRow() - 1
@@ -203,8 +204,8 @@ func (b *repBuilder) ranking() *layout.Table {
 	for _, n := range []string{
 		"说明：差值 = 自评总分 − 核定总分。核定总分由程序按评分标准计算：市中心核查表核定的事实取代鉴定机构自报的事实，其余按自评表填报的事实；自评分仅作对照。核查 = 市中心改变的事实数，见「" + repSheetReview + "」。",
 		"名次相同表示核定总分相同；同分时取证目标任务较大的鉴定机构列前。未提交或未通过校验的鉴定机构不参加排名，列在最后。",
-		"评分标准：" + b.std.Title + "；数据截至 " + FormatTime(b.rep.AsOf) + "（最后收到的文件的时间；同样的数据再汇总，表中内容不变）。",
 		"核查表：" + b.rep.Review.Describe() + "。",
+		"评分标准：" + b.std.Title + "；数据截至 " + FormatTime(b.rep.AsOf) + "（最后收到的文件的时间；同样的数据再汇总，表中内容不变）。",
 	} {
 		t.Add(layout.S(st.Note, n))
 	}

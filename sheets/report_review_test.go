@@ -83,7 +83,7 @@ func TestReportReview(t *testing.T) {
 	changes := map[string]string{std.Institutions[6].Name: "1", std.Institutions[11].Name: "1", std.Institutions[1].Name: "1"}
 	for i, r := range fx.ranked {
 		row := repPad(rows[i+1], 10)
-		if row[1] != r.Institution.Name || row[2] != r.Total.String() || row[5] != changes[r.Institution.Name] || row[6] != r.Eligibility() {
+		if row[1] != r.Institution.Name || row[2] != r.Total.String() || row[9] != changes[r.Institution.Name] || row[5] != r.Eligibility() {
 			t.Errorf("排名 row %d = %q, want %s %s, 核查 %q, %s", i+2, row, r.Institution.Name, r.Total, changes[r.Institution.Name], r.Eligibility())
 		}
 	}

@@ -279,7 +279,7 @@ func TestReportSheetsAndHeader(t *testing.T) {
 	if len(header) < 4 || strings.Join(header[:4], ",") != "名次,鉴定机构,核定总分,自评总分" {
 		t.Fatalf("排名 row 1 = %q, want it to begin 名次, 鉴定机构, 核定总分, 自评总分", header)
 	}
-	wantHeader := "名次,鉴定机构,核定总分,自评总分,差值,核查,评优资格,提交时间,状态,文件"
+	wantHeader := "名次,鉴定机构,核定总分,自评总分,差值,评优资格,提交时间,状态,文件,核查"
 	if got := strings.Join(header, ","); got != wantHeader {
 		t.Errorf("排名 header = %s, want %s", got, wantHeader)
 	}
@@ -331,7 +331,7 @@ func TestReportRanking(t *testing.T) {
 		if strings.Join(row[:4], "|") != strings.Join(want, "|") {
 			t.Errorf("排名 row %d = %q, want %q", i+2, row[:4], want)
 		}
-		if got := row[6]; got != r.Eligibility() {
+		if got := row[5]; got != r.Eligibility() {
 			t.Errorf("排名 row %d 评优资格 = %q, want %q", i+2, got, r.Eligibility())
 		}
 		typ, _ := f.GetCellType("排名", fmt.Sprintf("C%d", i+2))
@@ -352,7 +352,7 @@ func TestReportRanking(t *testing.T) {
 			t.Errorf("排名 row %d: %q is not one of the unranked", i+1, row[1])
 			continue
 		}
-		if row[0] != "" || row[2] != "" || row[5] != "" || row[8] != status {
+		if row[0] != "" || row[2] != "" || row[7] != status || row[9] != "" {
 			t.Errorf("排名 row %d = %q, want an empty 名次, 核定总分 and 核查, status %s", i+1, row[:10], status)
 		}
 		delete(wantUnranked, row[1])
