@@ -24,6 +24,7 @@ import (
 
 	"kaohe/pipeline/state"
 	"kaohe/pipeline/store"
+	"kaohe/pipeline/store/local"
 	"kaohe/sheets"
 	"kaohe/templates"
 	"kaohe/templates/score"
@@ -47,7 +48,7 @@ func (e *ReviewError) Error() string {
 		ErrReview, e.Source, len(e.Issues))
 	for _, is := range e.Issues {
 		b.WriteString("\n  ")
-		if v := is.Value; v != "" && !strings.Contains(is.Message, "「"+v+"」") {
+		if v := is.Value; v != "" && !strings.Contains(is.Message, v) {
 			b.WriteString(is.String() + "（填的是「" + v + "」）")
 			continue
 		}
@@ -301,4 +302,19 @@ func ReviewEffects(cfg Config, std *templates.Standard, rv *sheets.ReviewFile) (
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// WriteReviewFile writes std's blank 核查表 to path, atomically (the
+// caller decides whether an existing file may be replaced).
+func WriteReviewFile(std *templates.Standard, path string) error {
+	var b bytes.Buffer
+	if err := sheets.WriteReview(&b, std, nil); err != nil {
+		return err
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	return local.WriteFile(path, func(w io.Writer) error { _, err := w.Write(b.Bytes()); return err })
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"kaohe/pipeline/state"
+	"kaohe/pipeline/store/ftp"
 	"kaohe/sheets"
 	"kaohe/templates"
 	"kaohe/templates/score"
@@ -493,5 +494,44 @@ func TestRunBadReview(t *testing.T) {
 	}
 	if rec := sheetText(dump(t, report), "核查记录"); !strings.Contains(rec, "|试题泄密次数|") || !strings.Contains(rec, "|未按要求派遣使用考评人员次数|") {
 		t.Errorf("核查记录 after the fix:\n%s", rec)
+	}
+}
+
+// The 核查表 on an FTP server, read through an ftp Store: applied when it is
+// there, no verification when it is not.
+func TestRunReviewOverFTP(t *testing.T) {
+	w := newFTPWorld(t, ftp.ExplicitTLS)
+	in := w.std.Institutions[0]
+	set := demoSet(w.std, 5)
+	w.upload("inst00.xlsx", in.Name, set[in.Name])
+	var b bytes.Buffer
+	if err := sheets.WriteReview(&b, w.std, []score.Finding{{Institution: in.Name, Field: "i4_leaks", Value: 1, Basis: "常人社鉴〔2013〕12号"}}); err != nil {
+		t.Fatal(err)
+	}
+	w.srv.Write("review/2013-核查表.xlsx", b.Bytes(), time.Now().Add(-time.Hour))
+	cfg := w.config()
+	cfg.Review = w.srv.URL("review/2013-核查表.xlsx")
+	s, err := Run(context.Background(), Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s.Review, cfg.Review+"，修改时间") || !strings.Contains(s.Review, "核查结果 1 条") {
+		t.Errorf("summary's 核查表 = %q", s.Review)
+	}
+	report := filepath.Join(w.srv.Root, "out", ReportName(w.std))
+	if r := row(dump(t, report), "排名", 1, in.Name); len(r) < 6 || !strings.Contains(r[5], "经核查，试题泄密1次") {
+		t.Errorf("排名 row = %q, want the verified leak", r)
+	}
+	if err := os.Remove(filepath.Join(w.srv.Root, "review", "2013-核查表.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Run(context.Background(), Options{Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s.Review, "尚不存在") {
+		t.Errorf("summary's 核查表 = %q, want none there yet", s.Review)
+	}
+	if r := row(dump(t, report), "排名", 1, in.Name); len(r) < 6 || r[5] != "保留" {
+		t.Errorf("排名 row = %q, want the leak gone with the 核查表", r)
 	}
 }

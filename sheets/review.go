@@ -393,3 +393,8 @@ func (b *reviewBuilder) header(t *layout.Table, words []string) {
 	}
 	t.AddH(24, cells...)
 }
+
+// Printable is s for a terminal: control and invisible formatting
+// characters from a workbook shown escaped (\t, \u202e), so that a text
+// read from a 核查表 or an upload cannot steer the terminal.
+func Printable(s string) string { return rcptClean(s) }

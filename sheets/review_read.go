@@ -91,7 +91,31 @@ func ReadReview(r io.Reader, file string, std *templates.Standard) ([]score.Find
 	rd.actuals(sheets[ReviewSheetActuals])
 	rd.facts(sheets[ReviewSheetFindings])
 	rd.crossCheck()
+	slices.SortStableFunc(rd.issues, reviewIssueOrder)
 	return rd.findings, rd.issues
+}
+
+// reviewIssueOrder orders issues as people read the 核查表: 核定数据 before
+// 查实事项, then by row, then by column.
+func reviewIssueOrder(a, b Issue) int {
+	sheet := func(is Issue) int {
+		switch is.Sheet {
+		case ReviewSheetActuals:
+			return 0
+		case ReviewSheetFindings:
+			return 1
+		}
+		return 2
+	}
+	if d := sheet(a) - sheet(b); d != 0 {
+		return d
+	}
+	ca, ra, _ := excelize.CellNameToCoordinates(a.Cell)
+	cb, rb, _ := excelize.CellNameToCoordinates(b.Cell)
+	if ra != rb {
+		return ra - rb
+	}
+	return ca - cb
 }
 
 type reviewReader struct {
@@ -482,7 +506,7 @@ func (rd *reviewReader) value(t *reviewTable, r int, field templates.Field, know
 	}
 	v, ok := readCount(c)
 	if !ok {
-		rd.issue(Error, t.sheet, at, ReviewColValue, c.shown(), fmt.Sprintf("「%s」不是非负整数；「%s」应填写查实的总数，%s，不带单位", c.shown(), field.Label, readCountExpect))
+		rd.issue(Error, t.sheet, at, ReviewColValue, c.shown(), fmt.Sprintf("「%s」不是非负整数；「%s」应填写查实的总数（非负整数，如 1200），不带单位", c.shown(), field.Label))
 	}
 	return v, at, c.shown(), ok
 }
