@@ -318,3 +318,28 @@ func WriteReviewFile(std *templates.Standard, path string) error {
 	}
 	return local.WriteFile(path, func(w io.Writer) error { _, err := w.Write(b.Bytes()); return err })
 }
+
+// writeDemoReview writes the demo's 核查表 into dir, with one finding: a
+// leak the centre verified at an institution that reported none (so the
+// demo shows 核查记录, a 核查 count and a disqualification said to be
+// verified).
+func writeDemoReview(std *templates.Standard, dir string) (string, error) {
+	p := filepath.Join(dir, sheets.ReviewFileName(std))
+	n := len(std.Institutions)
+	for i, in := range std.Institutions {
+		if i < n/3 || i >= n-2 { // one in the middle of the field, not a broken upload
+			continue
+		}
+		if SynthValues(std, in, uint64(std.Year), false).Facts.Values["i4_leaks"] != 0 {
+			continue
+		}
+		var b bytes.Buffer
+		f := score.Finding{Institution: in.Name, Field: "i4_leaks", Value: 1,
+			Basis: fmt.Sprintf("常人社鉴〔%d〕12号（演示）", std.Year), Checker: "张三", Date: fmt.Sprintf("%d-12-20", std.Year)}
+		if err := sheets.WriteReview(&b, std, []score.Finding{f}); err != nil {
+			return "", err
+		}
+		return p, local.WriteFile(p, func(w io.Writer) error { _, err := w.Write(b.Bytes()); return err })
+	}
+	return "", nil
+}

@@ -181,6 +181,9 @@ func cmdDemo(args []string) error {
 	fmt.Printf("  自评表模板: %s\n", d.Templates)
 	fmt.Printf("  汇总排名表: %s\n", filepath.Join(d.Out, s.Report))
 	fmt.Printf("  回执:       %s\n", filepath.Join(d.Out, pipeline.ReceiptDir))
+	if d.Review != "" {
+		fmt.Printf("  核查表:     %s（一条查实事项：试题泄密，见汇总表的「核查记录」）\n", d.Review)
+	}
 	fmt.Printf("  已归档原件: %s，退回原件: %s\n", filepath.Join(d.Inbox, pipeline.ArchiveDir), filepath.Join(d.Inbox, pipeline.RejectedDir))
 	return nil
 }
