@@ -68,6 +68,8 @@ func repEffect(a *score.Applied, s Standing) string {
 		return "与自报值相同"
 	case a.Disqualifies:
 		return "取消评优资格"
+	case a.Requalifies:
+		return "恢复评优资格"
 	}
 	return ""
 }

@@ -143,6 +143,8 @@ func printEffect(e pipeline.ReviewEffect) {
 		line := fmt.Sprintf("%s（%s）：核定总分 %s → %s（%s）", e.Institution, sheets.Printable(where), r.AsClaimed().Total, r.Total, signed(r.Total-r.AsClaimed().Total))
 		if len(r.Disqualified) > 0 && len(r.AsClaimed().Disqualified) == 0 {
 			line += "，取消评优资格"
+		} else if len(r.Disqualified) == 0 && len(r.AsClaimed().Disqualified) > 0 {
+			line += "，恢复评优资格"
 		}
 		fmt.Println(line)
 	}
@@ -157,6 +159,9 @@ func printEffect(e pipeline.ReviewEffect) {
 			change = fmt.Sprintf("自报 %s → 核定 %s，对总分 %s", score.FactText(a.Field, a.Claimed), a.ValueText(), signed(a.Effect))
 			if a.Disqualifies {
 				change += "，取消评优资格"
+			}
+			if a.Requalifies {
+				change += "，恢复评优资格"
 			}
 		} else {
 			change = "核定 " + fd.ValueText()

@@ -43,8 +43,9 @@ type Applied struct {
 	// finding minus the total with every finding but this one, exactly.
 	Effect templates.Points
 	// Disqualifies: with every other finding the institution keeps 评优资格,
-	// with this one too it loses it.
-	Disqualifies bool
+	// with this one too it loses it; Requalifies: the other way round (a
+	// claimed arrears found not to be one).
+	Disqualifies, Requalifies bool
 }
 
 // Changed reports whether the centre's value differs from the claim.
@@ -128,6 +129,7 @@ func ScoreVerified(std *templates.Standard, inst templates.Institution, claimed 
 			Claimed:      claimed.Values[fd.Field],
 			Effect:       r.Total - without.Total,
 			Disqualifies: len(r.Disqualified) > 0 && len(without.Disqualified) == 0,
+			Requalifies:  len(r.Disqualified) == 0 && len(without.Disqualified) > 0,
 		})
 	}
 	return r

@@ -52,6 +52,7 @@ func TestScoreVerified(t *testing.T) {
 		changes   int
 		disq      string // joined reasons
 		disqBy    []bool
+		requal    []bool
 		basisHas  map[int]string
 		basisNot  map[int]string
 		eligibity string
@@ -107,6 +108,16 @@ func TestScoreVerified(t *testing.T) {
 			items:    []string{"30", "10", "10", "15", "10", "10", "5", "5", "5"},
 			total:    "100.00", claimed0: "85.00", effects: []string{"15.00"}, changes: 1,
 			basisHas: map[int]string{4: "符合要求，得15.00分；经核查，试题泄密次数为 0（依据 " + testBasis + "）"},
+		},
+		{
+			name:     "arrears claimed, found settled: 评优资格 back",
+			inst:     "常柴",
+			claimed:  map[string]int64{"actual_appraised": 120, "actual_certified": 100, "actual_passed": 96, "i6_online_pilot": 1, "i7_arrears_yuan": 12000},
+			findings: []Finding{finding("常柴", "i7_arrears_yuan", 0)},
+			items:    []string{"30", "10", "10", "15", "10", "10", "5", "5", "5"},
+			total:    "100.00", claimed0: "99.00", effects: []string{"1.00"}, changes: 1,
+			disqBy: []bool{false},
+			requal: []bool{true},
 		},
 		{
 			name:     "a 是/否 fact verified as 否",
@@ -175,6 +186,11 @@ func TestScoreVerified(t *testing.T) {
 			for i, want := range c.disqBy {
 				if r.Findings[i].Disqualifies != want {
 					t.Errorf("finding %d disqualifies = %v, want %v", i, r.Findings[i].Disqualifies, want)
+				}
+			}
+			for i, want := range c.requal {
+				if r.Findings[i].Requalifies != want {
+					t.Errorf("finding %d requalifies = %v, want %v", i, r.Findings[i].Requalifies, want)
 				}
 			}
 			for no, want := range c.basisHas {
