@@ -50,6 +50,9 @@ type Config struct {
 	// TokenSecretEnv names the environment variable holding the secret of
 	// the template tokens (token.go); empty: no tokens written or checked.
 	TokenSecretEnv string `toml:"token_secret_env"`
+	// Review is the centre's 核查表 (review.go): a path or an ftp:// /
+	// ftps:// URL; empty for none. Read afresh by every run.
+	Review string `toml:"review"`
 
 	FTP ftp.Config `toml:"ftp"` // when inbox or out is an ftp:// or ftps:// URL (where.go)
 
@@ -168,7 +171,7 @@ func (c *Config) anchor(dir string, written map[string]any) {
 		}
 		*p = filepath.Join(dir, *p)
 	}
-	for key, p := range map[string]*string{"inbox": &c.Inbox, "out": &c.Out, "state": &c.State, "standard_dir": &c.StandardDir} {
+	for key, p := range map[string]*string{"inbox": &c.Inbox, "out": &c.Out, "state": &c.State, "standard_dir": &c.StandardDir, "review": &c.Review} {
 		if _, ok := written[key]; ok {
 			join(p)
 		}
@@ -251,6 +254,9 @@ func (c *Config) resolve() error {
 	}
 	if c.ReadTimeout < 0 || c.ReadTimeout > 0 && time.Duration(c.ReadTimeout) < time.Second {
 		return &keyError{"read_timeout", time.Duration(c.ReadTimeout).String(), "应至少为 1 秒，如 \"20s\""}
+	}
+	if err := c.checkReview(); err != nil {
+		return err
 	}
 	return c.resolveToken()
 }

@@ -22,7 +22,6 @@ import (
 	"kaohe/pipeline/store"
 	"kaohe/sheets"
 	"kaohe/templates"
-	"kaohe/templates/score"
 )
 
 // consume reads the files ready on a pool of workers (readAll), then, in
@@ -177,7 +176,7 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry) (c consumed, prev *
 	case late && cfg.Late == "refuse":
 		rec.Outcome = state.OutcomeLate // its own outcome: not read for what it says
 	case sub.Accepted():
-		res := score.Score(std, sub.Institution, sub.Facts) // here, on the pool, once
+		res := r.score(sub) // here, on the pool, once
 		c.result = &res
 	default:
 		rec.Outcome = state.OutcomeRejected

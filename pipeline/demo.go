@@ -22,6 +22,7 @@ const demoMarker = ".kaohe-demo"
 // DemoResult says where the demo put things.
 type DemoResult struct {
 	Dir, Templates, Inbox, Out, State string
+	Review                            string // the 核查表, with one finding (review.go)
 	Summary                           *Summary
 }
 
@@ -57,6 +58,10 @@ func Demo(ctx context.Context, dir string, o Options) (*DemoResult, error) {
 	if err := fillDemoInbox(std, d.Templates, d.Inbox, now()); err != nil {
 		return nil, err
 	}
+	if d.Review, err = writeDemoReview(std, dir); err != nil {
+		return nil, err
+	}
+	cfg.Review = d.Review
 	o.Config = cfg
 	if d.Summary, err = Run(ctx, o); err != nil {
 		return nil, err

@@ -263,6 +263,7 @@ func (r *run) answer(c consumed) *sheets.Receipt {
 	}
 	u.Note = strings.Join(notes, "；")
 	rc := newReceipt(r.std, u, c.sub, c.result, r.t)
+	rc.Review = r.review // an accepted receipt says what the centre verified by now
 	rc.Deadline = r.cfg.deadline
 	if !rc.Deadline.IsZero() {
 		rc.Deadline = rc.Deadline.In(loc)

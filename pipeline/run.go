@@ -74,6 +74,7 @@ type Summary struct {
 	Missing    int      // institutions without an accepted submission
 	Report     string   // the report's name in the outbox
 	Unchanged  bool     // the report was the same as the one in place: not written again, no new dated copy
+	Review     string   // which 核查表 was applied (sheets.ReviewFile.Describe); "" when none is configured
 	ReportPath string   // where it is: a local path or the outbox's URL (no password)
 	Receipts   []string
 	MoveErrors []string
@@ -121,6 +122,7 @@ type run struct {
 	ledger          *state.Ledger
 	pack            *state.Pack              // the copies of this run's uploads, in the state folder
 	counted         map[string]*state.Record // institution → the upload that counts for it (standings)
+	review          *sheets.ReviewFile       // the 核查表 read for this run (review.go); nil when none is configured
 	t               time.Time                // the run's time, in the configured zone
 	sum             *Summary
 	clock           *stageClock
@@ -147,6 +149,9 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 		return nil, err
 	}
 	defer r.pack.Abandon()
+	if err := r.readReview(ctx); err != nil { // before any upload is read: a bad 核查表 stops the run here
+		return nil, err
+	}
 
 	ready, err := r.intake(ctx)
 	if err != nil {
@@ -173,6 +178,7 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	if err := r.publish(ctx, rep, answers); err != nil {
 		return nil, err
 	}
+	r.notePublished()
 	if err := kept(); err != nil {
 		return nil, fmt.Errorf("keeping copies of the uploads: %w", err)
 	}

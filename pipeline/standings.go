@@ -33,7 +33,7 @@ func (r *run) standings(fresh []consumed) (*sheets.Report, error) {
 		subs[rec.Hash] = c
 		return c
 	}
-	rep := &sheets.Report{Standard: std}
+	rep := &sheets.Report{Standard: std, Review: r.review}
 	counted := map[string]*state.Record{}  // institution -> newest accepted
 	r.counted = counted                    // the receipts say which upload still counts
 	rejected := map[string]*state.Record{} // institution -> newest upload, when rejected and newer than any accepted
@@ -85,7 +85,7 @@ func (r *run) standings(fresh []consumed) (*sheets.Report, error) {
 			continue
 		}
 		if c.result == nil { // read again from its copy
-			res := score.Score(std, s.Institution, s.Facts)
+			res := r.score(s)
 			c.result = &res
 		}
 		results = append(results, *c.result)

@@ -32,6 +32,7 @@ func recordRun(stateDir string, cfg Config, start time.Time, s *Summary, runErr 
 		lr.Waiting, lr.Ranked, lr.Superseded, lr.Missing, lr.MoveErrors = s.Waiting, s.Ranked, s.Superseded, s.Missing, len(s.MoveErrors)
 		lr.Left = s.Left
 		lr.Report = s.ReportPath
+		lr.Review = s.Review
 	}
 	if lr.OK {
 		lr.LastSuccess = lr.Start

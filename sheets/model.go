@@ -153,6 +153,9 @@ type Report struct {
 	Standings []Standing
 	Uploads   []Upload // every file consumed so far, newest first
 	Issues    []Issue  // every error and warning of the uploads that count
+	// Review is the 核查表 the scores were verified with (核查记录,
+	// report_review.go); nil when none is configured.
+	Review *ReviewFile
 }
 
 // Receipt (回执) answers one consumed file.
@@ -163,6 +166,9 @@ type Receipt struct {
 	Result     *score.Result // verified scores when accepted
 	Issued     time.Time     // when the receipt was written
 	Deadline   time.Time     // the deadline for uploads; zero when none is set
+	// Review is the 核查表 the result was verified with, when one is
+	// configured: the receipt says what the centre verified by then.
+	Review *ReviewFile
 }
 
 // FormatTime is how times appear in workbooks: 2013-12-31 18:05.

@@ -90,7 +90,8 @@ type rcptDoc struct {
 	errors   []Issue
 	warnings []Issue
 	advice   string
-	source   string // the standard
+	source   string      // the standard
+	review   *rcptReview // what the centre verified; nil when no 核查表 is configured (receipt_review.go)
 }
 
 type rcptItem struct {
@@ -165,6 +166,7 @@ func rcptBuild(rc *Receipt) *rcptDoc {
 		}
 		d.self, d.total, d.elig, d.eligible = r.SelfTotal, r.Total, r.Eligibility(), len(r.Disqualified) == 0
 	}
+	d.review = rcptReviewOf(rc, d.accepted)
 	switch {
 	case u.Status == StatusLateRefused:
 		d.advice = "截止时间之后收到的文件不予受理，也不再需要修改或重新上传；如有疑问，请与市职业技能鉴定指导中心联系。"
@@ -174,6 +176,9 @@ func rcptBuild(rc *Receipt) *rcptDoc {
 		d.advice = rcptAgain
 	case d.accepted:
 		d.advice = "自评表已接受。核定分由程序按评分标准根据填报的事实计算，自评分仅作对照。"
+		if d.review != nil && len(d.review.applied) > 0 {
+			d.advice = rcptReviewAdvice
+		}
 	}
 	return d
 }
@@ -316,6 +321,7 @@ func rcptTable(d *rcptDoc, st *layout.Styles) *layout.Table {
 			t.AddH(rcptH(d.elig, rcptSpan(3, 6)), layout.S(st.Label, "评优资格"), layout.S(st.Label, ""),
 				layout.S(style, d.elig), layout.E(style), layout.E(style), layout.E(style))
 		}
+		rcptReviewRows(t, d, st, section, merge)
 	}
 	issues := func(title string, list []Issue, style int) {
 		section(title)
@@ -389,6 +395,7 @@ func ReceiptText(rc *Receipt) string {
 		if d.elig != "" {
 			line("评优资格：%s", rcptClean(d.elig))
 		}
+		rcptReviewText(d, line)
 	}
 	list := func(title string, issues []Issue) {
 		line("")

@@ -51,6 +51,7 @@ func TestReceiptFastMatchesExcelize(t *testing.T) {
 		{"file name to escape", variant(accepted, func(rc *Receipt) { rc.Upload.File = "a&b.xlsx" }), false},
 		{"no time", variant(accepted, func(rc *Receipt) { rc.Issued = time.Time{} }), true},
 		{"no standard", variant(rejected, func(rc *Receipt) { rc.Standard, rc.Result = nil, nil }), true},
+		{"verified by a 核查表", rcptReviewed(t, accepted), true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

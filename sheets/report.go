@@ -26,19 +26,19 @@ const (
 )
 
 // repSheets lists the report's sheets in order.
-var repSheets = []string{repSheetRanking, repSheetDetails, repSheetTargets, repSheetUploads, repSheetIssues, repSheetScores, repSheetRates}
+var repSheets = []string{repSheetRanking, repSheetDetails, repSheetReview, repSheetTargets, repSheetUploads, repSheetIssues, repSheetScores, repSheetRates}
 
 // tables are the builders of the report's sheets, in repSheets' order.
 func (b *repBuilder) tables() []func() *layout.Table {
-	return []func() *layout.Table{b.ranking, b.details, b.targets, b.uploads, b.issues, b.scoresChart, b.ratesChart}
+	return []func() *layout.Table{b.ranking, b.details, b.review, b.targets, b.uploads, b.issues, b.scoresChart, b.ratesChart}
 }
 
 // repRankingHeader is the 排名 sheet's header row; its first four cells are
 // a contract (issue 3): 名次, 鉴定机构, 核定总分, 自评总分.
-var repRankingHeader = []string{"名次", "鉴定机构", "核定总分", "自评总分", "差值", "评优资格", "提交时间", "状态", "文件"}
+var repRankingHeader = []string{"名次", "鉴定机构", "核定总分", "自评总分", "差值", "评优资格", "提交时间", "状态", "文件", "核查"}
 
 // WriteReport writes the ranking workbook (汇总排名表) of rep to w. Its
-// sheets are 排名, 评分明细, 目标完成, 提交情况, 校验问题, and two charts,
+// sheets are 排名, 评分明细, 核查记录, 目标完成, 提交情况, 校验问题, and two charts,
 // each a sheet printed on one page: 核定总分图 and 取证完成率图. Every text is a text cell, never a formula. The same
 // Report always gives the same cells: no clock is read, and the document's
 // times are rep.AsOf.
@@ -158,7 +158,7 @@ func (b *repBuilder) ranking() *layout.Table {
 		Name: repSheetRanking, Freeze: 1, Header: b.header("排名"), Footer: b.footer(),
 		Cols: []layout.Col{
 			{Width: 7}, {Min: 16, Max: 36}, {Width: 11}, {Width: 11}, {Width: 9},
-			{Min: 12, Max: 40, Wrap: true}, {Width: 18}, {Min: 10, Max: 14}, {Min: 14, Max: 40, Wrap: true},
+			{Min: 12, Max: 40, Wrap: true}, {Width: 18}, {Min: 10, Max: 14}, {Min: 14, Max: 40, Wrap: true}, {Width: 7},
 		},
 	}
 	b.headerRow(t, repRankingHeader...)
@@ -183,6 +183,7 @@ func (b *repBuilder) ranking() *layout.Table {
 			layout.S(st.Center, repReceived(s.Upload)),
 			layout.S(status, repStatus(s)),
 			layout.S(st.Wrap, repFile(s.Upload)),
+			repChanges(st, r),
 		}
 	})
 	t.AddLazyRows(len(b.unranked), func(i int) []excelize.Cell {
@@ -194,14 +195,16 @@ func (b *repBuilder) ranking() *layout.Table {
 			layout.S(st.Center, repReceived(s.Upload)),
 			layout.S(st.RedCenter, repStatus(s)),
 			layout.S(st.Wrap, repFile(s.Upload)),
+			layout.E(st.Center),
 		}
 	})
 	last := t.NextRow() - 1
-	t.Filter = fmt.Sprintf("A1:I%d", last)
+	t.Filter = fmt.Sprintf("A1:J%d", last)
 	t.Add()
 	for _, n := range []string{
-		"说明：差值 = 自评总分 − 核定总分。核定总分由程序按评分标准根据自评表填报的事实计算，自评分仅作对照。",
+		"说明：差值 = 自评总分 − 核定总分。核定总分由程序按评分标准计算：市中心核查表核定的事实取代鉴定机构自报的事实，其余按自评表填报的事实；自评分仅作对照。核查 = 市中心改变的事实数，见「" + repSheetReview + "」。",
 		"名次相同表示核定总分相同；同分时取证目标任务较大的鉴定机构列前。未提交或未通过校验的鉴定机构不参加排名，列在最后。",
+		"核查表：" + b.rep.Review.Describe() + "。",
 		"评分标准：" + b.std.Title + "；数据截至 " + FormatTime(b.rep.AsOf) + "（最后收到的文件的时间；同样的数据再汇总，表中内容不变）。",
 	} {
 		t.Add(layout.S(st.Note, n))
@@ -240,10 +243,10 @@ func (b *repBuilder) details() *layout.Table {
 		Name: repSheetDetails, Freeze: 1, Header: b.header("评分明细"), Footer: b.footer(),
 		Cols: []layout.Col{
 			{Min: 16, Max: 32, Wrap: true}, {Width: 6}, {Min: 12, Max: 26, Wrap: true}, {Width: 8},
-			{Width: 9}, {Width: 9}, {Width: 9}, {Width: 56, Wrap: true},
+			{Width: 9}, {Width: 10}, {Width: 9}, {Width: 9}, {Width: 56, Wrap: true},
 		},
 	}
-	b.headerRow(t, "鉴定机构", "序号", "考核内容", "分值", "自评分", "核定分", "差值", "评分依据")
+	b.headerRow(t, "鉴定机构", "序号", "考核内容", "分值", "自评分", "按自报计算", "核定分", "差值", "评分依据")
 	items := map[int]templates.Item{}
 	for _, it := range b.std.Items {
 		items[it.No] = it
@@ -274,6 +277,7 @@ func (b *repBuilder) details() *layout.Table {
 				layout.S(st.Wrap, it.Title),
 				layout.F(st.Score, it.Max.Float()),
 				self,
+				layout.F(st.Score, r.AsClaimed().Items[j].Points.Float()),
 				layout.F(st.Score, is.Points.Float()),
 				layout.F(st.Diff, is.Diff().Float()),
 				layout.S(st.Wrap, is.Basis),
@@ -285,14 +289,16 @@ func (b *repBuilder) details() *layout.Table {
 			layout.S(st.SumText, "合计"),
 			layout.F(st.SumScore, maxTotal),
 			layout.F(st.SumScore, r.SelfTotal.Float()),
+			layout.F(st.SumScore, r.AsClaimed().Total.Float()),
 			layout.F(st.SumScore, r.Total.Float()),
 			layout.F(st.SumDiff, (r.SelfTotal - r.Total).Float()),
 			layout.S(st.SumText, repEligibility(r)),
 		}}
 	})
-	t.Filter = fmt.Sprintf("A1:H%d", t.NextRow()-1)
+	t.Filter = fmt.Sprintf("A1:I%d", t.NextRow()-1)
 	t.Add()
 	t.Add(layout.S(st.Note, "说明：差值 = 自评分 − 核定分；自评分空白表示未填，按 0 分计入自评总分。"))
+	t.AddH(-1, layout.S(st.Note, "按自报计算 = 按鉴定机构在自评表中自报的事实计算的分数；核定分 = 市中心核查表核定的事实取代自报的事实后计算的分数（评分依据中注明“经核查”和依据）。没有核查结果时两者相同。"))
 	return t
 }
 

@@ -76,6 +76,7 @@ func TestReportFastMatchesExcelize(t *testing.T) {
 		rep  *Report
 	}{
 		{"fixture", repFixture(t).rep},
+		{"with a 核查表", repReviewFixture(t).rep},
 		{"1,200 institutions", repTestLarge(t, 1200)},
 	} {
 		t.Run(c.name, func(t *testing.T) {

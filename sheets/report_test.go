@@ -271,7 +271,7 @@ func repDump(t *testing.T, f *excelize.File) string {
 func TestReportSheetsAndHeader(t *testing.T) {
 	fx := repFixture(t)
 	f := repOpen(t, repWrite(t, fx.rep))
-	want := []string{"排名", "评分明细", "目标完成", "提交情况", "校验问题", "核定总分图", "取证完成率图"}
+	want := []string{"排名", "评分明细", "核查记录", "目标完成", "提交情况", "校验问题", "核定总分图", "取证完成率图"}
 	if got := f.GetSheetList(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("sheets = %v, want %v", got, want)
 	}
@@ -279,7 +279,7 @@ func TestReportSheetsAndHeader(t *testing.T) {
 	if len(header) < 4 || strings.Join(header[:4], ",") != "名次,鉴定机构,核定总分,自评总分" {
 		t.Fatalf("排名 row 1 = %q, want it to begin 名次, 鉴定机构, 核定总分, 自评总分", header)
 	}
-	wantHeader := "名次,鉴定机构,核定总分,自评总分,差值,评优资格,提交时间,状态,文件"
+	wantHeader := "名次,鉴定机构,核定总分,自评总分,差值,评优资格,提交时间,状态,文件,核查"
 	if got := strings.Join(header, ","); got != wantHeader {
 		t.Errorf("排名 header = %s, want %s", got, wantHeader)
 	}
@@ -346,14 +346,14 @@ func TestReportRanking(t *testing.T) {
 	}
 	unranked := len(wantUnranked)
 	for i := n + 1; i < n+1+unranked; i++ {
-		row := repPad(rows[i], 9)
+		row := repPad(rows[i], 10)
 		status, ok := wantUnranked[row[1]]
 		if !ok {
 			t.Errorf("排名 row %d: %q is not one of the unranked", i+1, row[1])
 			continue
 		}
-		if row[0] != "" || row[2] != "" || row[7] != status {
-			t.Errorf("排名 row %d = %q, want an empty 名次 and 核定总分, status %s", i+1, row[:9], status)
+		if row[0] != "" || row[2] != "" || row[7] != status || row[9] != "" {
+			t.Errorf("排名 row %d = %q, want an empty 名次, 核定总分 and 核查, status %s", i+1, row[:10], status)
 		}
 		delete(wantUnranked, row[1])
 	}
@@ -364,28 +364,28 @@ func TestReportRanking(t *testing.T) {
 		t.Errorf("want a blank row and notes under the table, got %q, %q", rows[n+5], rows[n+6])
 	}
 	parts := repZip(t, repWrite(t, fx.rep))
-	if !regexp.MustCompile(`<autoFilter ref="\$?A\$?1:\$?I\$?33"`).MatchString(parts["xl/worksheets/sheet1.xml"]) {
-		t.Errorf("排名: no auto-filter over A1:I33")
+	if !regexp.MustCompile(`<autoFilter ref="\$?A\$?1:\$?J\$?33"`).MatchString(parts["xl/worksheets/sheet1.xml"]) {
+		t.Errorf("排名: no auto-filter over A1:J33")
 	}
 }
 
 func TestReportDetailsAndTargets(t *testing.T) {
 	fx := repFixture(t)
 	f := repOpen(t, repWrite(t, fx.rep))
-	if got := strings.Join(repRow(t, f, "评分明细", 1), ","); got != "鉴定机构,序号,考核内容,分值,自评分,核定分,差值,评分依据" {
+	if got := strings.Join(repRow(t, f, "评分明细", 1), ","); got != "鉴定机构,序号,考核内容,分值,自评分,按自报计算,核定分,差值,评分依据" {
 		t.Errorf("评分明细 header = %s", got)
 	}
 	first := fx.ranked[0]
 	for k, is := range first.Items {
 		row := repRow(t, f, "评分明细", 2+k)
 		want := []string{first.Institution.Name, fmt.Sprint(is.No), fx.rep.Standard.Items[k].Title,
-			fx.rep.Standard.Items[k].Max.String(), is.Self.String(), is.Points.String()}
-		if strings.Join(row[:6], "|") != strings.Join(want, "|") || row[7] != is.Basis {
+			fx.rep.Standard.Items[k].Max.String(), is.Self.String(), is.Points.String(), is.Points.String()}
+		if strings.Join(row[:7], "|") != strings.Join(want, "|") || row[8] != is.Basis {
 			t.Errorf("评分明细 row %d = %q, want %q … %q", 2+k, row, want, is.Basis)
 		}
 	}
 	total := repRow(t, f, "评分明细", 11)
-	if total[2] != "合计" || total[5] != first.Total.String() {
+	if total[2] != "合计" || total[5] != first.Total.String() || total[6] != first.Total.String() {
 		t.Errorf("评分明细 row 11 = %q, want the 合计 row", total)
 	}
 
@@ -632,7 +632,7 @@ func TestReportCharts(t *testing.T) {
 			}
 		}
 	}
-	for _, sheet := range []string{"xl/worksheets/sheet6.xml", "xl/worksheets/sheet7.xml"} {
+	for _, sheet := range []string{"xl/worksheets/sheet7.xml", "xl/worksheets/sheet8.xml"} {
 		x := parts[sheet]
 		if !strings.Contains(x, "<drawing ") || !strings.Contains(x, `fitToHeight="1"`) || !strings.Contains(x, `orientation="landscape"`) {
 			t.Errorf("%s: not one chart printed on one landscape page", sheet)
@@ -664,7 +664,7 @@ func TestReportCharts(t *testing.T) {
 		t.Errorf("names that would read alike: %q", got)
 	}
 	// The conditional formats of a streamed sheet survive.
-	if !strings.Contains(parts["xl/worksheets/sheet3.xml"], "<conditionalFormatting") {
+	if !strings.Contains(parts["xl/worksheets/sheet4.xml"], "<conditionalFormatting") {
 		t.Error("目标完成 lost its conditional formatting")
 	}
 }

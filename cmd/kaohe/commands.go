@@ -44,6 +44,7 @@ const usage = `kaohe —— 职业技能鉴定机构年度考核：下发自评�
   run        立即做一次汇总：收件文件夹 → 汇总排名表和回执
   serve      按计划定时汇总（默认每天 2:00），一直运行；用 systemd 等保持它运行
   status     显示上次汇总的结果和下次计划运行的时间
+  review     生成本年度的核查表：市中心核定的数据和查实的事项，取代鉴定机构的自报值
   standard   每年的评分标准：standard new 从附件2工作簿生成新年度的标准文件夹，standard show 显示标准
   help       显示帮助；kaohe help <命令> 显示该命令的帮助
   version    显示版本
@@ -180,6 +181,9 @@ func cmdDemo(args []string) error {
 	fmt.Printf("  自评表模板: %s\n", d.Templates)
 	fmt.Printf("  汇总排名表: %s\n", filepath.Join(d.Out, s.Report))
 	fmt.Printf("  回执:       %s\n", filepath.Join(d.Out, pipeline.ReceiptDir))
+	if d.Review != "" {
+		fmt.Printf("  核查表:     %s（一条查实事项：试题泄密，见汇总表的「核查记录」）\n", d.Review)
+	}
 	fmt.Printf("  已归档原件: %s，退回原件: %s\n", filepath.Join(d.Inbox, pipeline.ArchiveDir), filepath.Join(d.Inbox, pipeline.RejectedDir))
 	return nil
 }
@@ -281,21 +285,33 @@ func printWarnings(ws []string) {
 }
 
 func cmdCheck(args []string) error {
-	fs := newFlags("check", `用法: kaohe check [--config 配置文件] [--year 年度 | --standard 文件夹] 文件.xlsx...
+	fs := newFlags("check", `用法: kaohe check [--config 配置文件] [--year 年度 | --standard 文件夹] [--review 核查表.xlsx] [文件.xlsx...]
 
 校验并评分自评表，但不汇总、不移动文件：逐项列出自评分、核定分和评分依据，
 然后列出错误和提醒，与汇总时的回执相同。有文件不合格时退出码为 3。
 配置文件设置了 token_secret_env 时，同时核对自评表的校验标记。
+
+--review 核查表.xlsx（或配置文件中的 review）：先检查市中心的核查表，列出它的错误（指出单元格）；
+没有错误时，按各鉴定机构现在计入的提交列出它将改变的事实（自报 → 核定）和对得分的影响；
+同时给出的自评表按核查后的事实评分。只检查核查表时不用给文件。核查表有错误时退出码为 3。
 `)
-	sf := addStandardFlags(fs, "year、standard_dir、max_file_mb、deadline 和 token_secret_env")
+	sf := addStandardFlags(fs, "year、standard_dir、max_file_mb、deadline、token_secret_env、review 和 state")
+	review := addReviewFlag(fs)
 	if err := parse(fs, args); err != nil || isHelp(args) {
 		return err
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "kaohe: error: 没有给出要检查的文件\nkaohe: hint: kaohe check 2013-常柴国家职业技能鉴定所-自评表.xlsx")
+	cfg, std, _, err := sf.load()
+	if err != nil {
+		return err
+	}
+	if err := useReview(&cfg, *review); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 && cfg.Review == "" {
+		fmt.Fprintln(os.Stderr, "kaohe: error: 没有给出要检查的文件\nkaohe: hint: kaohe check 2013-常柴国家职业技能鉴定所-自评表.xlsx；检查核查表: kaohe check --review 2013-核查表.xlsx")
 		return errUsage
 	}
-	cfg, std, _, err := sf.load()
+	rv, reviewBad, err := checkReview(&cfg, std) // review.go
 	if err != nil {
 		return err
 	}
@@ -304,7 +320,10 @@ func cmdCheck(args []string) error {
 		if i > 0 {
 			fmt.Println(strings.Repeat("─", 60))
 		}
-		rc, ok, err := pipeline.CheckFile(std, &cfg, file, time.Now())
+		if i == 0 && cfg.Review != "" {
+			fmt.Println(strings.Repeat("─", 60))
+		}
+		rc, ok, err := pipeline.CheckFileReviewed(std, &cfg, rv, file, time.Now())
 		if err != nil {
 			fmt.Printf("%s: 无法读取: %v\n", file, err)
 			bad++
@@ -315,8 +334,13 @@ func cmdCheck(args []string) error {
 			bad++
 		}
 	}
+	if reviewBad {
+		fmt.Fprintln(os.Stderr, "kaohe: 核查表有错误或不存在，请按上面的说明修改")
+	}
 	if bad > 0 {
 		fmt.Fprintf(os.Stderr, "kaohe: %d 个文件不合格，请按上面的说明修改\n", bad)
+	}
+	if bad > 0 || reviewBad {
 		return errRejected
 	}
 	return nil
@@ -332,11 +356,15 @@ func cmdRun(args []string) error {
 状态文件夹（台账、锁）默认在输出文件夹旁边的 kaohe-state。
 `)
 	cf := addConfigFlags(fs)
+	review := addReviewFlag(fs)
 	if err := parse(fs, args); err != nil || isHelp(args) {
 		return err
 	}
 	cfg, err := cf.load()
 	if err != nil {
+		return err
+	}
+	if err := useReview(&cfg, *review); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -358,8 +386,16 @@ func cmdRun(args []string) error {
 	} else {
 		fmt.Printf("汇总排名表: %s\n", s.ReportPath)
 	}
+	if s.Review != "" {
+		fmt.Printf("核查表: %s\n", s.Review)
+	}
 	for _, m := range s.MoveErrors {
 		fmt.Fprintf(os.Stderr, "kaohe: warning: %s\n", m)
+	}
+	for _, w := range s.Warnings {
+		if strings.HasPrefix(w, "核查表 ") {
+			fmt.Fprintf(os.Stderr, "kaohe: warning: %s\n", sheets.Printable(w))
+		}
 	}
 	return nil
 }
@@ -369,6 +405,8 @@ func hint(err error) string {
 	switch {
 	case errors.Is(err, pipeline.ErrConfig):
 		return "配置项的说明见 config.example.toml"
+	case errors.Is(err, pipeline.ErrReview):
+		return "在 Excel 中改正上面指出的核查表单元格，保存后再运行；kaohe check --review 核查表.xlsx 只检查核查表"
 	case errors.Is(err, pipeline.ErrAllocation):
 		return "在 Excel 中改正上面指出的单元格，保存后重新运行同一条命令"
 	case errors.Is(err, templates.ErrExists):

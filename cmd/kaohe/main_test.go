@@ -150,6 +150,28 @@ func TestScripts(t *testing.T) {
 				}
 				ts.Check(f.SaveAs(ts.MkAbs(args[1])))
 			},
+			// setsheet IN OUT SHEET CELL=VALUE...: setcells on the sheet named
+			// (a 核查表's 查实事项 or 核定数据).
+			"setsheet": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 3 {
+					ts.Fatalf("usage: setsheet IN OUT SHEET CELL=VALUE...")
+				}
+				f, err := excelize.OpenFile(ts.MkAbs(args[0]))
+				ts.Check(err)
+				for _, kv := range args[3:] {
+					k, v, _ := strings.Cut(kv, "=")
+					n, nerr := strconv.ParseInt(v, 10, 64)
+					switch {
+					case v == "":
+						ts.Check(f.SetCellValue(args[2], k, nil))
+					case nerr == nil:
+						ts.Check(f.SetCellInt(args[2], k, n))
+					default:
+						ts.Check(f.SetCellStr(args[2], k, v))
+					}
+				}
+				ts.Check(f.SaveAs(ts.MkAbs(args[1])))
+			},
 			// fill TEMPLATE OUT name=value...: fill a workbook by defined name.
 			"fill": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) < 2 {

@@ -42,11 +42,15 @@ func cmdServe(args []string) error {
 	cf := addConfigFlags(fs)
 	schedule := fs.String("schedule", "", "计划（cron 表达式，覆盖配置中的 schedule）")
 	runNow := fs.Bool("run-now", false, "启动时先立即汇总一次")
+	review := addReviewFlag(fs)
 	if err := parse(fs, args); err != nil || isHelp(args) {
 		return err
 	}
 	cfg, err := loadWithSchedule(cf, *schedule)
 	if err != nil {
+		return err
+	}
+	if err := useReview(&cfg, *review); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -123,6 +127,9 @@ func cmdStatus(args []string) error {
 		}
 		if l.Report != "" {
 			fmt.Printf("  汇总排名表: %s\n", l.Report)
+		}
+		if l.Review != "" {
+			fmt.Printf("  核查表: %s\n", l.Review)
 		}
 		if !l.OK {
 			if l.LastSuccess.IsZero() {

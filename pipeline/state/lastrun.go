@@ -36,6 +36,7 @@ type LastRun struct {
 	Missing    int       `json:"missing"`
 	MoveErrors int       `json:"move_errors"`
 	Report     string    `json:"report,omitempty"` // where the report is: a path, or the outbox and its name
+	Review     string    `json:"review,omitempty"` // which 核查表 the run applied; "" when none is configured
 	// LastSuccess is when the newest successful run started: this one's
 	// Start when OK, else carried over from the previous file. kaohe serve
 	// compares it with the schedule's last due time.

@@ -50,7 +50,9 @@ type Record struct {
 type Ledger struct {
 	path    string
 	Records []Record `json:"records"`
-	byHash  map[string]int
+	// Published are the runs that wrote a report (published.go).
+	Published []Published `json:"published,omitempty"`
+	byHash    map[string]int
 }
 
 // LedgerFile is the ledger in the state folder.
@@ -150,6 +152,11 @@ func (l *Ledger) Commit() error {
 		buf = append(buf, '\n')
 		buf = append(buf, b...)
 	}
-	buf = append(buf, "\n]}\n"...)
+	buf = append(buf, "\n]"...)
+	buf, err := l.appendPublished(buf)
+	if err != nil {
+		return err
+	}
+	buf = append(buf, "}\n"...)
 	return local.WriteFile(l.path, func(w io.Writer) error { _, err := w.Write(buf); return err })
 }

@@ -5,6 +5,7 @@ package score
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,6 +21,10 @@ type Facts struct {
 	Values map[string]int64
 	// Self holds the self-scores (自评分) by item number; a blank one is absent.
 	Self map[int]templates.Points
+	// Verified holds, by defined name, the 依据 (evidence, e.g. a 文号) of
+	// each value the centre verified: 评分依据 says such a value was
+	// verified, and on what. Nil for facts as reported (see Verify).
+	Verified map[string]string
 }
 
 // Actuals returns the four achieved counts.
@@ -52,6 +57,10 @@ type Result struct {
 	Total        templates.Points // 核定总分
 	SelfTotal    templates.Points // 自评总分: the sum of self-scores as read
 	Disqualified []string         // 取消评优资格 reasons, e.g. "第7项：拖欠费用25000元"; empty when eligible
+
+	// Set by ScoreVerified when the centre's findings apply (review.go).
+	Claimed  *Result   // the facts as reported, scored (按自报计算); nil when no finding applies
+	Findings []Applied // the findings applied, in their order
 }
 
 // Eligibility is the 评优资格 column: 保留 when eligible, else 取消评优资格
@@ -122,16 +131,29 @@ func termPoints(t templates.Term, v int64) (templates.Points, bool) {
 }
 
 // Score computes the verified score of one institution. Targets come from
-// the allocation (inst), never from the submission.
+// the allocation (inst), never from the submission. Where a value is
+// verified (Facts.Verified), 评分依据 and the reasons for 取消评优资格 say
+// so, with its 依据; a verified value no rule gave a line to is named in
+// its item's 评分依据 all the same.
 func Score(std *templates.Standard, inst templates.Institution, f Facts) Result {
 	r := Result{Institution: inst, Actuals: f.Actuals()}
+	said := map[string]bool{} // verified fields some line names
+	verified := func(measure, line string) string {
+		if len(f.Verified) == 0 {
+			return line
+		}
+		if basis := verifiedBasis(f, measure, said); basis != "" {
+			return "经核查，" + line + "（依据 " + basis + "）"
+		}
+		return line
+	}
 	for _, it := range std.Items {
 		var basis []string
 		base := it.Base
 		for _, c := range it.ZeroIf {
 			if v := measure(c.Measure, f, inst.Targets); v >= c.AtLeast {
 				base = 0
-				basis = append(basis, fill(c.Reason, v))
+				basis = append(basis, verified(c.Measure, fill(c.Reason, v)))
 			}
 		}
 		pts := base
@@ -139,7 +161,7 @@ func Score(std *templates.Standard, inst templates.Institution, f Facts) Result 
 			v := measure(t.Measure, f, inst.Targets)
 			if p, ok := termPoints(t, v); ok {
 				pts -= p
-				basis = append(basis, termBasis(t, v, p, -1, "扣分"))
+				basis = append(basis, verified(t.Measure, termBasis(t, v, p, -1, "扣分")))
 			}
 		}
 		if pts < 0 {
@@ -150,12 +172,16 @@ func Score(std *templates.Standard, inst templates.Institution, f Facts) Result 
 			v := measure(t.Measure, f, inst.Targets)
 			if p, ok := termPoints(t, v); ok {
 				pts += p
-				basis = append(basis, termBasis(t, v, p, 1, "加分"))
+				basis = append(basis, verified(t.Measure, termBasis(t, v, p, 1, "加分")))
 			}
 		}
 		for _, c := range it.DisqualifyIf {
 			if v := measure(c.Measure, f, inst.Targets); v >= c.AtLeast {
-				r.Disqualified = append(r.Disqualified, fmt.Sprintf("第%d项：%s", it.No, fill(c.Reason, v)))
+				reason := fill(c.Reason, v)
+				if b := verifiedBasis(f, c.Measure, said); b != "" {
+					reason = "经核查，" + reason + "，依据 " + b
+				}
+				r.Disqualified = append(r.Disqualified, fmt.Sprintf("第%d项：%s", it.No, reason))
 			}
 		}
 		if len(basis) == 0 {
@@ -166,5 +192,53 @@ func Score(std *templates.Standard, inst templates.Institution, f Facts) Result 
 		r.Total += pts
 		r.SelfTotal += self
 	}
+	verifiedUnsaid(&r, f, said)
 	return r
+}
+
+// verifiedBasis is the 依据 of the verified fields measure is made of,
+// joined with 、, and marks them said; "" when none is verified.
+func verifiedBasis(f Facts, measure string, said map[string]bool) string {
+	var bases []string
+	for _, name := range templates.MeasureFields(measure) {
+		b, ok := f.Verified[name]
+		if !ok {
+			continue
+		}
+		said[name] = true
+		if b == "" {
+			b = "市中心核查"
+		}
+		if !slices.Contains(bases, b) {
+			bases = append(bases, b)
+		}
+	}
+	return strings.Join(bases, "、")
+}
+
+// verifiedUnsaid adds to each item's 评分依据 the verified values of its
+// fields that no line named (a count verified as 0, an actual number that
+// moves no rule): 经核查，试题泄密次数为 0（依据 …）.
+func verifiedUnsaid(r *Result, f Facts, said map[string]bool) {
+	for _, fd := range templates.Fields {
+		basis, ok := f.Verified[fd.Name]
+		if !ok || said[fd.Name] || len(r.Items) == 0 {
+			continue
+		}
+		k := slices.IndexFunc(r.Items, func(is ItemScore) bool { return is.No == fd.Item })
+		if k < 0 {
+			k = 0
+		}
+		v := strconv.FormatInt(f.Values[fd.Name], 10)
+		if fd.Kind == templates.KindYesNo {
+			v = "否"
+			if f.Values[fd.Name] != 0 {
+				v = "是"
+			}
+		}
+		if basis == "" {
+			basis = "市中心核查"
+		}
+		r.Items[k].Basis += "；经核查，" + fd.Label + "为 " + v + "（依据 " + basis + "）"
+	}
 }
