@@ -147,6 +147,11 @@ func fastTestCompare(t *testing.T, data []byte) bool {
 			t.Errorf("%s!%s: fast %+v (err %v), excelize %+v (err %v)", at.Sheet, at.Cell, got, gerr, w, werr)
 		}
 	}
+	for _, sh := range f.GetSheetList() {
+		if got, w := fb.State(sh), ex.State(sh); got != w {
+			t.Errorf("state of sheet %s: fast %q, excelize %q", sh, got, w)
+		}
+	}
 	if fb.Missed() {
 		t.Error("a cell was not read ahead")
 	}
@@ -280,6 +285,10 @@ func TestFastOpenMatchesExcelize(t *testing.T) {
 			}
 			return b
 		}), false},
+		{"two values in a field cell", fastTestEditPart(t, filled, sheet2, `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`, `<c r="D9"$1><v>1</v><v>2</v></c>`), false},
+		{"a name defined twice", fastTestEditPart(t, filled, "xl/workbook.xml", `</definedNames>`, `<definedName name="Actual_Passed">'完成情况'!$D$20</definedName></definedNames>`), false},
+		{"very hidden sheet", fastTestEditPart(t, filled, "xl/workbook.xml", `<sheet name="完成情况"`, `<sheet state="veryHidden" name="完成情况"`), true},
+		{"sheet state twice", fastTestEditPart(t, filled, "xl/workbook.xml", `<sheet name="完成情况"`, `<sheet state="hidden" xmlns:q="urn:q" q:state="veryHidden" name="完成情况"`), true},
 		{"name scoped to a missing sheet", fastTestEditPart(t, filled, "xl/workbook.xml", `<definedName ([^>]*)name="i1_competitions"`, `<definedName localSheetId="7" ${1}name="i1_competitions"`), true},
 	}
 	for _, c := range cases {

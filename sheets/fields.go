@@ -113,6 +113,7 @@ func (rd *fieldReader) read() {
 			}
 		}
 	}
+	rd.hiddenSheets()
 	rd.crossChecks()
 	if filled == 0 {
 		rd.blank()
@@ -143,6 +144,49 @@ func (rd *fieldReader) read() {
 	rd.sub.Facts = facts
 	rd.sub.ContactName = rd.texts[templates.FieldContactName]
 	rd.sub.ContactPhone = rd.texts[templates.FieldContactPhone]
+}
+
+// hiddenSheets warns of fields on a hidden sheet: they are read and
+// scored, but whoever opens the workbook does not see them. A veryHidden
+// sheet cannot even be shown from the menus (only a macro or an edit of
+// the file makes one): what the clerk sees is not what is scored.
+func (rd *fieldReader) hiddenSheets() {
+	type hidden struct {
+		first *templates.Field
+		n     int
+	}
+	var order []string
+	bySheet := map[string]*hidden{}
+	for i := range templates.Fields {
+		fd := &templates.Fields[i]
+		at, ok := rd.places[fd.Name]
+		if !ok {
+			continue
+		}
+		st := rd.book.State(at.Sheet)
+		if st == "" || st == "visible" {
+			continue
+		}
+		h := bySheet[at.Sheet]
+		if h == nil {
+			h = &hidden{first: fd}
+			bySheet[at.Sheet] = h
+			order = append(order, at.Sheet)
+		}
+		h.n++
+	}
+	for _, sheet := range order {
+		h := bySheet[sheet]
+		at := rd.places[h.first.Name]
+		msg := fmt.Sprintf("工作表「%s」是隐藏的，其中的 %d 个字段（如「%s」）照样读取和评分，但打开文件时看不到它们；"+
+			"请在 Excel 或 WPS 中右键工作表标签 →「取消隐藏」，核对其中的内容", text.Clip(sheet), h.n, h.first.Label)
+		if rd.book.State(sheet) == "veryHidden" {
+			msg = fmt.Sprintf("工作表「%s」被设为“深度隐藏”（veryHidden）：在 Excel、WPS 中看不到，也不能用「取消隐藏」显示出来，"+
+				"但其中的 %d 个字段（如「%s」）照样读取和评分：填表人看到的可能不是评分用的内容。"+
+				"请在市中心下发的自评表中重新填写后上传，不要隐藏工作表", text.Clip(sheet), h.n, h.first.Label)
+		}
+		rd.issue(Warning, h.first, at, "", msg)
+	}
 }
 
 // blank says in one sentence that nothing was filled in, instead of an

@@ -322,3 +322,68 @@ func TestSniffNamesTheExtension(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAmbiguities: a workbook that two programs would read differently
+// is refused (a field cell with two values, a defined name of workbook
+// scope defined twice), and fields on a hidden sheet are read with a
+// warning, never resolved silently; the fast path and excelize's say the
+// same (fastTestRead).
+func TestReadAmbiguities(t *testing.T) {
+	std := tmplTestStd(t)
+	filled := func() []byte {
+		var buf bytes.Buffer
+		if err := Fill(bytes.NewReader(tmplTestWrite(t, std, tmplTestInst(t, std, "常柴"))), &buf, map[string]any{
+			"actual_appraised": 1300, "actual_certified": 1100, "actual_passed": 1000, "actual_unified_exam": 0, "actual_high_skill": 120,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}()
+	const sheet2 = "xl/worksheets/sheet2.xml" // 完成情况
+	cell := `<c r="D9"([^>]*?)( t="[a-z]+")?>(<v>[^<]*</v>)?</c>`
+	for _, c := range []struct {
+		name     string
+		data     []byte
+		accepted bool
+		want     []string // in one issue's String()
+	}{
+		{"two values in a field cell", fastTestEditPart(t, filled, sheet2, cell, `<c r="D9"$1><v>1</v><v>9999</v></c>`), false,
+			[]string{"完成情况!D9", "两个值（<v>）", "重新填写这个单元格"}},
+		{"two inline strings in a field cell", fastTestEditPart(t, filled, sheet2, cell, `<c r="D9"$1 t="inlineStr"><is><t>1</t></is><is><t>9999</t></is></c>`), false,
+			[]string{"完成情况!D9", "两个值（<is>）"}},
+		{"a name of workbook scope defined twice", fastTestEditPart(t, filled, "xl/workbook.xml", `</definedNames>`,
+			`<definedName name="ACTUAL_APPRAISED">'完成情况'!$D$20</definedName></definedNames>`), false,
+			[]string{"定义名称「ACTUAL_APPRAISED」出现了两次", "重新填写"}},
+		{"a name defined again in a sheet's scope", fastTestEditPart(t, filled, "xl/workbook.xml", `</definedNames>`,
+			`<definedName name="actual_appraised" localSheetId="0">'完成情况'!$D$20</definedName></definedNames>`), true, nil},
+		{"fields on a very hidden sheet", fastTestEditPart(t, filled, "xl/workbook.xml", `<sheet name="完成情况"`, `<sheet state="veryHidden" name="完成情况"`), true,
+			[]string{"提醒", "工作表「完成情况」被设为“深度隐藏”（veryHidden）", "填表人看到的可能不是评分用的内容"}},
+		{"fields on a hidden sheet", fastTestEditPart(t, filled, "xl/workbook.xml", `<sheet name="完成情况"`, `<sheet state="hidden" name="完成情况"`), true,
+			[]string{"工作表「完成情况」是隐藏的", "取消隐藏"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fastTestRead(t, std, c.data)
+			for _, slow := range []bool{false, true} {
+				sub := (&Reader{Standard: std, Slow: slow}).Read(bytes.NewReader(c.data), "x.xlsx")
+				if sub.Accepted() != c.accepted {
+					t.Errorf("slow=%v: accepted = %v, want %v:\n%s", slow, sub.Accepted(), c.accepted, hostileIssues(sub))
+				}
+				if c.want == nil {
+					continue
+				}
+				found := false
+				for _, is := range sub.Issues {
+					line := string(is.Severity) + " " + is.String()
+					ok := true
+					for _, w := range c.want {
+						ok = ok && strings.Contains(line, w)
+					}
+					found = found || ok
+				}
+				if !found {
+					t.Errorf("slow=%v: no issue says %q:\n%s", slow, c.want, hostileIssues(sub))
+				}
+			}
+		})
+	}
+}

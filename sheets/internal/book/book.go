@@ -12,6 +12,9 @@ type Book interface {
 	// Cell is a field cell as excelize's GetCellFormula, GetCellType and
 	// GetCellValue (raw) return it; an error when excelize cannot read it.
 	Cell(at Place) (Cell, error)
+	// State is a sheet's state as written in the workbook: "" or visible,
+	// hidden, veryHidden (shown only by a macro), or another word.
+	State(sheet string) string
 }
 
 // Excel is a workbook opened by excelize.
@@ -19,6 +22,18 @@ type Excel struct{ File *excelize.File }
 
 // Names implements Book.
 func (b Excel) Names() *Names { return Resolve(b.File) }
+
+// State implements Book.
+func (b Excel) State(sheet string) string {
+	if wb := b.File.WorkBook; wb != nil { // excelize has no getter that tells hidden from veryHidden
+		for _, s := range wb.Sheets.Sheet {
+			if s.Name == sheet {
+				return s.State
+			}
+		}
+	}
+	return ""
+}
 
 // Cell implements Book.
 func (b Excel) Cell(at Place) (Cell, error) {

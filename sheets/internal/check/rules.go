@@ -116,6 +116,67 @@ func LocalSheetID(name, v string) (scoped bool, r *Refusal) {
 	return id >= 0, nil
 }
 
+// Names checks the defined names of a workbook as they are listed: no
+// two of workbook scope whose names differ only in case. Which one a
+// program reads is an accident of how it was written (excelize and kaohe's
+// readers take the first, others the last), so the cell a field is read
+// from would not be the one a clerk sees in the name manager. The zero
+// value is not ready: use NewNames.
+type Names struct{ seen map[string]bool }
+
+// NewNames checks the defined names of one workbook.
+func NewNames() *Names { return &Names{seen: map[string]bool{}} }
+
+// Add checks the next defined name; scoped is whether it has a sheet's
+// scope (LocalSheetID), and such names are not compared.
+func (n *Names) Add(name string, scoped bool) *Refusal {
+	if scoped {
+		return nil
+	}
+	k := strings.ToLower(strings.TrimSpace(name))
+	if n.seen[k] {
+		return refuse("文件已损坏或被改动过：工作簿范围的定义名称「"+text.Clip(name)+"」出现了两次，可能指向不同的单元格，不同的软件会读到不同的内容；"+
+			"请在市中心下发的自评表中重新填写后上传，不要复制或修改定义名称", fmt.Sprintf("workbook-scope defined name %q defined twice", name))
+	}
+	n.seen[k] = true
+	return nil
+}
+
+// Once checks the children of one field cell: a value (v), a formula (f)
+// and an inline string (is) at most once each. With two, excelize keeps the
+// last while a spreadsheet program may show the first: what is scored
+// would not be what the clerk sees.
+type Once struct {
+	c          Field
+	v, f, isIs bool
+}
+
+// NewOnce checks the children of the field cell c.
+func NewOnce(c Field) Once { return Once{c: c} }
+
+// Add checks the next child element of the cell, by its local name; other
+// elements are not counted.
+func (o *Once) Add(elem string) *Refusal {
+	var seen *bool
+	switch elem {
+	case "v":
+		seen = &o.v
+	case "f":
+		seen = &o.f
+	case "is":
+		seen = &o.isIs
+	default:
+		return nil
+	}
+	if *seen {
+		return o.c.refuse("文件已损坏或被改动过：这个单元格中有两个值（<"+elem+">），不同的软件会读到不同的内容；"+
+			"请在 Excel、WPS 或 LibreOffice 中重新填写这个单元格，另存为 .xlsx 后上传",
+			fmt.Sprintf("cell %s!%s holds <%s> twice", o.c.Sheet, o.c.Cell, elem))
+	}
+	*seen = true
+	return nil
+}
+
 // Rels checks the relationships of one part: no id twice.
 type Rels struct {
 	part string

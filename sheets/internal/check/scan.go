@@ -19,6 +19,9 @@ package check
 //     1,048,576 costs hundreds of MB);
 //   - a field's text longer than an Excel cell can hold (32,767 UTF-16
 //     units), or a field referring to a shared string that does not exist;
+//   - what two programs would read differently: a field cell with two
+//     values (<v>, <f> or <is> twice), a defined name of workbook scope
+//     defined twice;
 //   - more than MaxSheets sheets or MaxStrings shared strings.
 //
 // The parts scanned are those excelize decodes for the reader: the content
@@ -363,6 +366,7 @@ func (s *scanner) workbook(wbPath string) ([]scanSheet, []scanName, error) {
 	var cur *scanName
 	var refers strings.Builder
 	list := NewSheets(s.lim)
+	dnames := NewNames()
 	err := s.scanXML(s.p.Part(wbPath), "", func(tok xml.Token, stack []string) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -382,6 +386,9 @@ func (s *scanner) workbook(wbPath string) ([]scanSheet, []scanName, error) {
 					if n.scoped, r = LocalSheetID(n.name, v); r != nil {
 						return r
 					}
+				}
+				if r := dnames.Add(n.name, n.scoped); r != nil {
+					return r
 				}
 				names = append(names, n)
 				cur = &names[len(names)-1]
@@ -468,6 +475,7 @@ func (s *scanner) sheet(part, name string, fields map[string]*scanCell) error {
 		cur      *scanCell
 		open     *int // the counter of the text element open, or nil
 		v, f, is int
+		once     Once // the v, f and is elements of the field cell open
 		sst      strings.Builder
 	)
 	// nilIfNone turns a nil refusal into a nil error (a nil *Refusal is a
@@ -503,13 +511,23 @@ func (s *scanner) sheet(part, name string, fields map[string]*scanCell) error {
 					cur.typ, _ = attr(t, "t")
 				}
 				v, f, is = 0, 0, 0
-				sst.Reset()
-			case "v":
-				if len(stack) == 5 && parent(stack, 1) == "c" {
-					open = &v
+				if cur != nil {
+					once = NewOnce(Field{Field: cur.field, Sheet: cur.sheet, Cell: cur.cell})
 				}
-			case "f":
-				if len(stack) == 5 && parent(stack, 1) == "c" {
+				sst.Reset()
+			case "v", "f", "is":
+				if len(stack) != 5 || parent(stack, 1) != "c" {
+					return nil
+				}
+				if cur != nil {
+					if r := once.Add(t.Name.Local); r != nil {
+						return r
+					}
+				}
+				switch t.Name.Local {
+				case "v":
+					open = &v
+				case "f":
 					open = &f
 				}
 			case "t":

@@ -21,7 +21,8 @@
 //   - the package was sniffed (check.Sniff) and no rule of the scan refuses
 //     it: the fast path asks the same rules (check.Parts, check.XMLPart,
 //     check.ContentType, check.Sheets, check.Rels, check.LocalSheetID,
-//     check.Strings, check.Rows, check.SharedString, check.FieldText) on
+//     check.Names, check.Strings, check.Rows, check.Once,
+//     check.SharedString, check.FieldText) on
 //     the same values, and leaves the workbook to the slow path at the
 //     first refusal, which the scan then gives; it codes none of them;
 //   - every part it reads is whole (size and CRC-32 checked as archive/zip
@@ -70,6 +71,7 @@ import (
 // Book is a workbook read by the fast path.
 type Book struct {
 	sheets []string
+	states []string // of the sheets, as written
 	names  []excelize.DefinedName
 	table  *book.Names
 	cells  map[book.Place]fieldCell
@@ -88,6 +90,16 @@ type fieldCell struct {
 // errCell is a cell excelize cannot read (a sheet name excelize refuses):
 // the reader reports it as unreadable.
 var errCell = errors.New("cell not readable")
+
+// State implements book.Book.
+func (b *Book) State(sheet string) string {
+	for i, s := range b.sheets {
+		if s == sheet {
+			return b.states[i]
+		}
+	}
+	return ""
+}
 
 // Names implements book.Book.
 func (b *Book) Names() *book.Names { return b.table }
@@ -240,7 +252,7 @@ func Open(p *ooxml.Package, lim check.Limits) (fb *Book) {
 		byID[r.ID] = r
 	}
 
-	fb = &Book{cells: make(map[book.Place]fieldCell, len(templates.Fields)), sheets: wr.sheets, names: wr.names, table: wr.table}
+	fb = &Book{cells: make(map[book.Place]fieldCell, len(templates.Fields)), sheets: wr.sheets, states: wr.states, names: wr.names, table: wr.table}
 	sheetPart := map[string]string{} // sheet name → part, as excelize's getSheetMap
 	for i, s := range wr.wb.Sheets {
 		if r, ok := byID[s.RID]; ok {
@@ -327,6 +339,7 @@ func contentTypes(b []byte) bool {
 type wbRead struct {
 	wb     *ooxml.Workbook
 	sheets []string
+	states []string
 	names  []excelize.DefinedName
 	table  *book.Names
 	want   map[string]map[string]*templates.Field // sheet → cell → the field there (the first by the fields' order)
@@ -346,12 +359,15 @@ func readWorkbook(b []byte) *wbRead {
 	wr := &wbRead{wb: wb, names: make([]excelize.DefinedName, 0, len(wb.Names))}
 	for _, s := range wb.Sheets {
 		wr.sheets = append(wr.sheets, s.Name)
+		wr.states = append(wr.states, s.State)
 	}
+	dnames := check.NewNames()
 	for _, dn := range wb.Names {
 		scope := book.WorkbookScope
+		scoped := false
 		if dn.HasLocal {
-			scoped, no := check.LocalSheetID(dn.Name, dn.LocalSheetID)
-			if no != nil {
+			var no *check.Refusal
+			if scoped, no = check.LocalSheetID(dn.Name, dn.LocalSheetID); no != nil {
 				return nil
 			}
 			if scoped { // as excelize names the scope: the sheet, or "" past the last
@@ -360,6 +376,9 @@ func readWorkbook(b []byte) *wbRead {
 					scope = wr.sheets[id]
 				}
 			}
+		}
+		if dnames.Add(dn.Name, scoped) != nil {
+			return nil // the scan refuses it
 		}
 		wr.names = append(wr.names, excelize.DefinedName{Name: dn.Name, RefersTo: dn.RefersTo, Scope: scope}) // the comment is never read
 	}

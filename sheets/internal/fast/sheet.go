@@ -40,7 +40,7 @@ func readSheet(b []byte, part, sheet string, want map[string]*templates.Field, l
 		case ooxml.StartElement:
 			switch string(ooxml.Local(t.Name)) {
 			case "sheetData":
-				if seenData || !sheetData(t, rows, want, found) {
+				if seenData || !sheetData(t, rows, sheet, want, found) {
 					return nil, false
 				}
 				seenData = true
@@ -119,7 +119,7 @@ func mergesClear(merges []string, want map[string]*templates.Field) bool {
 }
 
 // sheetData reads <sheetData>, asking rows of every row and cell.
-func sheetData(t *ooxml.Tokenizer, rows *check.Rows, want map[string]*templates.Field, found map[string]rawCell) bool {
+func sheetData(t *ooxml.Tokenizer, rows *check.Rows, sheet string, want map[string]*templates.Field, found map[string]rawCell) bool {
 	return t.Children(func() bool {
 		if string(ooxml.Local(t.Name)) != "row" {
 			t.Skip()
@@ -198,23 +198,20 @@ func sheetData(t *ooxml.Tokenizer, rows *check.Rows, want map[string]*templates.
 				return !t.Bad
 			}
 			c := rawCell{t: ooxml.Unescape(typ)}
-			seenV := false
+			once := check.NewOnce(check.Field{Field: want[string(ref)], Sheet: sheet, Cell: string(ref)})
 			if !t.Children(func() bool {
-				switch string(ooxml.Local(t.Name)) {
+				elem := string(ooxml.Local(t.Name))
+				if once.Add(elem) != nil {
+					return false // the scan refuses it
+				}
+				switch elem {
 				case "v":
-					if seenV {
-						return false
-					}
-					seenV = true
 					v, ok := t.TextOnly()
 					c.v = v
 					return ok
 				case "f":
 					return false // the reader reports formulas; excelize reads them
 				case "is":
-					if c.is != nil {
-						return false
-					}
 					from := t.At
 					t.Skip()
 					c.is = t.B[from:t.I]

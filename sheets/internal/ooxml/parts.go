@@ -56,8 +56,9 @@ type Workbook struct {
 	Names  []DefinedName
 }
 
-// SheetRef is one sheet of the workbook: its name and relationship id.
-type SheetRef struct{ Name, RID string }
+// SheetRef is one sheet of the workbook: its name, relationship id and
+// state ("", visible, hidden or veryHidden, as written).
+type SheetRef struct{ Name, RID, State string }
 
 // DefinedName is one defined name as written: LocalSheetID is the
 // localSheetId attribute, HasLocal whether there is one.
@@ -93,7 +94,7 @@ func ReadWorkbook(b []byte) (*Workbook, bool) {
 					// their local name, the last one winning; the id only in
 					// the relationships namespace, bound wherever the writer
 					// declared it (openpyxl declares it on each sheet).
-					var name, rid string
+					var name, rid, state string
 					hasRID := false
 					ok := Attrs(t.Attrs, func(an, raw []byte) bool {
 						switch string(Local(an)) {
@@ -101,6 +102,8 @@ func ReadWorkbook(b []byte) (*Workbook, bool) {
 							return Int(raw)
 						case "name":
 							name = Unescape(raw)
+						case "state":
+							state = Unescape(raw)
 						case "id":
 							if space, ok := t.AttrSpace(an); ok && string(space) == NSOfficeR {
 								rid, hasRID = Unescape(raw), true
@@ -111,7 +114,7 @@ func ReadWorkbook(b []byte) (*Workbook, bool) {
 					if !ok || !hasRID {
 						return false
 					}
-					wb.Sheets = append(wb.Sheets, SheetRef{name, rid})
+					wb.Sheets = append(wb.Sheets, SheetRef{name, rid, state})
 					return t.NoChildren()
 				}) {
 					return nil, false
