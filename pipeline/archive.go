@@ -2,22 +2,35 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"path"
+	"strings"
 	"unicode/utf8"
 
 	"kaohe/pipeline/state"
 	"kaohe/pipeline/store"
+	"kaohe/sheets"
 )
 
 // archive moves the inputs away, only now that the report, the receipts
 // and the ledger are written: accepted ones to archive/<day>/, rejected
-// ones to rejected/<day>/, each keeping its institution's subfolder. A move
-// that fails is a warning in the summary and the ledger, which keeps the
-// file from counting twice; the next run moves it. It then commits the
-// ledger again and copies the receipts back into the upload folders.
-func (r *run) archive(ctx context.Context, answered []consumed, redo []*state.Record) error {
+// ones to rejected/<day>/, each keeping its institution's subfolder. It
+// moves exactly the bytes that were read, or nothing: right before a move
+// it looks at the file again (size, time and, where the store can tell,
+// the file itself: store.Entry.Same) and leaves one that changed since it
+// was read in the inbox, for the next run; right after, it checks what
+// arrived (the same way, or by its hash where the store cannot tell one
+// file from another: FTP) and moves a file that is not the one read back
+// into the inbox. A move that fails is a warning in the summary and the
+// ledger, which keeps the file from counting twice; the next run moves it.
+// It then commits the ledger again, writes the report again when what it
+// says about the moves changed, and copies the receipts back into the
+// upload folders.
+func (r *run) archive(ctx context.Context, rep *sheets.Report, answered []consumed, redo []*state.Record) error {
 	t, sum, log := r.t, r.sum, r.log
 	day := t.Format("2006-01-02")
 	moves := make([]*state.Record, 0, len(answered))
@@ -33,33 +46,51 @@ func (r *run) archive(ctx context.Context, answered []consumed, redo []*state.Re
 	if r.inFeat.MoveLazy != nil { // the folders are synced below
 		move = func(from, to string) (string, error) { return r.inFeat.MoveLazy(ctx, from, to) }
 	}
+	notes := false // a record's move note changed: the report says it
 	for _, m := range moves {
+		name := m.Name
+		e, ok := r.entries[name]
+		if !ok {
+			continue // never: every file moved was read by this run
+		}
 		dir := ArchiveDir
 		if m.Outcome != state.OutcomeAccepted {
 			dir = RejectedDir
 		}
-		to := path.Join(dir, day, path.Dir(m.Name), t.Format("150405")+"-"+m.Hash[:8]+"-"+archiveBase(path.Base(m.Name))) // keeps an institution's subfolder
+		to := path.Join(dir, day, path.Dir(name), t.Format("150405")+"-"+m.Hash[:8]+"-"+archiveBase(path.Base(name))) // keeps an institution's subfolder
+		rec, _ := r.ledger.Lookup(m.Hash)
+		if rec != nil && rec.Name != name {
+			rec = nil // a copy under another name: its record is the first's
+		}
+		before := noteOf(rec)
 		err := down
+		left := ""
 		if err == nil {
-			var dir string
-			dir, err = move(m.Name, to)
-			movedTo[dir] = dir != ""
+			var d string
+			d, left, err = r.moveInput(ctx, e, m.Hash, to, move)
+			movedTo[d] = d != ""
 		}
 		if errors.Is(err, store.ErrUnavailable) {
 			down = err
 		}
-		if err != nil {
-			msg := fmt.Sprintf("移动 %s 失败: %v", m.Name, err)
+		switch {
+		case err != nil:
+			msg := fmt.Sprintf("移动 %s 失败: %v", name, err)
 			sum.MoveErrors = append(sum.MoveErrors, msg)
-			log.Error("moving input", "file", m.Name, "to", to, "err", err)
-			if rec, ok := r.ledger.Lookup(m.Hash); ok && rec.Name == m.Name {
+			log.Error("moving input", "file", name, "to", to, "err", err)
+			if rec != nil {
 				rec.MoveError = err.Error()
 			}
-			continue
+		case left != "":
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s %s", name, left))
+			log.Warn("input left in the inbox", "file", name, "why", left)
+			if rec != nil {
+				rec.Left, rec.MoveError = left, ""
+			}
+		case rec != nil:
+			rec.MovedTo, rec.MoveError, rec.Left = to, "", ""
 		}
-		if rec, ok := r.ledger.Lookup(m.Hash); ok && rec.Name == m.Name {
-			rec.MovedTo, rec.MoveError = to, ""
-		}
+		notes = notes || noteOf(rec) != before
 	}
 	var dirs []string
 	for d, ok := range movedTo {
@@ -79,9 +110,132 @@ func (r *run) archive(ctx context.Context, answered []consumed, redo []*state.Re
 		}
 	}
 	r.clock.lap(&sum.Stages.Ledger)
+	if notes {
+		r.renote(ctx, rep)
+	}
 	r.copyReceipts(ctx, answered)
 	r.clock.lap(&sum.Stages.Archive)
 	return nil
+}
+
+// The reasons a file read is left in the inbox (state.Record.Left).
+const (
+	leftChanged = "在读取之后被替换或改动过，没有移动：读取的内容已计入（副本在状态文件夹中），收件文件夹中现在的文件下次运行另行读取"
+	leftGone    = "在读取之后已不在收件文件夹（被删除或移走），没有移动：读取的内容已计入（副本在状态文件夹中）"
+)
+
+// moveInput moves the file m read to to, if it is still the file read. It
+// returns the folder to sync (MoveLazy), or why the file was left where it
+// was, or the error of a move that failed.
+func (r *run) moveInput(ctx context.Context, e store.Entry, hash, to string, move func(from, to string) (string, error)) (dir, left string, err error) {
+	from := e.Name
+	if r.inFeat.Stat != nil {
+		now, err := r.inFeat.Stat(ctx, from)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return "", leftGone, nil
+		case err != nil:
+			return "", "", err
+		case !now.Same(e):
+			return "", leftChanged, nil
+		}
+	}
+	if r.hooks.Moving != nil {
+		r.hooks.Moving(from)
+	}
+	if dir, err = move(from, to); err != nil {
+		return "", "", err
+	}
+	// Between the look and the move, the file may have been replaced (over
+	// FTP, a look and a rename are two commands): check what arrived.
+	same, err := r.arrived(ctx, e, hash, to)
+	if err != nil {
+		r.log.Warn("checking a moved input", "file", from, "to", to, "err", err)
+		return dir, "", nil // moved; whether it is the file read is in doubt, and said in the log
+	}
+	if same {
+		return dir, "", nil
+	}
+	back := from
+	for i := 0; ; i++ { // an upload may have taken the name meanwhile
+		if _, err = move(to, back); !errors.Is(err, store.ErrExists) || i == 3 {
+			break
+		}
+		ext := path.Ext(from)
+		back = fmt.Sprintf("%s-%s-%d%s", strings.TrimSuffix(from, ext), r.t.Format("150405"), i+1, ext)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("移到 %s 的文件不是读取的那个（读取后被替换），未能移回收件文件夹: %w", to, err)
+	}
+	r.log.Warn("a file replaced between its check and its move was moved back", "file", from, "back", back)
+	return "", leftChanged, nil
+}
+
+// arrived reports whether the file at to, just moved there, is the one
+// read (e, whose bytes have hash): the same entry where the store tells
+// files apart, else the same bytes.
+func (r *run) arrived(ctx context.Context, e store.Entry, hash, to string) (bool, error) {
+	if r.inFeat.Stat != nil && e.ID != "" {
+		now, err := r.inFeat.Stat(ctx, to)
+		if err != nil {
+			return false, err
+		}
+		// A rename changes the change time, nothing else.
+		return now.Size == e.Size && now.ModTime.Equal(e.ModTime) && now.ID == e.ID, nil
+	}
+	rc, err := r.inbox.Open(ctx, to)
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(rc, r.cfg.MaxFileMB<<20+1)); err != nil {
+		return false, err
+	}
+	return hex.EncodeToString(h.Sum(nil)) == hash, nil
+}
+
+// noteOf is what the report says of a record's move: "" when nothing.
+func noteOf(rec *state.Record) string {
+	switch {
+	case rec == nil:
+		return ""
+	case rec.MoveError != "":
+		return "移动失败: " + rec.MoveError
+	case rec.Left != "":
+		return "原件" + rec.Left
+	}
+	return ""
+}
+
+// renote writes the report again, its uploads' notes on the moves as the
+// ledger now has them: a move that failed is said at once, one done since
+// the report was written no longer shows as failed. A failure is a warning:
+// the report written before stands.
+func (r *run) renote(ctx context.Context, rep *sheets.Report) {
+	for i := range rep.Uploads {
+		u := &rep.Uploads[i]
+		rec, ok := r.ledger.Lookup(u.Hash)
+		if !ok {
+			continue
+		}
+		u.Note = joinNotes(r.notes[u.Hash], noteOf(rec))
+	}
+	if err := r.putReport(ctx, rep, false); err != nil {
+		r.log.Warn("writing the report again with the moves' notes", "err", err)
+		r.sum.Warnings = append(r.sum.Warnings, fmt.Sprintf("汇总表未能按移动结果更新（移动情况以台账为准）: %v", err))
+	}
+}
+
+// joinNotes joins the non-empty notes with "；".
+func joinNotes(notes ...string) string {
+	var out []string
+	for _, n := range notes {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, "；")
 }
 
 // copyReceipts puts a copy of each new receipt into the inbox subfolder

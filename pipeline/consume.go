@@ -51,8 +51,10 @@ func (r *run) consume(ctx context.Context, ready []store.Entry) (fresh []consume
 			sum.Duplicates++
 			log.Info("duplicate: the same bytes were consumed before", "file", e.Name, "as", prev.Name, "run", prev.Run)
 			redo = append(redo, &state.Record{Hash: prev.Hash, Name: e.Name, Outcome: prev.Outcome, Received: e.ModTime, Institution: prev.Institution, Via: prev.Via})
+			r.entries[e.Name] = e
 			continue
 		}
+		r.entries[e.Name] = e
 		r.ledger.Add(*c.rec) // in memory until the commit; a copy later in this run is a duplicate
 		fresh = append(fresh, c)
 		sum.New++
@@ -153,15 +155,24 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry) (c consumed, prev *
 	if err != nil {
 		return consumed{}, nil, fmt.Errorf("reading %s: %w", e.Name, err)
 	}
+	if n := int64(len(b)); n <= limit && n != e.Size {
+		return consumed{}, nil, fmt.Errorf("reading %s: %d bytes, listed as %d: %w", e.Name, n, e.Size, errChanged)
+	}
+	if r.inFeat.Stat != nil { // the bytes read are those of the file listed, as far as the store can tell
+		now, err := r.inFeat.Stat(ctx, e.Name)
+		if err != nil {
+			return consumed{}, nil, fmt.Errorf("looking at %s again: %w", e.Name, err)
+		}
+		if !now.Same(e) {
+			return consumed{}, nil, fmt.Errorf("reading %s: %w", e.Name, errChanged)
+		}
+	}
 	sum := sha256.Sum256(b)
 	hash := hex.EncodeToString(sum[:])
 	if prev, ok := r.ledger.Lookup(hash); ok {
 		return consumed{}, prev, nil
 	}
 	base := path.Base(e.Name)
-	if n := int64(len(b)); n <= limit && n != e.Size {
-		return consumed{}, nil, fmt.Errorf("reading %s: %d bytes, listed as %d: changed since listing", e.Name, n, e.Size)
-	}
 	copied := ""
 	if int64(len(b)) <= limit {
 		copied = r.pack.Add(hash, b, e.ModTime) // durable once the pack is committed
@@ -183,6 +194,11 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry) (c consumed, prev *
 	}
 	return c, nil, nil
 }
+
+// errChanged: a file changed while it was being read (its size, time or,
+// where the store can tell, the file itself differ from its listing): it
+// is left for the next run.
+var errChanged = errors.New("changed since listing")
 
 // readSubmission reads a workbook's bytes, at most max_file_mb of them:
 // a larger file (the caller read one byte more) is rejected unread.

@@ -56,6 +56,10 @@ type Hooks struct {
 	// whose ctx was cancelled meanwhile stops there, its inputs where they
 	// were.
 	Pause func(ctx context.Context) error
+	// Moving is called with an input's name once it has been checked to
+	// be the file read and before it is moved away: a test replaces the
+	// file there, as an upload could.
+	Moving func(name string)
 }
 
 // Summary is what one run did.
@@ -126,6 +130,8 @@ type run struct {
 	t               time.Time                // the run's time, in the configured zone
 	sum             *Summary
 	clock           *stageClock
+	notes           map[string]string      // hash → the report's note on an upload, besides its move (standings)
+	entries         map[string]store.Entry // inbox name → the entry read by this run (consume), for its move
 }
 
 // Run performs one consolidation run. It returns an error, and moves no
@@ -188,7 +194,7 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	}
 	r.clock.lap(&r.sum.Stages.Ledger)
 	r.crash("before-archiving")
-	if err := r.archive(ctx, answers, redo); err != nil {
+	if err := r.archive(ctx, rep, answers, redo); err != nil {
 		return nil, err
 	}
 	return r.done(), nil
@@ -259,6 +265,8 @@ func (r *run) open(inbox, out store.Store) (err error) {
 	r.log = r.log.With("run", r.sum.Run)
 	r.pack = state.NewPack(r.stateDir, r.sum.Run)
 	r.clock = newStageClock()
+	r.notes = map[string]string{}
+	r.entries = map[string]store.Entry{}
 	return nil
 }
 

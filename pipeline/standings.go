@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"path"
-	"strings"
 	"time"
 
 	"kaohe/pipeline/state"
@@ -62,10 +61,9 @@ func (r *run) standings(fresh []consumed) (*sheets.Report, error) {
 		}
 		if status == sheets.StatusSuperseded {
 			u.Note = "已被 " + sheets.FormatTime(counted[key].Received.In(cfg.loc)) + " 上传的 " + path.Base(counted[key].Name) + " 替代"
+			r.notes[rec.Hash] = u.Note
 		}
-		if rec.MoveError != "" {
-			u.Note = strings.TrimPrefix(u.Note+"；移动失败: "+rec.MoveError, "；")
-		}
+		u.Note = joinNotes(u.Note, noteOf(rec))
 		rep.Uploads = append(rep.Uploads, u)
 		if rec.Received.After(rep.AsOf) {
 			rep.AsOf = rec.Received.In(cfg.loc)

@@ -38,11 +38,15 @@ type Record struct {
 	Late        bool      `json:"late,omitempty"`
 	Errors      int       `json:"errors"`
 	Warnings    int       `json:"warnings"`
-	Run         string    `json:"run"`                // the run that consumed it
-	Copy        string    `json:"copy,omitempty"`     // its copy's pack in the state folder (Pack); "": files/<hash>.xlsx
-	MovedTo     string    `json:"moved_to,omitempty"` // where the original went in the inbox store
-	MoveError   string    `json:"move_error,omitempty"`
-	Receipt     string    `json:"receipt,omitempty"`
+	Run         string    `json:"run"`                  // the run that consumed it
+	Copy        string    `json:"copy,omitempty"`       // its copy's pack in the state folder (Pack); "": files/<hash>.xlsx
+	MovedTo     string    `json:"moved_to,omitempty"`   // where the original went in the inbox store
+	MoveError   string    `json:"move_error,omitempty"` // the last move failed: the next run tries again
+	// Left says why the file was deliberately not moved (a Chinese
+	// sentence): it changed or went after it was read, so what is in the
+	// inbox under its name is not these bytes (those are in the copy).
+	Left    string `json:"left,omitempty"`
+	Receipt string `json:"receipt,omitempty"`
 }
 
 // Ledger is every file ever consumed, kept as one JSON file in the state

@@ -55,6 +55,22 @@ type LazyMover interface {
 	SyncDirs(dirs []string) error
 }
 
+// Stater is a store that can look at one file without listing its
+// folder: a run looks again right before it moves a file it read.
+type Stater interface {
+	// Stat returns the entry of name as List would. It returns
+	// ErrNotFound when there is none.
+	Stat(ctx context.Context, name string) (Entry, error)
+}
+
+// Remover is a store that can remove a file: the receipts of a run that
+// died before its ledger named them.
+type Remover interface {
+	// Remove removes the file name. It returns ErrNotFound when there is
+	// none.
+	Remove(ctx context.Context, name string) error
+}
+
 // Cleaner is a store that can remove the temporary files a process that
 // died left behind (TempPrefix).
 type Cleaner interface {
@@ -85,6 +101,8 @@ type Features struct {
 	Batch       func() Batch                                                                         // Batcher
 	MoveLazy    func(ctx context.Context, from, to string) (dir string, err error)                   // LazyMover
 	SyncDirs    func(dirs []string) error                                                            // LazyMover
+	Stat        func(ctx context.Context, name string) (Entry, error)                                // Stater
+	Remove      func(ctx context.Context, name string) error                                         // Remover
 	Clean       func(dir string)                                                                     // Cleaner
 	Path        func(name string) string                                                             // Pather
 	ParallelPut bool                                                                                 // ParallelPutter
@@ -101,6 +119,12 @@ func FeaturesOf(s Store) Features {
 	}
 	if do, ok := s.(LazyMover); ok {
 		f.MoveLazy, f.SyncDirs = do.MoveLazy, do.SyncDirs
+	}
+	if do, ok := s.(Stater); ok {
+		f.Stat = do.Stat
+	}
+	if do, ok := s.(Remover); ok {
+		f.Remove = do.Remove
 	}
 	if do, ok := s.(Cleaner); ok {
 		f.Clean = do.Clean

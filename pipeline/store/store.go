@@ -42,6 +42,21 @@ type Entry struct {
 	// Odd is non-empty for entries that are never read: "符号链接",
 	// "硬链接", "特殊文件".
 	Odd string
+	// ID is the file itself where the store can tell it (a local file:
+	// its device and inode), "" where it cannot (FTP); Change is when the
+	// file's content or metadata last changed by any means, which nobody
+	// can set (a local file's ctime), zero where the store cannot tell.
+	// An uploader controls ModTime; a file replaced or rewritten under
+	// the same name has another ID or Change.
+	ID     string
+	Change time.Time
+}
+
+// Same reports whether e and o, two looks at one name, saw the same file
+// as far as the store can tell: the same size and modification time, and
+// the same ID and change time where the store has them.
+func (e Entry) Same(o Entry) bool {
+	return e.Size == o.Size && e.ModTime.Equal(o.ModTime) && e.ID == o.ID && e.Change.Equal(o.Change) && e.Odd == o.Odd
 }
 
 // Store is a folder of files: the drop folder, the outbox, or an FTP

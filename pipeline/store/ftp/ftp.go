@@ -90,7 +90,12 @@ type Store struct {
 	onRetry func(err error)            // Options.OnRetry
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Stater  = (*Store)(nil)
+	_ store.Remover = (*Store)(nil)
+	_ store.Cleaner = (*Store)(nil)
+)
 
 // secret is a string that never prints.
 type secret string
@@ -358,6 +363,96 @@ func (f *Store) Move(ctx context.Context, from, to string) error {
 		}
 		return c.Rename(pf, pt)
 	})
+}
+
+// Stat implements store.Stater: SIZE and MDTM of one file (an FTP server
+// tells no more: the entry has no ID nor Change).
+func (f *Store) Stat(ctx context.Context, name string) (store.Entry, error) {
+	if err := store.CheckName(name); err != nil {
+		return store.Entry{}, err
+	}
+	var e store.Entry
+	err := f.do(ctx, "查看 "+name, func(c *goftp.ServerConn, _ int) error {
+		p := f.abs(name)
+		size, err := c.FileSize(p)
+		if err != nil {
+			if replyCode(err) == goftp.StatusFileUnavailable {
+				return fmt.Errorf("looking at %s: %w", name, store.ErrNotFound)
+			}
+			return err
+		}
+		e = store.Entry{Name: name, Size: size}
+		if c.IsGetTimeSupported() {
+			t, err := c.GetTime(p)
+			switch {
+			case err == nil:
+				e.ModTime = t
+			case replyCode(err) == goftp.StatusFileUnavailable:
+				return fmt.Errorf("looking at %s: %w", name, store.ErrNotFound)
+			default:
+				return err
+			}
+		}
+		return nil
+	})
+	return e, err
+}
+
+// Remove implements store.Remover: DELE.
+func (f *Store) Remove(ctx context.Context, name string) error {
+	if err := store.CheckName(name); err != nil {
+		return err
+	}
+	return f.do(ctx, "删除 "+name, func(c *goftp.ServerConn, attempt int) error {
+		err := c.Delete(f.abs(name))
+		if replyCode(err) == goftp.StatusFileUnavailable {
+			if attempt > 0 {
+				return nil // the earlier try removed it but lost the reply
+			}
+			return fmt.Errorf("removing %s: %w", name, store.ErrNotFound)
+		}
+		return err
+	})
+}
+
+// Clean implements store.Cleaner: it removes the temporary files a Put cut
+// short left in dir (a connection lost before the rename, or a process
+// killed), best effort.
+func (f *Store) Clean(dir string) {
+	if dir != "" && store.CheckName(dir) != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*f.timeout)
+	defer cancel()
+	var stale []string
+	err := f.do(ctx, "清理 "+f.describe(dir), func(c *goftp.ServerConn, _ int) error {
+		stale = nil
+		if err := c.ChangeDir(f.abs(dir)); err != nil {
+			if replyCode(err) == goftp.StatusFileUnavailable {
+				return nil // no such folder: nothing to clean
+			}
+			return err
+		}
+		ents, err := c.List("-a") // the temporary names are hidden: vsftpd lists them only with -a
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			if e.Type == goftp.EntryTypeFile && strings.HasPrefix(e.Name, store.TempPrefix) && store.CheckName(e.Name) == nil && !strings.Contains(e.Name, "/") {
+				stale = append(stale, store.Join(dir, e.Name))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		f.log.Warn("ftp: looking for stale temporary files", "store", f.String(), "dir", dir, "err", err)
+		return
+	}
+	for _, name := range stale {
+		if err := f.Remove(ctx, name); err != nil && !errors.Is(err, store.ErrNotFound) {
+			f.log.Warn("ftp: removing a stale temporary file", "store", f.String(), "file", name, "err", err)
+		}
+	}
 }
 
 // mkdirAll makes dir and its parents; a folder that exists costs one CWD.

@@ -38,9 +38,10 @@ func TestStore(t *testing.T) {
 			if strings.Contains(fmt.Sprintf("%v %+v %#v %s", s, s, s, s), ftptest.Password) {
 				t.Error("the password shows in a formatted store")
 			}
-			// None of the optional capabilities: a run puts, writes receipts
-			// and moves through Store alone, in order.
-			if f := store.FeaturesOf(s); f.Stage != nil || f.Batch != nil || f.MoveLazy != nil || f.Clean != nil || f.Path != nil || f.ParallelPut {
+			// Only looking at, removing and cleaning: a run puts, writes
+			// receipts and moves through Store alone, in order.
+			if f := store.FeaturesOf(s); f.Stage != nil || f.Batch != nil || f.MoveLazy != nil || f.Path != nil || f.ParallelPut ||
+				f.Stat == nil || f.Remove == nil || f.Clean == nil {
 				t.Errorf("features of an FTP store: %+v", f)
 			}
 		})
@@ -240,4 +241,30 @@ func TestSFiveMegabytes(t *testing.T) {
 		t.Errorf("read back %d bytes, want the 5 MB identical", len(got))
 	}
 	t.Logf("5 MB over FTPS: put %v, get %v", up.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+}
+
+// A Put cut short (the connection lost before the rename, a process
+// killed) leaves a hidden temporary file on the server; Clean removes it,
+// and nothing else.
+func TestCleanRemovesStaleTemporaryFiles(t *testing.T) {
+	srv := ftptest.Start(t, ftp.NoTLS)
+	srv.Mkdir(filepath.Join(srv.Root, "out"))
+	s := srv.Store("out", ftp.Options{})
+	for _, name := range []string{"out/" + store.TempPrefix + "0123", "out/回执/" + store.TempPrefix + "4567", "out/回执/a.xlsx", "out/.hidden", "out/keep.xlsx"} {
+		srv.Write(name, []byte("x"), time.Time{})
+	}
+	s.Clean("")
+	s.Clean("回执")
+	s.Clean("nothere")
+	var left []string
+	filepath.WalkDir(filepath.Join(srv.Root, "out"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(srv.Root, p)
+			left = append(left, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if got, want := strings.Join(left, " "), "out/.hidden out/keep.xlsx out/回执/a.xlsx"; got != want {
+		t.Errorf("left on the server: %q, want %q", got, want)
+	}
 }

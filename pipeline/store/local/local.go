@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"kaohe/pipeline/store"
 )
@@ -31,6 +32,8 @@ var (
 	_ store.Batcher        = (*Store)(nil)
 	_ store.LazyMover      = (*Store)(nil)
 	_ store.Cleaner        = (*Store)(nil)
+	_ store.Stater         = (*Store)(nil)
+	_ store.Remover        = (*Store)(nil)
 	_ store.Pather         = (*Store)(nil)
 	_ store.ParallelPutter = (*Store)(nil)
 )
@@ -76,11 +79,53 @@ func (s *Store) List(ctx context.Context, dir string) ([]store.Entry, error) {
 		if err != nil {
 			continue // gone since ReadDir
 		}
-		e := store.Entry{Name: store.Join(dir, de.Name()), Size: fi.Size(), ModTime: fi.ModTime(), Dir: fi.IsDir(), Odd: oddity(fi)}
-		out = append(out, e)
+		out = append(out, entry(store.Join(dir, de.Name()), fi))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// entry is the entry of the file name, from its Lstat: its ID is its
+// device and inode, its Change its ctime.
+func entry(name string, fi fs.FileInfo) store.Entry {
+	e := store.Entry{Name: name, Size: fi.Size(), ModTime: fi.ModTime(), Dir: fi.IsDir(), Odd: oddity(fi)}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		e.ID = fmt.Sprintf("%d:%d", st.Dev, st.Ino)
+		e.Change = time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec))
+	}
+	return e
+}
+
+// Stat implements store.Stater: the entry of name, from its Lstat.
+func (s *Store) Stat(ctx context.Context, name string) (store.Entry, error) {
+	p, err := s.resolve(name)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return store.Entry{}, fmt.Errorf("looking at %s: %w", p, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Entry{}, fmt.Errorf("looking at %s: %w", p, err)
+	}
+	return entry(name, fi), nil
+}
+
+// Remove implements store.Remover.
+func (s *Store) Remove(ctx context.Context, name string) error {
+	p, err := s.resolve(name)
+	if err != nil {
+		return err
+	}
+	err = os.Remove(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing %s: %w", p, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("removing %s: %w", p, err)
+	}
+	return nil
 }
 
 // oddity says why a file is never read, or "" for a plain file or folder.

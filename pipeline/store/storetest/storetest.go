@@ -162,6 +162,59 @@ func Run(t *testing.T, s store.Store, mkdir func(name string)) {
 		}
 	})
 
+	feat := store.FeaturesOf(s)
+	t.Run("stat", func(t *testing.T) {
+		if feat.Stat == nil {
+			t.Skip("the store cannot look at one file")
+		}
+		put(t, "st/a.xlsx", random(1234))
+		es, err := s.List(ctx, "st")
+		if err != nil || len(es) != 1 {
+			t.Fatalf("List st = %v, %v", es, err)
+		}
+		e, err := feat.Stat(ctx, "st/a.xlsx")
+		if err != nil || !e.Same(es[0]) || e.Name != "st/a.xlsx" {
+			t.Errorf("Stat = %+v, %v; listed %+v", e, err, es[0])
+		}
+		put(t, "st/a.xlsx", random(1235))
+		if e2, err := feat.Stat(ctx, "st/a.xlsx"); err != nil || e2.Same(e) {
+			t.Errorf("Stat after a Put of other bytes = %+v, %v: the same as before", e2, err)
+		}
+		if e.ID != "" { // a store that knows a file itself tells a file replaced by one of the same size
+			e, _ = feat.Stat(ctx, "st/a.xlsx")
+			put(t, "st/a.xlsx", random(1235)[:1235])
+			if e2, err := feat.Stat(ctx, "st/a.xlsx"); err != nil || e2.Same(e) {
+				t.Errorf("Stat after a Put of as many bytes = %+v, %v: the same as before", e2, err)
+			}
+		}
+		if _, err := feat.Stat(ctx, "st/missing.xlsx"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Stat missing: %v, want ErrNotFound", err)
+		}
+		if _, err := feat.Stat(ctx, "../x"); !errors.Is(err, store.ErrBadName) {
+			t.Errorf("Stat ../x: %v, want ErrBadName", err)
+		}
+	})
+
+	t.Run("remove", func(t *testing.T) {
+		if feat.Remove == nil {
+			t.Skip("the store cannot remove a file")
+		}
+		put(t, "rm/a.xlsx", []byte("a"))
+		put(t, "rm/b.xlsx", []byte("b"))
+		if err := feat.Remove(ctx, "rm/a.xlsx"); err != nil {
+			t.Fatal(err)
+		}
+		if got := names(t, "rm"); got != "rm/b.xlsx" {
+			t.Errorf("after Remove: %q", got)
+		}
+		if err := feat.Remove(ctx, "rm/a.xlsx"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Remove missing: %v, want ErrNotFound", err)
+		}
+		if err := feat.Remove(ctx, "a/../../x"); !errors.Is(err, store.ErrBadName) {
+			t.Errorf("Remove a/../../x: %v, want ErrBadName", err)
+		}
+	})
+
 	t.Run("bad-names", func(t *testing.T) {
 		for _, name := range []string{"", "../x.xlsx", "a/../../x.xlsx", "/etc/passwd", "a\\b.xlsx", "a\x00b", "a\rb", "a\nb", "a//b", "./a"} {
 			if _, err := s.Open(ctx, name); !errors.Is(err, store.ErrBadName) {

@@ -1,0 +1,231 @@
+package pipeline
+
+// Issue 13's guarantees: nothing archived unread, nothing trusted that an
+// uploader controls, no upload left unanswered.
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"kaohe/pipeline/state"
+	"kaohe/pipeline/store/ftp"
+	"kaohe/sheets"
+)
+
+// runWith performs one run at w.now with hooks and advances the clock a day.
+func (w *world) runWith(h Hooks) (*Summary, error) {
+	now := w.now
+	w.now = w.now.Add(24 * time.Hour)
+	return Run(context.Background(), Options{Config: w.config(), Now: func() time.Time { return now }, Hooks: h})
+}
+
+// filled is a filled workbook of the i-th institution.
+func (w *world) filled(i int, seed uint64) []byte {
+	w.t.Helper()
+	in := w.std.Institutions[i].Name
+	var buf bytes.Buffer
+	if err := sheets.Fill(bytes.NewReader(w.tmpl[in]), &buf, demoSet(w.std, seed)[in]); err != nil {
+		w.t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func sha(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// archivedUnread returns the files under the inbox's archive/ and
+// rejected/ whose bytes no ledger record holds: archived without being read.
+func archivedUnread(t *testing.T, inbox, stateDir string) []string {
+	t.Helper()
+	l, err := state.OpenLedger(stateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range files(t, inbox) {
+		if !strings.HasPrefix(f, ArchiveDir+"/") && !strings.HasPrefix(f, RejectedDir+"/") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(inbox, filepath.FromSlash(f)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := l.Lookup(sha(b)); !ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// inboxFiles is the files left in the inbox (not archived, not rejected).
+func inboxFiles(t *testing.T, inbox string) []string {
+	var out []string
+	for _, f := range files(t, inbox) {
+		if !strings.HasPrefix(f, ArchiveDir+"/") && !strings.HasPrefix(f, RejectedDir+"/") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// A file replaced under its name, appended to, or rewritten in place with
+// its time put back, after kaohe read it and before the archive step, is
+// left in the inbox for the next run, never archived as if it were the
+// file scored; so is one replaced between the last look and the move (it
+// is moved back). The next run reads what is there now.
+func TestArchiveOnlyWhatWasRead(t *testing.T) {
+	w := newWorld(t)
+	names := []string{"replaced.xlsx", "appended.xlsx", "rewritten.xlsx", "raced.xlsx", "kept.xlsx"}
+	read := map[string][]byte{}
+	for i, n := range names {
+		read[n] = w.filled(i, 7)
+		w.drop(n, read[n])
+	}
+	p := func(n string) string { return filepath.Join(w.inbox, n) }
+	other := w.filled(6, 8) // another institution's workbook
+	replace := func(n string) {
+		tmp := p(".tmp-" + n)
+		if err := os.WriteFile(tmp, other, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, p(n)); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p(n), w.now.Add(-time.Hour), w.now.Add(-time.Hour)) // an hour before the next run
+	}
+	hooks := Hooks{
+		Pause: func(context.Context) error { // read, nothing written yet: the report is about to be made
+			replace("replaced.xlsx")
+			f, err := os.OpenFile(p("appended.xlsx"), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Write([]byte("more"))
+			f.Close()
+			os.Chtimes(p("appended.xlsx"), w.now.Add(-time.Hour), w.now.Add(-time.Hour))
+			fi, _ := os.Stat(p("rewritten.xlsx"))
+			b := bytes.Clone(read["rewritten.xlsx"])
+			b[len(b)/2] ^= 0xff // as many bytes, other content, the same inode, the old time put back
+			if err := os.WriteFile(p("rewritten.xlsx"), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.Chtimes(p("rewritten.xlsx"), fi.ModTime(), fi.ModTime())
+			return nil
+		},
+		Moving: func(name string) {
+			if name == "raced.xlsx" {
+				replace(name)
+			}
+		},
+	}
+	s, err := w.runWith(hooks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.New != 5 || len(s.MoveErrors) != 0 {
+		t.Errorf("summary = %+v", s)
+	}
+	if bad := archivedUnread(t, w.inbox, w.state); len(bad) > 0 {
+		t.Errorf("archived without being read: %q", bad)
+	}
+	left := inboxFiles(t, w.inbox)
+	if strings.Join(left, " ") != "appended.xlsx raced.xlsx replaced.xlsx rewritten.xlsx" {
+		t.Errorf("left in the inbox: %q, want the four files changed", left)
+	}
+	for _, n := range left {
+		if !strings.Contains(strings.Join(s.Warnings, "\n"), n+" 在读取之后被替换或改动过") {
+			t.Errorf("no warning names %s: %q", n, s.Warnings)
+		}
+	}
+	l, _ := state.OpenLedger(w.state)
+	for _, n := range names {
+		rec, ok := l.Lookup(sha(read[n]))
+		switch {
+		case !ok:
+			t.Errorf("%s: the bytes read are not in the ledger", n)
+		case n == "kept.xlsx" && (rec.MovedTo == "" || rec.Left != ""):
+			t.Errorf("%s: moved to %q, left %q", n, rec.MovedTo, rec.Left)
+		case n != "kept.xlsx" && (rec.MovedTo != "" || rec.Left == ""):
+			t.Errorf("%s: moved to %q, left %q; want left in the inbox", n, rec.MovedTo, rec.Left)
+		}
+	}
+	cells := cellsText(t, filepath.Join(w.out, ReportName(w.std)))
+	if !strings.Contains(cells, "原件在读取之后被替换或改动过") {
+		t.Error("the report does not say that files changed after they were read")
+	}
+
+	// The next run reads them as they are now, and moves them.
+	s, err = w.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.New+s.Duplicates != 4 || len(s.MoveErrors) != 0 {
+		t.Errorf("next run: %+v", s)
+	}
+	if left := inboxFiles(t, w.inbox); len(left) != 0 {
+		t.Errorf("left after the next run: %q", left)
+	}
+	if bad := archivedUnread(t, w.inbox, w.state); len(bad) > 0 {
+		t.Errorf("archived without being read: %q", bad)
+	}
+}
+
+// Over FTP a look and a rename are two commands: a file re-uploaded with
+// as many bytes and the same time (MDTM, to the second) after it was read
+// passes the look, is moved, found by its hash not to be the file read,
+// and moved back; one appended to is left at the look. Re-uploaded while
+// the report is being made and uploaded.
+func TestArchiveOnlyWhatWasReadFTP(t *testing.T) {
+	w := newFTPWorld(t, ftp.NoTLS)
+	mt := time.Now().Add(-time.Hour).Truncate(time.Second)
+	read := map[string][]byte{}
+	for i, n := range []string{"same-size.xlsx", "appended.xlsx", "kept.xlsx"} {
+		read[n] = w.filled(i, 9)
+		w.srv.Write("inbox/"+n, read[n], mt)
+	}
+	cfg := w.config()
+	hooks := Hooks{Pause: func(context.Context) error {
+		b := bytes.Clone(read["same-size.xlsx"])
+		b[len(b)/2] ^= 0xff
+		w.srv.Write("inbox/same-size.xlsx", b, mt)
+		w.srv.Write("inbox/appended.xlsx", append(bytes.Clone(read["appended.xlsx"]), "more"...), mt)
+		return nil
+	}}
+	s, err := Run(context.Background(), Options{Config: cfg, Hooks: hooks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox := filepath.Join(w.srv.Root, "inbox")
+	if bad := archivedUnread(t, inbox, w.state); len(bad) > 0 {
+		t.Errorf("archived without being read: %q", bad)
+	}
+	var left []string
+	for _, f := range inboxFiles(t, inbox) {
+		if path.Dir(f) == "." {
+			left = append(left, f)
+		}
+	}
+	if strings.Join(left, " ") != "appended.xlsx same-size.xlsx" || s.New != 3 || len(s.MoveErrors) != 0 {
+		t.Errorf("left in the inbox: %q; summary %+v", left, s)
+	}
+	s, err = Run(context.Background(), Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.New != 2 || len(inboxFiles(t, inbox)) != 0 {
+		t.Errorf("next run: %+v; left %q", s, inboxFiles(t, inbox))
+	}
+	if bad := archivedUnread(t, inbox, w.state); len(bad) > 0 {
+		t.Errorf("archived without being read: %q", bad)
+	}
+}
