@@ -48,7 +48,7 @@ func (r *run) archive(ctx context.Context, rep *sheets.Report, answered []consum
 	}
 	notes := false // a record's move note changed: the report says it
 	for _, m := range moves {
-		name := m.Name
+		name := inboxName(m)
 		e, ok := r.entries[name]
 		if !ok {
 			continue // never: every file moved was read by this run
@@ -57,10 +57,14 @@ func (r *run) archive(ctx context.Context, rep *sheets.Report, answered []consum
 		if m.Outcome != state.OutcomeAccepted {
 			dir = RejectedDir
 		}
-		to := path.Join(dir, day, path.Dir(name), t.Format("150405")+"-"+m.Hash[:8]+"-"+archiveBase(path.Base(name))) // keeps an institution's subfolder
+		shown := displayName(name)                                                                                      // archived under a name people can read
+		to := path.Join(dir, day, path.Dir(shown), t.Format("150405")+"-"+m.Hash[:8]+"-"+archiveBase(path.Base(shown))) // keeps an institution's subfolder
+		// What the move is recorded in: the upload's record, or one of
+		// its repeats (the same bytes uploaded again).
 		rec, _ := r.ledger.Lookup(m.Hash)
-		if rec != nil && rec.Name != name {
-			rec = nil // a copy under another name: its record is the first's
+		var rp *state.Repeat
+		if rec != nil && rec != m && !unmoved(rec, name) {
+			rec, rp = nil, repeatOf(rec, name)
 		}
 		before := noteOf(rec)
 		err := down
@@ -75,20 +79,28 @@ func (r *run) archive(ctx context.Context, rep *sheets.Report, answered []consum
 		}
 		switch {
 		case err != nil:
-			msg := fmt.Sprintf("移动 %s 失败: %v", name, err)
+			msg := fmt.Sprintf("移动 %s 失败: %v", shownName(name), err)
 			sum.MoveErrors = append(sum.MoveErrors, msg)
 			log.Error("moving input", "file", name, "to", to, "err", err)
-			if rec != nil {
+			switch {
+			case rec != nil:
 				rec.MoveError = err.Error()
+			case rp != nil:
+				rp.MoveError = err.Error()
 			}
 		case left != "":
-			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s %s", name, left))
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s %s", shownName(name), left))
 			log.Warn("input left in the inbox", "file", name, "why", left)
-			if rec != nil {
+			switch {
+			case rec != nil:
 				rec.Left, rec.MoveError = left, ""
+			case rp != nil:
+				rp.Left, rp.MoveError = left, ""
 			}
 		case rec != nil:
 			rec.MovedTo, rec.MoveError, rec.Left = to, "", ""
+		case rp != nil:
+			rp.MovedTo, rp.MoveError, rp.Left = to, "", ""
 		}
 		notes = notes || noteOf(rec) != before
 	}
@@ -115,6 +127,21 @@ func (r *run) archive(ctx context.Context, rep *sheets.Report, answered []consum
 	}
 	r.copyReceipts(ctx, answered)
 	r.clock.lap(&sum.Stages.Archive)
+	return nil
+}
+
+// repeatOf is the repeat of rec that the file name (its inbox name) is:
+// the newest one under that name not moved yet, or nil.
+func repeatOf(rec *state.Record, name string) *state.Repeat {
+	if rec == nil {
+		return nil
+	}
+	for i := len(rec.Repeats) - 1; i >= 0; i-- {
+		rp := &rec.Repeats[i]
+		if rawOf(rp.Name, rp.RawName) == name && rp.MovedTo == "" && rp.Left == "" {
+			return rp
+		}
+	}
 	return nil
 }
 
@@ -244,7 +271,7 @@ func joinNotes(notes ...string) string {
 // the outbox are the record; a copy that fails is a warning.
 func (r *run) copyReceipts(ctx context.Context, answered []consumed) {
 	for _, c := range answered {
-		dir := path.Dir(c.rec.Name)
+		dir := path.Dir(inboxName(c.rec))
 		if dir == "." || c.rec.Receipt == "" {
 			continue
 		}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"sync"
 	"sync/atomic"
@@ -44,14 +45,30 @@ func (r *run) consume(ctx context.Context, ready []store.Entry) (fresh []consume
 		}
 		if err != nil {
 			log.Warn("file left for the next run", "file", e.Name, "err", err)
-			r.wait(e.Name, "这次没能读取（"+err.Error()+"），下次再试")
+			if errors.Is(err, errChanged) { // one still being written is read when it is done
+				r.wait(e.Name, "读取时还在变化（仍在上传或被改动），下次再收取")
+			} else {
+				sum.Waiting++
+				r.problem(e.Name, unreadable(err))
+			}
 			continue
 		}
 		if prev != nil {
+			r.entries[e.Name] = e
+			d := &state.Record{Hash: prev.Hash, Outcome: prev.Outcome, Received: e.ModTime, Institution: prev.Institution, Via: prev.Via}
+			nameRecord(d, e.Name)
+			if pendingMove(prev, e.Name) {
+				// The upload itself (or a repeat of it), still in the inbox:
+				// its move failed, or the run that answered it stopped
+				// before moving it. It is moved now, not answered again.
+				log.Info("moving a file answered before", "file", e.Name, "run", prev.Run)
+				redo = append(redo, d)
+				continue
+			}
 			sum.Duplicates++
 			log.Info("duplicate: the same bytes were consumed before", "file", e.Name, "as", prev.Name, "run", prev.Run)
-			redo = append(redo, &state.Record{Hash: prev.Hash, Name: e.Name, Outcome: prev.Outcome, Received: e.ModTime, Institution: prev.Institution, Via: prev.Via})
-			r.entries[e.Name] = e
+			redo = append(redo, d)
+			r.dups = append(r.dups, consumed{rec: d, sub: &sheets.Submission{File: path.Base(d.Name)}}) // dup: below
 			continue
 		}
 		r.entries[e.Name] = e
@@ -77,19 +94,26 @@ func (r *run) consume(ctx context.Context, ready []store.Entry) (fresh []consume
 	for i := range fresh { // point at the ledger's copies, which later steps update
 		fresh[i].rec, _ = r.ledger.Lookup(fresh[i].rec.Hash)
 	}
+	for i := range r.dups { // the ledger keeps each repeat, answered once (its receipt: publish)
+		d := r.dups[i].rec
+		r.dups[i].dup, _ = r.ledger.Lookup(d.Hash)
+		r.dups[i].dup.Repeats = append(r.dups[i].dup.Repeats, state.Repeat{Name: d.Name, RawName: d.RawName, Received: d.Received, Run: r.sum.Run})
+	}
 	r.clock.lap(&r.sum.Stages.Read)
 	return fresh, redo, nil
 }
 
-// duplicates are the answers to the copies of files consumed before:
-// each gets a receipt saying so (重复，已收过), nothing else.
-func duplicates(redo []*state.Record) []consumed {
-	out := make([]consumed, len(redo))
-	for i, d := range redo {
-		rec := *d
-		out[i] = consumed{rec: &rec, dup: d, sub: &sheets.Submission{File: path.Base(d.Name)}}
-	}
-	return out
+// pendingMove reports whether the file name, whose bytes are rec's, is
+// the upload rec or one of its repeats that was answered but not yet
+// moved (a move that failed, a run stopped before its archive step).
+func pendingMove(rec *state.Record, name string) bool {
+	return unmoved(rec, name) || repeatOf(rec, name) != nil
+}
+
+// unmoved reports whether the file name is the upload rec itself, not
+// moved yet (nor left in the inbox on purpose).
+func unmoved(rec *state.Record, name string) bool {
+	return inboxName(rec) == name && rec.MovedTo == "" && rec.Left == ""
 }
 
 // consumeResult is consumeOne's answer for one entry.
@@ -172,16 +196,17 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry) (c consumed, prev *
 	if prev, ok := r.ledger.Lookup(hash); ok {
 		return consumed{}, prev, nil
 	}
-	base := path.Base(e.Name)
+	base := path.Base(displayName(e.Name))
 	copied := ""
 	if int64(len(b)) <= limit {
 		copied = r.pack.Add(hash, b, e.ModTime) // durable once the pack is committed
 	}
 	sub := readSubmission(b, base, std, cfg)
-	inst, via := attribute(std, e.Name, sub) // identity.go
+	inst, via := attribute(std, displayName(e.Name), sub) // identity.go
 	late := !cfg.deadline.IsZero() && e.ModTime.After(cfg.deadline)
-	rec := &state.Record{Hash: hash, Name: e.Name, Size: int64(len(b)), Received: e.ModTime, Institution: inst, Via: via,
+	rec := &state.Record{Hash: hash, Size: int64(len(b)), Received: e.ModTime, Institution: inst, Via: via,
 		Outcome: state.OutcomeAccepted, Late: late, Run: r.sum.Run, Copy: copied, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
+	nameRecord(rec, e.Name)
 	c = consumed{rec: rec, sub: sub}
 	switch {
 	case late && cfg.Late == "refuse":
@@ -193,6 +218,19 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry) (c consumed, prev *
 		rec.Outcome = state.OutcomeRejected
 	}
 	return c, nil, nil
+}
+
+// unreadable says why a file listed could not be read, and what to do.
+func unreadable(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return "kaohe 没有读取这个文件的权限，没有读取它，它会一直留在收件文件夹。请管理员给 kaohe 读取权限，或让上传者删除后重新上传"
+	case errors.Is(err, store.ErrNotFound):
+		return "列出后打开时找不到（文件名首尾有空格或含特殊字符时服务器找不到它，也可能刚被删除或改名）。如果它一直留在收件文件夹，请删除它，改名后重新上传"
+	case errors.Is(err, store.ErrNotRegular):
+		return "列出后被换成了链接或特殊文件，kaohe 不读取。请删除它，把自评表本身重新上传"
+	}
+	return fmt.Sprintf("无法读取（%v），留在收件文件夹，下次运行再试。如果一直如此，请删除它后重新上传", err)
 }
 
 // errChanged: a file changed while it was being read (its size, time or,

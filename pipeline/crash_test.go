@@ -213,6 +213,7 @@ func TestKillPoints(t *testing.T) {
 	refReport := dump(t, filepath.Join(ref.out, ReportName(ref.std)))
 	refLedger := ledgerHashes(t, ref.state)
 	refInbox := inboxHashes(t, ref.inbox)
+	refReceipts := files(t, filepath.Join(ref.out, ReceiptDir))
 	if len(refInbox["inbox"]) != 0 || len(refInbox["archive"])+len(refInbox["rejected"]) != len(batches.a)+len(batches.b) {
 		t.Fatalf("reference inbox: %v", refInbox)
 	}
@@ -278,6 +279,9 @@ func TestKillPoints(t *testing.T) {
 				t.Errorf("inbox after recovery:\n%v\nwant\n%v", got, refInbox)
 			}
 			l, _ := state.OpenLedger(w.state)
+			if got := files(t, filepath.Join(w.out, ReceiptDir)); len(got) != len(refReceipts) { // one per upload, not one per attempt
+				t.Errorf("%d receipts, %d without a kill: %q", len(got), len(refReceipts), got)
+			}
 			for _, r := range l.Records {
 				if r.MovedTo == "" || r.MoveError != "" {
 					t.Errorf("%s: moved to %q, error %q", r.Name, r.MovedTo, r.MoveError)

@@ -15,9 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
+
 	"kaohe/pipeline/state"
+	"kaohe/pipeline/store"
 	"kaohe/pipeline/store/ftp"
 	"kaohe/sheets"
+	"kaohe/templates"
 )
 
 // runWith performs one run at w.now with hooks and advances the clock a day.
@@ -227,5 +231,185 @@ func TestArchiveOnlyWhatWasReadFTP(t *testing.T) {
 	}
 	if bad := archivedUnread(t, inbox, w.state); len(bad) > 0 {
 		t.Errorf("archived without being read: %q", bad)
+	}
+}
+
+// A move that fails is said in the report at once, and no longer once a
+// later run has moved the file: every status shown is true.
+func TestMoveNotesTrue(t *testing.T) {
+	w := newWorld(t)
+	w.drop("a.xlsx", w.filled(0, 3))
+	w.drop("b.xlsx", w.filled(1, 3))
+	block := filepath.Join(w.inbox, ArchiveDir)
+	if err := os.WriteFile(block, []byte("in the way"), 0o644); err != nil { // archive/ cannot be made
+		t.Fatal(err)
+	}
+	report := filepath.Join(w.out, ReportName(w.std))
+	s, err := w.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.MoveErrors) != 2 || strings.Count(cellsText(t, report), "移动失败") != 2 {
+		t.Errorf("move errors %q; the report says 移动失败 %d times, want 2", s.MoveErrors, strings.Count(cellsText(t, report), "移动失败"))
+	}
+	os.Remove(block)
+	s, err = w.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.MoveErrors) != 0 || len(inboxFiles(t, w.inbox)) != 0 {
+		t.Errorf("second run: %+v, left %q", s, inboxFiles(t, w.inbox))
+	}
+	if strings.Contains(cellsText(t, report), "移动失败") {
+		t.Error("the report still says 移动失败 after the files were moved")
+	}
+}
+
+// The same over FTP: the server refuses to make archive/, then does.
+func TestMoveNotesTrueFTP(t *testing.T) {
+	w := newFTPWorld(t, ftp.NoTLS)
+	for i, n := range []string{"a.xlsx", "b.xlsx"} {
+		w.srv.Write("inbox/"+n, w.filled(i, 3), time.Now().Add(-time.Hour))
+	}
+	w.srv.Write("inbox/"+ArchiveDir, []byte("in the way"), time.Now().Add(-time.Hour))
+	report := filepath.Join(w.srv.Root, "out", ReportName(w.std))
+	cfg := w.config()
+	s, err := Run(context.Background(), Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.MoveErrors) != 2 || strings.Count(cellsText(t, report), "移动失败") != 2 {
+		t.Errorf("move errors %q; the report says 移动失败 %d times, want 2", s.MoveErrors, strings.Count(cellsText(t, report), "移动失败"))
+	}
+	os.Remove(filepath.Join(w.srv.Root, "inbox", ArchiveDir))
+	if s, err = Run(context.Background(), Options{Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.MoveErrors) != 0 || strings.Contains(cellsText(t, report), "移动失败") {
+		t.Errorf("second run: %+v; the report says 移动失败: %v", s, strings.Contains(cellsText(t, report), "移动失败"))
+	}
+}
+
+// Temporary files a cut upload left on the server (the report's, a
+// receipt's, a receipt copied back into an institution's folder) are
+// removed by the next run.
+func TestStaleTemporaryFilesFTP(t *testing.T) {
+	w := newFTPWorld(t, ftp.NoTLS)
+	stale := []string{"out/" + store.TempPrefix + "1", "out/" + ReceiptDir + "/" + store.TempPrefix + "2", "inbox/常柴/" + ReceiptDir + "/" + store.TempPrefix + "3"}
+	for _, n := range stale {
+		w.srv.Write(n, []byte("half"), time.Now().Add(-time.Hour))
+	}
+	w.srv.Write("inbox/常柴/a.xlsx", w.filled(0, 4), time.Now().Add(-time.Hour))
+	if _, err := Run(context.Background(), Options{Config: w.config()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(w.srv.Root, filepath.FromSlash(n))); err == nil {
+			t.Errorf("%s is still on the server", n)
+		}
+	}
+}
+
+// problemFor returns the problem line naming name, or "".
+func problemFor(s *Summary, name string) string {
+	for _, p := range s.Problems {
+		if strings.HasPrefix(p, "「"+name+"」：") {
+			return p
+		}
+	}
+	return ""
+}
+
+// Every file in the inbox gets an answer: a receipt, or a line in the
+// run's summary and last-run.json (kaohe status) naming it and saying what
+// to do. Names with a line feed, a carriage return or a backslash are
+// never used; one with a trailing space or in GBK is read like any other.
+func TestEveryUploadAnswered(t *testing.T) {
+	w := newWorld(t)
+	for _, n := range []string{"line\nfeed.xlsx", "car\rriage.xlsx", "back\\slash.xlsx"} {
+		w.drop(n, w.filled(0, 5))
+	}
+	w.drop("trailing.xlsx ", w.filled(1, 5))
+	gbkName := templates.ShortName(w.std.Institutions[2].Name) + "-自评表.xlsx" // its institution's name: the file name says whose it is
+	gbk, err := simplifiedchinese.GBK.NewEncoder().String(gbkName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.drop(gbk, w.filled(2, 5))
+	w.drop("notes.pdf", []byte("%PDF-1.4"))
+	w.drop("old.xlsx.part", []byte("half"))
+	old := w.now.Add(-48 * time.Hour)
+	os.Chtimes(filepath.Join(w.inbox, "old.xlsx.part"), old, old)
+	w.drop("new.xlsx.part", []byte("half")) // still being uploaded: no line yet
+
+	s, err := w.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Accepted != 2 || len(s.Receipts) != 2 {
+		t.Errorf("summary = %+v, want the trailing-space and the GBK files accepted", s)
+	}
+	for name, want := range map[string]string{
+		`line\nfeed.xlsx`:    "文件名含换行、回车、反斜杠",
+		`car\rriage.xlsx`:    "改名",
+		`back\slash.xlsx`:    "重新上传",
+		"notes.pdf":          "不是表格文件",
+		"old.xlsx.part":      "上传没有完成",
+		"trailing.xlsx ":     "",
+		"常柴-自评表.xlsx":        "",
+		"new.xlsx.part":      "",
+		"\ufffd":             "",
+		"gbk\\xb3\\xa3.xlsx": "",
+	} {
+		got := problemFor(s, name)
+		if want == "" && got != "" || want != "" && !strings.Contains(got, want) {
+			t.Errorf("problem for %q = %q, want one saying %q", name, got, want)
+		}
+	}
+	if len(s.Problems) != 5 {
+		t.Errorf("problems: %q", s.Problems)
+	}
+	lr, err := state.ReadLastRun(w.state)
+	if err != nil || strings.Join(lr.Problems, "\n") != strings.Join(s.Problems, "\n") {
+		t.Errorf("last-run.json problems = %q, %v", lr.Problems, err)
+	}
+	// The GBK name is recorded, shown and archived decoded, its bytes kept.
+	l, _ := state.OpenLedger(w.state)
+	var rec *state.Record
+	for i := range l.Records {
+		if strings.HasSuffix(l.Records[i].Name, "-自评表.xlsx") {
+			rec = &l.Records[i]
+		}
+	}
+	if rec == nil || rec.Name != gbkName || inboxName(rec) != gbk || !strings.Contains(rec.MovedTo, gbkName) || rec.Via != viaFileName {
+		t.Fatalf("the GBK upload's record: %+v", rec)
+	}
+	if b, _ := os.ReadFile(filepath.Join(w.state, state.LedgerFile)); bytes.ContainsRune(b, '\ufffd') {
+		t.Error("the ledger holds U+FFFD")
+	}
+	if cells := cellsText(t, filepath.Join(w.out, ReportName(w.std))); !strings.Contains(cells, gbkName) || strings.ContainsRune(cells, '\ufffd') {
+		t.Error("the report does not show the GBK name decoded")
+	}
+}
+
+// Over FTP: a name with a backslash is named, never used; a file the
+// server will not let kaohe read is named with what to do; a name with a
+// trailing space is read.
+func TestEveryUploadAnsweredFTP(t *testing.T) {
+	w := newFTPWorld(t, ftp.NoTLS)
+	hour := time.Now().Add(-time.Hour)
+	w.srv.Write("inbox/back\\slash.xlsx", w.filled(0, 6), hour)
+	w.srv.Write("inbox/trailing.xlsx ", w.filled(1, 6), hour)
+	w.srv.Write("inbox/unreadable.xlsx", w.filled(2, 6), hour)
+	p := filepath.Join(w.srv.Root, "inbox", "unreadable.xlsx")
+	os.Chown(p, 0, 0) // root's, and only root's: the server's session runs as the FTP user
+	os.Chmod(p, 0o600)
+	s, err := Run(context.Background(), Options{Config: w.config()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Accepted != 1 || !strings.Contains(problemFor(s, `back\slash.xlsx`), "不读取") ||
+		!strings.Contains(problemFor(s, "unreadable.xlsx"), "没有读取这个文件的权限") || len(s.Problems) != 2 {
+		t.Errorf("summary: %+v", s)
 	}
 }

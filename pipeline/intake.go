@@ -16,7 +16,7 @@ import (
 // link or special file, older than min_age and of the same size both times.
 func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
 	defer r.clock.lap(&r.sum.Stages.List)
-	first, err := listInbox(ctx, r.inbox)
+	first, err := listInbox(ctx, r.inbox, r.inFeat.Clean)
 	if err != nil {
 		return nil, fmt.Errorf("listing the inbox %s: %w", r.inbox, err)
 	}
@@ -27,7 +27,7 @@ func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
 			return nil, ctx.Err()
 		}
 	}
-	second, err := listInbox(ctx, r.inbox)
+	second, err := listInbox(ctx, r.inbox, nil)
 	if err != nil {
 		return nil, fmt.Errorf("listing the inbox %s: %w", r.inbox, err)
 	}
@@ -42,22 +42,27 @@ func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
 		case e.Dir:
 			continue
 		case store.CheckName(e.Name) != nil: // remote names are data: never used
-			r.log.Warn("skipping, unsafe name", "file", e.Name)
+			r.problem(e.Name, "文件名含换行、回车、反斜杠等字符，kaohe 不读取也不移动它。请删除这个文件，改名（用汉字、字母、数字和 -）后重新上传")
 			r.sum.Skipped++
 			continue
 		case strings.HasPrefix(base, ".") || strings.HasPrefix(base, "~$"):
 			continue // hidden and Office lock files: never ours to take
 		case e.Odd != "":
 			r.log.Warn("skipping, never read", "file", e.Name, "reason", e.Odd)
-			r.sum.Warnings = append(r.sum.Warnings, fmt.Sprintf("跳过 %s：%s，从不读取", e.Name, e.Odd))
+			r.sum.Warnings = append(r.sum.Warnings, fmt.Sprintf("跳过 %s：%s，从不读取", shownName(e.Name), e.Odd))
+			r.problem(e.Name, e.Odd+"，kaohe 从不读取也不移动它。请删除它，把自评表本身重新上传")
 			r.sum.Skipped++
 			continue
 		case !isSpreadsheet(base):
-			if isPartial(base) {
-				r.wait(e.Name, "上传中的临时文件，传完改名后再收取")
-			} else {
-				r.log.Info("skipping, not a spreadsheet", "file", e.Name)
+			switch {
+			case !isPartial(base):
+				r.problem(e.Name, "不是表格文件，kaohe 不读取。请上传填好的自评表（.xlsx）；不需要的文件请删除")
 				r.sum.Skipped++
+			case r.now().Sub(e.ModTime) > partialAge:
+				r.problem(e.Name, fmt.Sprintf("上传没有完成（临时文件已留了 %s 以上）。请重新上传完整的自评表，并删除这个文件", partialAge))
+				r.sum.Waiting++
+			default:
+				r.wait(e.Name, "上传中的临时文件，传完改名后再收取")
 			}
 			continue
 		}
@@ -83,13 +88,14 @@ func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
 func (r *run) wait(name, why string) {
 	r.log.Info("waiting", "file", name, "why", why)
 	r.sum.Waiting++
-	r.sum.Left = append(r.sum.Left, name+"："+why)
+	r.sum.Left = append(r.sum.Left, shownName(name)+"："+why)
 }
 
 // listInbox lists the inbox and, one level down, its subfolders: an FTP
 // server may give each institution a folder of its own. archive/,
-// rejected/, 回执/ and hidden folders are not looked into.
-func listInbox(ctx context.Context, inbox store.Store) ([]store.Entry, error) {
+// rejected/, 回执/ and hidden folders are not looked into. clean, when not
+// nil, removes the temporary files of the subfolders' 回执/.
+func listInbox(ctx context.Context, inbox store.Store, clean func(dir string)) ([]store.Entry, error) {
 	root, err := inbox.List(ctx, "")
 	if err != nil {
 		return nil, err
@@ -100,6 +106,9 @@ func listInbox(ctx context.Context, inbox store.Store) ([]store.Entry, error) {
 		case !e.Dir, e.Odd != "", base == ArchiveDir, base == RejectedDir, base == ReceiptDir,
 			strings.HasPrefix(base, "."), store.CheckName(e.Name) != nil:
 			continue
+		}
+		if clean != nil { // a receipt copied back into the folder (archive.go's copyReceipts) and cut short
+			clean(path.Join(e.Name, ReceiptDir))
 		}
 		sub, err := inbox.List(ctx, e.Name)
 		if errors.Is(err, store.ErrNotFound) {
@@ -118,12 +127,16 @@ func listInbox(ctx context.Context, inbox store.Store) ([]store.Entry, error) {
 // WPS's .et …), so that they get a receipt saying what to do. What a file
 // really is is decided from its bytes (sheets.Reader), never from its name.
 func isSpreadsheet(base string) bool {
-	switch strings.ToLower(path.Ext(base)) {
+	switch strings.ToLower(path.Ext(strings.TrimSpace(base))) { // "自评表.xlsx " too
 	case ".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".et", ".ett", ".ods", ".csv":
 		return true
 	}
 	return false
 }
+
+// partialAge is how long a partial upload (isPartial) waits before the
+// run says it was never finished.
+const partialAge = 24 * time.Hour
 
 func isPartial(base string) bool {
 	for _, ext := range []string{".part", ".tmp", ".crdownload", ".partial", ".filepart"} {

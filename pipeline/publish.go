@@ -33,7 +33,23 @@ func (r *run) publish(ctx context.Context, rep *sheets.Report, fresh []consumed)
 		receipts = r.outFeat.Batch()
 		defer receipts.Abort()
 	}
-	early := r.startReceipts(ctx, fresh, receipts)
+	// The receipts' names, recorded before any is written: a run that
+	// dies before its ledger names them has them removed by the next.
+	named := make([]string, len(fresh))
+	used := map[string]bool{}
+	for i, c := range fresh {
+		named[i] = receiptName(c, r.t, used)
+	}
+	if len(named) > 0 && !r.dry {
+		full := make([]string, len(named))
+		for i, n := range named {
+			full[i] = ReceiptDir + "/" + n
+		}
+		if err := state.WritePending(r.stateDir, &state.Pending{Run: r.sum.Run, Receipts: full}); err != nil {
+			return fmt.Errorf("recording the receipts to write: %w", err)
+		}
+	}
+	early := r.startReceipts(ctx, fresh, named, receipts)
 	defer early.stop()
 	if err := r.putReport(ctx, rep, true); err != nil {
 		return err
@@ -41,7 +57,7 @@ func (r *run) publish(ctx context.Context, rep *sheets.Report, fresh []consumed)
 	r.clock.lap(&r.sum.Stages.Report)
 	names, err := early.wait()
 	if early == nil {
-		names, err = r.writeReceipts(ctx, fresh, receipts)
+		names, err = r.writeReceipts(ctx, fresh, named, receipts)
 	}
 	if err == nil && receipts != nil {
 		err = receipts.Commit()
@@ -51,6 +67,9 @@ func (r *run) publish(ctx context.Context, rep *sheets.Report, fresh []consumed)
 	}
 	for i, c := range fresh {
 		c.rec.Receipt = names[i]
+		if rp := repeatOf(c.dup, inboxName(c.rec)); c.dup != nil && rp != nil && rp.Run == r.sum.Run {
+			rp.Receipt = names[i]
+		}
 	}
 	r.sum.Receipts = names
 	r.clock.lap(&r.sum.Stages.Receipts)
@@ -146,17 +165,16 @@ type receiptJob struct {
 	err  error
 }
 
-// writeReceipts writes the receipt of every fresh file: named in order,
-// built on a pool of workers, put into the outbox in order, or written into
-// batch by the workers when there is one (committed by the caller). It
+// writeReceipts writes the receipt of every fresh file under its name
+// (named, in order: receiptName), built on a pool of workers, put into
+// the outbox in order, or written into batch by the workers when there is
+// one (committed by the caller). It
 // returns the names, in fresh's order. Each fresh[i].sub is released once
 // its receipt is built: nothing reads a submission after its receipt.
-func (r *run) writeReceipts(ctx context.Context, fresh []consumed, batch store.Batch) ([]string, error) {
-	t := r.t
+func (r *run) writeReceipts(ctx context.Context, fresh []consumed, named []string, batch store.Batch) ([]string, error) {
 	jobs := make([]*receiptJob, len(fresh))
-	used := map[string]bool{}
 	for i, c := range fresh {
-		jobs[i] = &receiptJob{c: c, name: receiptName(c, t, used)}
+		jobs[i] = &receiptJob{c: c, name: named[i]}
 	}
 	ready := make([]chan struct{}, len(jobs))
 	for i := range ready {
@@ -301,7 +319,7 @@ type earlyReceipts struct {
 // startReceipts starts writing the receipts into batch, when the outbox
 // writes batches (a local folder: none appears before the report, which
 // commits them); nil otherwise: they are then put after the report.
-func (r *run) startReceipts(ctx context.Context, fresh []consumed, batch store.Batch) *earlyReceipts {
+func (r *run) startReceipts(ctx context.Context, fresh []consumed, named []string, batch store.Batch) *earlyReceipts {
 	if batch == nil || len(fresh) == 0 {
 		return nil
 	}
@@ -309,7 +327,7 @@ func (r *run) startReceipts(ctx context.Context, fresh []consumed, batch store.B
 	e := &earlyReceipts{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
-		e.names, e.err = r.writeReceipts(ctx, fresh, batch)
+		e.names, e.err = r.writeReceipts(ctx, fresh, named, batch)
 	}()
 	return e
 }

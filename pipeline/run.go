@@ -12,6 +12,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -83,8 +84,13 @@ type Summary struct {
 	Receipts   []string
 	MoveErrors []string
 	Warnings   []string
-	Duration   time.Duration
-	Stages     Stages // how long each step took
+	// Problems name the files of the inbox that this run could not
+	// answer with a receipt, each with what to do ("「name」：…"): an
+	// unsafe name, a file kaohe may not read, a partial upload left for a
+	// day, a file that is no spreadsheet. kaohe status shows them.
+	Problems []string
+	Duration time.Duration
+	Stages   Stages // how long each step took
 }
 
 // ReportName is the always-latest report's name in the outbox.
@@ -104,7 +110,7 @@ type consumed struct {
 	rec    *state.Record
 	sub    *sheets.Submission
 	result *score.Result // its scores when accepted, made once for the report and the receipt
-	dup    *state.Record // the record of the same bytes consumed before, for a duplicate (rec is then not in the ledger)
+	dup    *state.Record // the ledger's record of the same bytes consumed before, for a duplicate (rec is then not in the ledger)
 }
 
 // run is one consolidation run: what its stages share.
@@ -118,6 +124,7 @@ type run struct {
 	now      func() time.Time
 	start    time.Time
 	stateDir string
+	dry      bool // a preview: nothing moved, nothing recorded in the state folder (Options.DryRun)
 
 	// Set by open, under the lock.
 	inbox, out      store.Store
@@ -132,6 +139,7 @@ type run struct {
 	clock           *stageClock
 	notes           map[string]string      // hash → the report's note on an upload, besides its move (standings)
 	entries         map[string]store.Entry // inbox name → the entry read by this run (consume), for its move
+	dups            []consumed             // the copies of files consumed before, each answered 重复，已收过 (consume)
 }
 
 // Run performs one consolidation run. It returns an error, and moves no
@@ -151,7 +159,7 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	defer limitMemory()()                 // pool.go: a soft memory limit for the run
 	defer func() { r.record(sum, err) }() // under the lock
 	defer r.close()
-	if err := r.open(o.Inbox, o.Out); err != nil {
+	if err := r.open(ctx, o.Inbox, o.Out); err != nil {
 		return nil, err
 	}
 	defer r.pack.Abandon()
@@ -180,7 +188,7 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	if err != nil {
 		return nil, err
 	}
-	answers := append(fresh[:len(fresh):len(fresh)], duplicates(redo)...) // every file gets a receipt
+	answers := append(fresh[:len(fresh):len(fresh)], r.dups...) // every file gets a receipt
 	if err := r.publish(ctx, rep, answers); err != nil {
 		return nil, err
 	}
@@ -191,6 +199,9 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	r.crash("before-ledger-commit")
 	if err := r.ledger.Commit(); err != nil {
 		return nil, fmt.Errorf("committing the ledger: %w", err)
+	}
+	if err := state.ClearPending(r.stateDir); err != nil { // the ledger names the receipts now
+		r.log.Warn("clearing pending.json", "err", err)
 	}
 	r.clock.lap(&r.sum.Stages.Ledger)
 	r.crash("before-archiving")
@@ -235,7 +246,7 @@ func newRun(o Options) (*run, error) {
 // open opens the stores not given (a folder, or an FTP server: where.go;
 // close closes them), finds what they can do, removes what a run that died
 // left behind, and reads the ledger.
-func (r *run) open(inbox, out store.Store) (err error) {
+func (r *run) open(ctx context.Context, inbox, out store.Store) (err error) {
 	for _, s := range []struct {
 		store      *store.Store
 		key, where string
@@ -260,6 +271,9 @@ func (r *run) open(inbox, out store.Store) (err error) {
 	if r.ledger, err = state.OpenLedger(r.stateDir); err != nil {
 		return err
 	}
+	if err := r.sweepReceipts(ctx); err != nil {
+		return err
+	}
 	r.t = r.now().In(r.cfg.loc)
 	r.sum = &Summary{Run: r.t.Format("20060102-150405")}
 	r.log = r.log.With("run", r.sum.Run)
@@ -268,6 +282,37 @@ func (r *run) open(inbox, out store.Store) (err error) {
 	r.notes = map[string]string{}
 	r.entries = map[string]store.Entry{}
 	return nil
+}
+
+// sweepReceipts removes the receipts a run that did not commit its ledger
+// wrote (state.Pending): the uploads they answer are read again, and
+// answered again, by this run. A receipt the ledger names is kept.
+func (r *run) sweepReceipts(ctx context.Context) error {
+	p, err := state.ReadPending(r.stateDir)
+	if err != nil || p == nil {
+		return err
+	}
+	named := map[string]bool{}
+	for _, rec := range r.ledger.Records {
+		named[rec.Receipt] = true
+		for _, rp := range rec.Repeats {
+			named[rp.Receipt] = true
+		}
+	}
+	for _, name := range p.Receipts {
+		if named[name] {
+			continue
+		}
+		if r.outFeat.Remove == nil {
+			r.log.Warn("a receipt of a run that did not finish is left in the outbox", "receipt", name)
+			continue
+		}
+		if err := r.outFeat.Remove(ctx, name); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("removing the receipt %s of run %s, which did not finish: %w", name, p.Run, err)
+		}
+		r.log.Info("removed a receipt of a run that did not finish", "receipt", name, "of_run", p.Run)
+	}
+	return state.ClearPending(r.stateDir)
 }
 
 // close closes the stores open opened, the last first.
@@ -289,8 +334,15 @@ func (r *run) done() *Summary {
 	sum.Duration = time.Since(r.start)
 	r.log.Info("run done", "accepted", sum.Accepted, "rejected", sum.Rejected, "duplicates", sum.Duplicates,
 		"waiting", sum.Waiting, "ranked", sum.Ranked, "superseded", sum.Superseded, "missing", sum.Missing,
-		"move_errors", len(sum.MoveErrors), "duration", sum.Duration.Round(time.Millisecond), "report", sum.ReportPath)
+		"move_errors", len(sum.MoveErrors), "problems", len(sum.Problems), "duration", sum.Duration.Round(time.Millisecond), "report", sum.ReportPath)
 	return sum
+}
+
+// problem names a file of the inbox that gets no receipt from this run,
+// with what to do (Summary.Problems).
+func (r *run) problem(name, what string) {
+	r.log.Warn("file not answered", "file", name, "why", what)
+	r.sum.Problems = append(r.sum.Problems, "「"+shownName(name)+"」："+what)
 }
 
 // crash calls the Crash hook at a kill point (see Hooks).

@@ -33,6 +33,7 @@ func recordRun(stateDir string, cfg Config, start time.Time, s *Summary, runErr 
 		lr.Left = s.Left
 		lr.Report = s.ReportPath
 		lr.Review = s.Review
+		lr.Problems = s.Problems
 	}
 	if lr.OK {
 		lr.LastSuccess = lr.Start

@@ -397,6 +397,9 @@ func cmdRun(args []string) error {
 			fmt.Fprintf(os.Stderr, "kaohe: warning: %s\n", sheets.Printable(w))
 		}
 	}
+	for _, p := range s.Problems {
+		fmt.Fprintf(os.Stderr, "kaohe: warning: 收件文件夹中的%s\n", p)
+	}
 	return nil
 }
 

@@ -131,6 +131,12 @@ func cmdStatus(args []string) error {
 		if l.Review != "" {
 			fmt.Printf("  核查表: %s\n", l.Review)
 		}
+		if len(l.Problems) > 0 {
+			fmt.Printf("  收件文件夹中有 %d 个文件没有得到回执，每次汇总都不会处理它们，请按说明处理:\n", len(l.Problems))
+			for _, p := range l.Problems {
+				fmt.Printf("    %s\n", p)
+			}
+		}
 		if !l.OK {
 			if l.LastSuccess.IsZero() {
 				fmt.Println("上次成功: 从未成功")

@@ -37,6 +37,9 @@ type LastRun struct {
 	MoveErrors int       `json:"move_errors"`
 	Report     string    `json:"report,omitempty"` // where the report is: a path, or the outbox and its name
 	Review     string    `json:"review,omitempty"` // which 核查表 the run applied; "" when none is configured
+	// Problems name the inbox's files the run could not answer, each
+	// with what to do (pipeline.Summary.Problems).
+	Problems []string `json:"problems,omitempty"`
 	// LastSuccess is when the newest successful run started: this one's
 	// Start when OK, else carried over from the previous file. kaohe serve
 	// compares it with the schedule's last due time.

@@ -28,8 +28,11 @@ const (
 
 // Record is one consumed file in the ledger.
 type Record struct {
-	Hash        string    `json:"hash"`          // hex SHA-256 of the bytes
-	Name        string    `json:"name"`          // name in the inbox when consumed
+	Hash string `json:"hash"` // hex SHA-256 of the bytes
+	Name string `json:"name"` // name in the inbox when consumed, as shown (UTF-8)
+	// RawName is the name's bytes, Go-quoted, when they are not Name's
+	// (not UTF-8: a GBK name is shown decoded); "" otherwise.
+	RawName     string    `json:"raw_name,omitempty"`
 	Size        int64     `json:"size"`          //
 	Received    time.Time `json:"received"`      // the file's modification time in the inbox
 	Institution string    `json:"institution"`   // whose upload it is (see Via), or as written in the workbook when nothing names a known one
@@ -47,6 +50,22 @@ type Record struct {
 	// inbox under its name is not these bytes (those are in the copy).
 	Left    string `json:"left,omitempty"`
 	Receipt string `json:"receipt,omitempty"`
+	// Repeats are the same bytes uploaded again (under any name): each is
+	// answered once, 重复，已收过, with a receipt of its own, and moved away
+	// like any upload; it counts nothing.
+	Repeats []Repeat `json:"repeats,omitempty"`
+}
+
+// Repeat is one more upload of a record's bytes.
+type Repeat struct {
+	Name      string    `json:"name"` // as shown; RawName as Record's
+	RawName   string    `json:"raw_name,omitempty"`
+	Received  time.Time `json:"received"`
+	Run       string    `json:"run"` // the run that answered it
+	Receipt   string    `json:"receipt,omitempty"`
+	MovedTo   string    `json:"moved_to,omitempty"`
+	MoveError string    `json:"move_error,omitempty"`
+	Left      string    `json:"left,omitempty"`
 }
 
 // Ledger is every file ever consumed, kept as one JSON file in the state

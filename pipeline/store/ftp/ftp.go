@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"path"
@@ -165,8 +166,13 @@ func (f *Store) abs(name string) string {
 	return path.Join(f.root, name)
 }
 
+// OddName is the Odd of an entry whose name store.CheckName refuses (or
+// that holds a slash): listed so that a run can name it, never used.
+const OddName = "文件名不安全"
+
 // List implements store.Store. Names that store.CheckName refuses are
-// skipped with a log line, never returned. Without MLSD (vsftpd), each file's time comes
+// returned with Odd set to OddName and nothing else: never to be opened,
+// moved or listed into. Without MLSD (vsftpd), each file's time comes
 // from MDTM, to the second, rather than from LIST, to the minute.
 func (f *Store) List(ctx context.Context, dir string) ([]store.Entry, error) {
 	if dir != "" {
@@ -195,7 +201,8 @@ func (f *Store) List(ctx context.Context, dir string) ([]store.Entry, error) {
 			}
 			seen[e.Name] = true
 			if strings.Contains(e.Name, "/") || store.CheckName(e.Name) != nil {
-				f.log.Warn("ftp: skipping an unsafe remote name", "store", f.String(), "dir", dir, "name", e.Name)
+				f.log.Warn("ftp: an unsafe remote name, never used", "store", f.String(), "dir", dir, "name", e.Name)
+				out = append(out, store.Entry{Name: store.Join(dir, e.Name), Odd: OddName}) // named, so that someone is told
 				continue
 			}
 			en := store.Entry{Name: store.Join(dir, e.Name), Size: int64(e.Size), ModTime: e.Time, Dir: e.Type == goftp.EntryTypeFolder}
@@ -255,8 +262,8 @@ func (f *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 		}
 		r, err := c.Retr(p)
 		if err != nil {
-			if replyCode(err) == goftp.StatusFileUnavailable {
-				return fmt.Errorf("opening %s: %w", name, store.ErrNotFound)
+			if replyCode(err) == goftp.StatusFileUnavailable { // it has a size, yet may not be read: its permissions
+				return fmt.Errorf("opening %s: %w: %w", name, err, fs.ErrPermission)
 			}
 			return err
 		}

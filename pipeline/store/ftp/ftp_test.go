@@ -102,15 +102,23 @@ func TestUnsafeRemoteNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
+	var got, odd []string
 	for _, e := range es {
+		if e.Odd == ftp.OddName {
+			odd = append(odd, e.Name)
+			if e.Dir || e.Size != 0 {
+				t.Errorf("an unsafe name is listed as more than a name: %+v", e)
+			}
+			continue
+		}
 		if store.CheckName(e.Name) != nil {
-			t.Errorf("List returned an unsafe name %q", e.Name)
+			t.Errorf("List returned an unsafe name %q without Odd", e.Name)
 		}
 		got = append(got, e.Name)
 	}
-	if !strings.Contains(strings.Join(got, "|"), "good.xlsx") || strings.Contains(strings.Join(got, "|"), "slash") {
-		t.Errorf("List = %q, want good.xlsx and no backslash name", got)
+	if !strings.Contains(strings.Join(got, "|"), "good.xlsx") || strings.Contains(strings.Join(got, "|"), "slash") ||
+		!strings.Contains(strings.Join(odd, "|"), "back\\slash.xlsx") {
+		t.Errorf("List = %q and, unsafe, %q; want good.xlsx, and the backslash name unsafe", got, odd)
 	}
 	t.Logf("listed: %q", got)
 }
