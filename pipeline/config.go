@@ -45,6 +45,7 @@ type Config struct {
 	MaxFileMB   int64          `toml:"max_file_mb"`  // larger uploads are rejected unread
 	Schedule    string         `toml:"schedule"`     // kaohe serve: when to run (cron spec)
 	Grace       store.Duration `toml:"grace"`        // kaohe serve: how long a stop waits for the current run
+	Watch       store.Duration `toml:"watch"`        // kaohe serve: how often it lists the inbox between runs (0: never)
 	LogFormat   string         `toml:"log_format"`   // text or json
 	ReadTimeout store.Duration `toml:"read_timeout"` // one upload not read by then is rejected as unreadable
 	// TokenSecretEnv names the environment variable holding the secret of
@@ -80,6 +81,7 @@ func DefaultConfig() Config {
 		Grace:       store.Duration(10 * time.Minute),
 		LogFormat:   "text",
 		ReadTimeout: store.Duration(20 * time.Second),
+		Watch:       store.Duration(time.Minute),
 		FTP:         ftp.DefaultConfig(),
 	}
 }
@@ -251,6 +253,9 @@ func (c *Config) resolve() error {
 	}
 	if err := c.checkLocations(); err != nil {
 		return err
+	}
+	if c.Watch < 0 || c.Watch > 0 && time.Duration(c.Watch) < time.Second {
+		return &keyError{"watch", time.Duration(c.Watch).String(), "应为 \"0s\"（不查看）或至少 1 秒，如 \"1m\""}
 	}
 	if c.ReadTimeout < 0 || c.ReadTimeout > 0 && time.Duration(c.ReadTimeout) < time.Second {
 		return &keyError{"read_timeout", time.Duration(c.ReadTimeout).String(), "应至少为 1 秒，如 \"20s\""}

@@ -55,8 +55,9 @@ func (r *run) consume(ctx context.Context, ready []store.Entry) (fresh []consume
 		}
 		if prev != nil {
 			r.entries[e.Name] = e
-			d := &state.Record{Hash: prev.Hash, Outcome: prev.Outcome, Received: e.ModTime, Institution: prev.Institution, Via: prev.Via}
+			d := &state.Record{Hash: prev.Hash, Outcome: prev.Outcome, Institution: prev.Institution, Via: prev.Via}
 			nameRecord(d, e.Name)
+			r.stamp(d, e)
 			if pendingMove(prev, e.Name) {
 				// The upload itself (or a repeat of it), still in the inbox:
 				// its move failed, or the run that answered it stopped
@@ -203,10 +204,12 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry) (c consumed, prev *
 	}
 	sub := readSubmission(b, base, std, cfg)
 	inst, via := attribute(std, displayName(e.Name), sub) // identity.go
-	late := !cfg.deadline.IsZero() && e.ModTime.After(cfg.deadline)
-	rec := &state.Record{Hash: hash, Size: int64(len(b)), Received: e.ModTime, Institution: inst, Via: via,
-		Outcome: state.OutcomeAccepted, Late: late, Run: r.sum.Run, Copy: copied, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
+	rec := &state.Record{Hash: hash, Size: int64(len(b)), Institution: inst, Via: via,
+		Outcome: state.OutcomeAccepted, Run: r.sum.Run, Copy: copied, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
 	nameRecord(rec, e.Name)
+	r.stamp(rec, e)
+	late := !cfg.deadline.IsZero() && rec.Received.After(cfg.deadline)
+	rec.Late = late
 	c = consumed{rec: rec, sub: sub}
 	switch {
 	case late && cfg.Late == "refuse":
@@ -218,6 +221,55 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry) (c consumed, prev *
 		rec.Outcome = state.OutcomeRejected
 	}
 	return c, nil, nil
+}
+
+// stamp sets when the upload e, whose bytes are rec's, counts as received
+// (state.Record.Received) and what that comes from: the time the channel
+// that received it recorded (state.Arrival: the portal), else its
+// modification time as far as the listings of the inbox allow: not after
+// the listing that first saw it, not before the one before, which did not.
+// A modification time is set by whoever uploaded the file (touch, an FTP
+// client's MDTM): within that window it is only a closer guess.
+func (r *run) stamp(rec *state.Record, e store.Entry) {
+	rec.Modified, rec.Received = e.ModTime, e.ModTime
+	if a, ok := r.arrivals[rec.Hash]; ok {
+		rec.Received, rec.ReceivedBy = a.At, a.By
+		return
+	}
+	f, ok := r.seen.Lookup(e)
+	if !ok { // never: the run lists before it reads
+		f.First = r.now()
+	}
+	rec.FirstSeen, rec.SeenAfter = f.First, f.After
+	if rec.Received.After(f.First) {
+		rec.Received = f.First
+	}
+	if !f.After.IsZero() && rec.Received.Before(f.After) {
+		rec.Received = f.After
+	}
+}
+
+// timeTolerance is how far a file's modification time may lie outside
+// the window kaohe's listings allow before the report says so.
+const timeTolerance = 2 * time.Minute
+
+// timeNote is what the report says of an upload whose modification time
+// disagrees with kaohe's listings by more than timeTolerance, or of one
+// whose time a channel recorded: "" when nothing.
+func timeNote(rec *state.Record, loc *time.Location) string {
+	switch {
+	case rec.ReceivedBy != "":
+		return "收到时间由" + rec.ReceivedBy + "记录"
+	case rec.Modified.IsZero() || rec.FirstSeen.IsZero():
+		return ""
+	case rec.Modified.After(rec.FirstSeen.Add(timeTolerance)):
+		return fmt.Sprintf("文件时间 %s 晚于 kaohe 第一次看到它的 %s（上传者的时钟或软件所设），按 %s 收到计",
+			sheets.FormatTime(rec.Modified.In(loc)), sheets.FormatTime(rec.FirstSeen.In(loc)), sheets.FormatTime(rec.Received.In(loc)))
+	case !rec.SeenAfter.IsZero() && rec.Modified.Before(rec.SeenAfter.Add(-timeTolerance)):
+		return fmt.Sprintf("文件时间 %s 早于 kaohe %s 查看收件文件夹时（那时还没有这个文件；上传软件可能保留了原来的时间），按 %s 收到计",
+			sheets.FormatTime(rec.Modified.In(loc)), sheets.FormatTime(rec.SeenAfter.In(loc)), sheets.FormatTime(rec.Received.In(loc)))
+	}
+	return ""
 }
 
 // unreadable says why a file listed could not be read, and what to do.

@@ -15,11 +15,13 @@ import (
 	"testing"
 	"time"
 
+	goftp "github.com/jlaffaye/ftp"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"kaohe/pipeline/state"
 	"kaohe/pipeline/store"
 	"kaohe/pipeline/store/ftp"
+	"kaohe/pipeline/store/ftp/ftptest"
 	"kaohe/sheets"
 	"kaohe/templates"
 )
@@ -411,5 +413,169 @@ func TestEveryUploadAnsweredFTP(t *testing.T) {
 	if s.Accepted != 1 || !strings.Contains(problemFor(s, `back\slash.xlsx`), "不读取") ||
 		!strings.Contains(problemFor(s, "unreadable.xlsx"), "没有读取这个文件的权限") || len(s.Problems) != 2 {
 		t.Errorf("summary: %+v", s)
+	}
+}
+
+// look records a listing of w's inbox at t, as kaohe serve does between runs.
+func (w *world) look(at time.Time) {
+	w.t.Helper()
+	if err := Look(context.Background(), Options{Config: w.config(), Now: func() time.Time { return at }}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// dropAt puts a file into the inbox with the given modification time.
+func (w *world) dropAt(name string, b []byte, mt time.Time) {
+	w.t.Helper()
+	w.drop(name, b)
+	if err := os.Chtimes(filepath.Join(w.inbox, name), mt, mt); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// recordOf is the ledger's record of the file name.
+func recordOf(t *testing.T, stateDir, name string) *state.Record {
+	t.Helper()
+	l, err := state.OpenLedger(stateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range l.Records {
+		if l.Records[i].Name == name {
+			return &l.Records[i]
+		}
+	}
+	t.Fatalf("no record of %s", name)
+	return nil
+}
+
+// Lateness and "the newest upload counts" go by when kaohe saw a file,
+// not by the modification time its uploader set: a file backdated after
+// the deadline is late, a second upload backdated before the first still
+// replaces it, a file dated in the future is read (not left waiting) and
+// counts as received when first seen; the report says where the times
+// disagree.
+func TestReceivedNotTheUploadersTime(t *testing.T) {
+	w := newWorld(t)
+	d := time.Date(2014, 1, 4, 18, 0, 0, 0, time.UTC) // the deadline; the run is at 02:00 the next day
+	min := time.Minute
+	w.look(d.Add(-60 * min))
+	w.dropAt("v1.xlsx", w.filled(2, 1), d.Add(-30*min))
+	w.look(d.Add(-20 * min))
+	w.look(d.Add(5 * min))
+	w.dropAt("backdated.xlsx", w.filled(1, 1), d.Add(-2*time.Hour)) // uploaded after the deadline, its time set before
+	w.dropAt("v2.xlsx", w.filled(2, 2), d.Add(-24*time.Hour))       // 2's second upload, dated before its first
+	w.look(d.Add(6 * min))
+	w.dropAt("future.xlsx", w.filled(3, 1), time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	w.look(d.Add(8 * min))
+	cfg := w.config()
+	cfg.Deadline = d.Format(time.RFC3339)
+	s, err := Run(context.Background(), Options{Config: cfg, Now: func() time.Time { return w.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.New != 4 {
+		t.Errorf("summary: %+v; want all four read (the one dated 2030 too)", s)
+	}
+	for name, want := range map[string]struct {
+		received time.Time
+		late     bool
+	}{
+		"v1.xlsx":        {d.Add(-30 * min), false}, // its own time: within what the listings allow
+		"backdated.xlsx": {d.Add(5 * min), true},    // the listing before it did not see it
+		"v2.xlsx":        {d.Add(5 * min), true},
+		"future.xlsx":    {d.Add(8 * min), true}, // first seen
+	} {
+		rec := recordOf(t, w.state, name)
+		if !rec.Received.Equal(want.received) || rec.Late != want.late {
+			t.Errorf("%s: received %v, late %v; want %v, %v (modified %v, first seen %v, after %v)",
+				name, rec.Received, rec.Late, want.received, want.late, rec.Modified, rec.FirstSeen, rec.SeenAfter)
+		}
+	}
+	cells := dump(t, filepath.Join(w.out, ReportName(w.std)))
+	var v1Superseded bool
+	notes := map[string]string{}
+	for _, row := range cells["提交情况"] {
+		line := strings.Join(row, "|")
+		for _, n := range []string{"v1.xlsx", "backdated.xlsx", "future.xlsx"} {
+			if strings.Contains(line, n) {
+				notes[n] = line
+			}
+		}
+		v1Superseded = v1Superseded || strings.Contains(line, "v1.xlsx") && strings.Contains(line, string(sheets.StatusSuperseded))
+	}
+	if !v1Superseded {
+		t.Errorf("v1.xlsx is not superseded by v2.xlsx, uploaded after it: %q", notes["v1.xlsx"])
+	}
+	if !strings.Contains(notes["backdated.xlsx"], "早于 kaohe") || !strings.Contains(notes["future.xlsx"], "晚于 kaohe 第一次看到它") || strings.Contains(notes["v1.xlsx"], "kaohe") {
+		t.Errorf("the report's notes on the times:\n%s", strings.Join([]string{notes["v1.xlsx"], notes["backdated.xlsx"], notes["future.xlsx"]}, "\n"))
+	}
+}
+
+// A channel that receives uploads itself (the portal) records when; the
+// run counts that time, whatever the file's.
+func TestReceivedAtArrival(t *testing.T) {
+	w := newWorld(t)
+	b := w.filled(0, 1)
+	at := w.now.Add(-3 * time.Hour)
+	if err := state.Create(w.state); err != nil {
+		t.Fatal(err)
+	}
+	if err := state.NoteArrival(w.state, state.Arrival{Hash: sha(b), At: at, By: "门户", Institution: w.std.Institutions[0].Name}); err != nil {
+		t.Fatal(err)
+	}
+	w.dropAt("portal.xlsx", b, w.now.Add(-time.Minute*30))
+	if _, err := w.run(); err != nil {
+		t.Fatal(err)
+	}
+	if rec := recordOf(t, w.state, "portal.xlsx"); !rec.Received.Equal(at) || rec.ReceivedBy != "门户" {
+		t.Errorf("record: %+v", rec)
+	}
+	if !strings.Contains(cellsText(t, filepath.Join(w.out, ReportName(w.std))), "收到时间由门户记录") {
+		t.Error("the report does not say the time is the portal's")
+	}
+}
+
+// Over FTP an uploader sets a file's time with MDTM (vsftpd allows it by
+// default): a file stored after the deadline and dated before it is late,
+// and with late = "refuse" refused as such.
+func TestReceivedNotTheUploadersTimeFTP(t *testing.T) {
+	w := newFTPWorld(t, ftp.NoTLS)
+	now := time.Now().Truncate(time.Second)
+	d := now.Add(-10 * time.Minute)
+	cfg := w.config()
+	cfg.Deadline, cfg.Late = d.Format(time.RFC3339), "refuse"
+	at := func(t time.Time) func() time.Time { return func() time.Time { return t } }
+	if err := Look(context.Background(), Options{Config: cfg, Now: at(d.Add(time.Minute))}); err != nil {
+		t.Fatal(err)
+	}
+	// The uploader: STOR, then MDTM to a time before the deadline.
+	c, err := goftp.Dial(w.srv.Addr(), goftp.DialWithTimeout(10*time.Second), goftp.DialWithWritingMDTM(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Quit()
+	if err := c.Login(ftptest.User, ftptest.Password); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stor("inbox/late.xlsx", bytes.NewReader(w.filled(0, 1))); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetTime("inbox/late.xlsx", d.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if mt, err := c.GetTime("inbox/late.xlsx"); err != nil || !mt.Equal(d.Add(-time.Hour)) {
+		t.Fatalf("MDTM set %v, %v; want %v", mt, err, d.Add(-time.Hour))
+	}
+	if err := Look(context.Background(), Options{Config: cfg, Now: at(d.Add(2 * time.Minute))}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Run(context.Background(), Options{Config: cfg, Now: at(now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := recordOf(t, w.state, "late.xlsx")
+	if rec.Outcome != state.OutcomeLate || !rec.Received.Equal(d.Add(time.Minute)) || s.Late != 1 {
+		t.Errorf("record %+v; summary %+v", rec, s)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"kaohe/pipeline/state"
 	"kaohe/pipeline/store"
 )
 
@@ -16,6 +17,7 @@ import (
 // link or special file, older than min_age and of the same size both times.
 func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
 	defer r.clock.lap(&r.sum.Stages.List)
+	t1 := r.now()
 	first, err := listInbox(ctx, r.inbox, r.inFeat.Clean)
 	if err != nil {
 		return nil, fmt.Errorf("listing the inbox %s: %w", r.inbox, err)
@@ -27,9 +29,13 @@ func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
 			return nil, ctx.Err()
 		}
 	}
+	t2 := r.now()
 	second, err := listInbox(ctx, r.inbox, nil)
 	if err != nil {
 		return nil, fmt.Errorf("listing the inbox %s: %w", r.inbox, err)
+	}
+	if err := r.observe(func(s *state.Seen) { s.Observe(first, t1); s.Observe(second, t2) }); err != nil {
+		return nil, err
 	}
 	sizes := map[string]int64{}
 	for _, e := range first {
@@ -74,13 +80,43 @@ func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
 		case prev != e.Size:
 			r.wait(e.Name, "大小还在变化（仍在上传），下次再收取")
 			continue
-		case r.now().Sub(e.ModTime) < time.Duration(r.cfg.MinAge):
+		case r.now().Sub(r.since(e)) < time.Duration(r.cfg.MinAge):
 			r.wait(e.Name, fmt.Sprintf("上传不到 %s（min_age），下次再收取", time.Duration(r.cfg.MinAge)))
 			continue
 		}
 		ready = append(ready, e)
 	}
 	return ready, nil
+}
+
+// observe records what this run's listings saw (state.Seen), and keeps it
+// for the reading. A preview (dry run) records nothing.
+func (r *run) observe(see func(*state.Seen)) error {
+	var err error
+	if r.dry {
+		if r.seen, err = state.ReadSeen(r.stateDir); err == nil {
+			see(r.seen)
+		}
+	} else {
+		r.seen, err = state.UpdateSeen(r.stateDir, see)
+	}
+	if err != nil {
+		return fmt.Errorf("recording the inbox's listing: %w", err)
+	}
+	return nil
+}
+
+// since is when the file e has been in the inbox as it is now, for
+// min_age: its modification time, unless that is in the future (a clock
+// set wrong, or a time set on purpose), then when kaohe first saw it.
+func (r *run) since(e store.Entry) time.Time {
+	if !e.ModTime.After(r.now()) {
+		return e.ModTime
+	}
+	if f, ok := r.seen.Lookup(e); ok {
+		return f.First
+	}
+	return r.now()
 }
 
 // wait leaves a file for a later run, saying why (in the summary, which

@@ -137,9 +137,11 @@ type run struct {
 	t               time.Time                // the run's time, in the configured zone
 	sum             *Summary
 	clock           *stageClock
-	notes           map[string]string      // hash → the report's note on an upload, besides its move (standings)
-	entries         map[string]store.Entry // inbox name → the entry read by this run (consume), for its move
-	dups            []consumed             // the copies of files consumed before, each answered 重复，已收过 (consume)
+	notes           map[string]string        // hash → the report's note on an upload, besides its move (standings)
+	entries         map[string]store.Entry   // inbox name → the entry read by this run (consume), for its move
+	dups            []consumed               // the copies of files consumed before, each answered 重复，已收过 (consume)
+	seen            *state.Seen              // what the listings saw, this run's included (intake)
+	arrivals        map[string]state.Arrival // hash → the upload as the channel that received it recorded it (portal)
 }
 
 // Run performs one consolidation run. It returns an error, and moves no
@@ -272,6 +274,9 @@ func (r *run) open(ctx context.Context, inbox, out store.Store) (err error) {
 		return err
 	}
 	if err := r.sweepReceipts(ctx); err != nil {
+		return err
+	}
+	if r.arrivals, err = state.ReadArrivals(r.stateDir); err != nil {
 		return err
 	}
 	r.t = r.now().In(r.cfg.loc)

@@ -198,7 +198,11 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		go func() { defer first.Done(); run.Run() }()
 	}
 	c.Start()
-	log.Info("serving", "schedule", cfg.Schedule, "next", sched.Next(now), "state", cfg.StateDir(), "grace", grace)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	var watching sync.WaitGroup
+	watching.Go(func() { watch(watchCtx, cfg, o.Inbox, log) }) // watch.go: when each upload is first seen
+	defer func() { stopWatch(); watching.Wait() }()
+	log.Info("serving", "schedule", cfg.Schedule, "next", sched.Next(now), "state", cfg.StateDir(), "grace", grace, "watch", time.Duration(cfg.Watch))
 	if o.ready != nil {
 		o.ready()
 	}

@@ -61,8 +61,9 @@ func (r *run) standings(fresh []consumed) (*sheets.Report, error) {
 		}
 		if status == sheets.StatusSuperseded {
 			u.Note = "已被 " + sheets.FormatTime(counted[key].Received.In(cfg.loc)) + " 上传的 " + path.Base(counted[key].Name) + " 替代"
-			r.notes[rec.Hash] = u.Note
 		}
+		u.Note = joinNotes(u.Note, timeNote(rec, cfg.loc))
+		r.notes[rec.Hash] = u.Note // archive's renote adds what it says of the move
 		u.Note = joinNotes(u.Note, noteOf(rec))
 		rep.Uploads = append(rep.Uploads, u)
 		if rec.Received.After(rep.AsOf) {

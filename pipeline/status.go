@@ -61,6 +61,11 @@ type Status struct {
 	// Deadline is the configured deadline (zero for none), in the
 	// configured zone; Now the time the status was read at.
 	Deadline, Now time.Time
+	// Listed is when the inbox was last listed (by a run or by kaohe
+	// serve's watch, state.Seen); zero when never. Watch is how often
+	// kaohe serve lists it.
+	Listed time.Time
+	Watch  time.Duration
 	// Institutions are every institution of the standard, in 附件2's
 	// order, with what the ledger says of its uploads so far.
 	Institutions []Standing
@@ -129,6 +134,10 @@ func ReadStatus(cfg Config, now time.Time) (*Status, error) {
 	if st.Last, err = state.ReadLastRun(st.StateDir); err != nil {
 		return nil, err
 	}
+	if seen, err := state.ReadSeen(st.StateDir); err == nil && !seen.Listed.IsZero() {
+		st.Listed = seen.Listed.In(cfg.loc)
+	}
+	st.Watch = time.Duration(cfg.Watch)
 	if std, _, err := cfg.LoadStandard(); err == nil {
 		if st.Institutions, err = Standings(cfg, std); err != nil {
 			return nil, err

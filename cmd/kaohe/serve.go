@@ -148,6 +148,12 @@ func cmdStatus(args []string) error {
 	if !st.NoState {
 		printSubmissions(st)
 	}
+	switch {
+	case !st.Listed.IsZero() && st.Watch > 0:
+		fmt.Printf("收件文件夹最近一次查看: %s（kaohe serve 运行时每 %s 查看一次，按它第一次看到文件的时间判断逾期和先后）\n", clock(st.Listed), st.Watch)
+	case !st.Listed.IsZero():
+		fmt.Printf("收件文件夹最近一次查看: %s\n", clock(st.Listed))
+	}
 	fmt.Printf("计划: %s\n", st.Schedule)
 	if st.Next.IsZero() {
 		fmt.Println("下次运行: 无")

@@ -32,11 +32,24 @@ type Record struct {
 	Name string `json:"name"` // name in the inbox when consumed, as shown (UTF-8)
 	// RawName is the name's bytes, Go-quoted, when they are not Name's
 	// (not UTF-8: a GBK name is shown decoded); "" otherwise.
-	RawName     string    `json:"raw_name,omitempty"`
-	Size        int64     `json:"size"`          //
-	Received    time.Time `json:"received"`      // the file's modification time in the inbox
-	Institution string    `json:"institution"`   // whose upload it is (see Via), or as written in the workbook when nothing names a known one
-	Via         string    `json:"via,omitempty"` // what told the institution: 文件夹, 文件名 or 自评表; "" when none did
+	RawName string `json:"raw_name,omitempty"`
+	Size    int64  `json:"size"` //
+	// Received is when the upload counts as received: for lateness (Late)
+	// and for which of an institution's uploads is the newest. It is the
+	// time the channel that received it recorded (ReceivedBy: the portal),
+	// else its modification time (Modified) as far as kaohe's listings of
+	// the inbox allow: not before the listing that last did not see it
+	// (SeenAfter), not after the one that first did (FirstSeen). Records
+	// from before FirstSeen was kept have the modification time.
+	Received time.Time `json:"received"`
+	// Modified is the file's modification time as listed: set by whoever
+	// uploaded it, only a hint.
+	Modified    time.Time `json:"modified,omitzero"`
+	FirstSeen   time.Time `json:"first_seen,omitzero"`
+	SeenAfter   time.Time `json:"seen_after,omitzero"`
+	ReceivedBy  string    `json:"received_by,omitempty"` // the channel whose time Received is (state.Arrival.By); "" for kaohe's listings
+	Institution string    `json:"institution"`           // whose upload it is (see Via), or as written in the workbook when nothing names a known one
+	Via         string    `json:"via,omitempty"`         // what told the institution: 文件夹, 文件名 or 自评表; "" when none did
 	Outcome     Outcome   `json:"outcome"`
 	Late        bool      `json:"late,omitempty"`
 	Errors      int       `json:"errors"`

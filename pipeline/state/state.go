@@ -28,4 +28,5 @@ func Create(dir string) error {
 func Clean(dir string) {
 	local.CleanTemps(dir)
 	local.CleanTemps(filepath.Join(dir, FilesDir))
+	local.CleanTemps(filepath.Join(dir, ArrivalsDir))
 }
