@@ -23,6 +23,14 @@ import (
 var (
 	// ErrConfig: the configuration is invalid; the message names the key.
 	ErrConfig = errors.New("配置错误")
+	// ErrLedgerMismatch: the state folder holds copies of uploads that no
+	// record of its ledger names: the ledger lost records (emptied,
+	// deleted, an old one put back). A run refuses to publish; Rebuild
+	// restores the records.
+	ErrLedgerMismatch = errors.New("台账与副本不符")
+	// ErrOtherState: the inbox is worked on by another state folder (its
+	// runs move the uploads away); a run from a second one is refused.
+	ErrOtherState = errors.New("收件文件夹已由另一个状态文件夹管理")
 	// ErrAllocation: the 附件2 workbook given to NewStandard has errors;
 	// the result's issues name each cell, and nothing was written.
 	ErrAllocation = errors.New("附件2 有错误")

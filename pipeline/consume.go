@@ -33,6 +33,11 @@ import (
 // left for the next run.
 func (r *run) consume(ctx context.Context, ready []store.Entry) (fresh []consumed, redo []*state.Record, err error) {
 	sum, log := r.sum, r.log
+	if len(ready) > 0 && !r.dry { // the pack is written before the ledger names it: a run that dies has it removed
+		if err := state.WritePending(r.stateDir, &state.Pending{Run: r.sum.Run, Pack: r.pack.Name()}); err != nil {
+			return nil, nil, fmt.Errorf("recording the copies to keep: %w", err)
+		}
+	}
 	results := r.readAll(ctx, ready)
 	for i, e := range ready {
 		c, prev, err := results[i].c, results[i].prev, results[i].err
@@ -95,6 +100,12 @@ func (r *run) consume(ctx context.Context, ready []store.Entry) (fresh []consume
 	for i := range fresh { // point at the ledger's copies, which later steps update
 		fresh[i].rec, _ = r.ledger.Lookup(fresh[i].rec.Hash)
 	}
+	for hash, rc := range r.restored { // a lost copy, kept again from the same bytes (restore)
+		if rec, ok := r.ledger.Lookup(hash); ok {
+			rec.Copy = rc.pack
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("「%s」的存档副本缺失或已损坏，已用再次上传的相同文件恢复", rec.Name))
+		}
+	}
 	for i := range r.dups { // the ledger keeps each repeat, answered once (its receipt: publish)
 		d := r.dups[i].rec
 		r.dups[i].dup, _ = r.ledger.Lookup(d.Hash)
@@ -149,7 +160,7 @@ func (r *run) readAll(ctx context.Context, ready []store.Entry) []consumeResult 
 					continue
 				}
 				res := &out[i]
-				res.c, res.prev, res.err = r.consumeOne(ctx, ready[i])
+				res.c, res.prev, res.err = r.consumeOne(ctx, ready[i], i)
 				if res.err != nil && (errors.Is(res.err, store.ErrUnavailable) || ctx.Err() != nil) {
 					stop.CompareAndSwap(nil, &res.err) // the caller stops at the first of these
 				}
@@ -164,11 +175,12 @@ func (r *run) readAll(ctx context.Context, ready []store.Entry) []consumeResult 
 	return out
 }
 
-// consumeOne reads one file once, hashes it and, unless the ledger has
-// seen its bytes (then prev is that record), keeps a copy (in the run's
-// pack) and reads the workbook. It only reads the ledger: readAll runs it
-// on a pool.
-func (r *run) consumeOne(ctx context.Context, e store.Entry) (c consumed, prev *state.Record, err error) {
+// consumeOne reads one file once (the order-th listed), hashes it and,
+// unless the ledger has seen its bytes (then prev is that record, and the
+// bytes restore its copy when that was lost: restore), keeps a copy (in
+// the run's pack) and reads the workbook. It only reads the ledger:
+// readAll runs it on a pool.
+func (r *run) consumeOne(ctx context.Context, e store.Entry, order int) (c consumed, prev *state.Record, err error) {
 	std, cfg := r.std, &r.cfg
 	rc, err := r.inbox.Open(ctx, e.Name)
 	if err != nil {
@@ -195,19 +207,19 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry) (c consumed, prev *
 	sum := sha256.Sum256(b)
 	hash := hex.EncodeToString(sum[:])
 	if prev, ok := r.ledger.Lookup(hash); ok {
+		r.restore(prev, b, e, order)
 		return consumed{}, prev, nil
 	}
 	base := path.Base(displayName(e.Name))
-	copied := ""
-	if int64(len(b)) <= limit {
-		copied = r.pack.Add(hash, b, e.ModTime) // durable once the pack is committed
-	}
-	sub := readSubmission(b, base, std, cfg)
-	inst, via := attribute(std, displayName(e.Name), sub) // identity.go
-	rec := &state.Record{Hash: hash, Size: int64(len(b)), Institution: inst, Via: via,
-		Outcome: state.OutcomeAccepted, Run: r.sum.Run, Copy: copied, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
+	rec := &state.Record{Hash: hash, Size: int64(len(b)), Outcome: state.OutcomeAccepted, Run: r.sum.Run}
 	nameRecord(rec, e.Name)
 	r.stamp(rec, e)
+	if int64(len(b)) <= limit {
+		rec.Copy = r.keep(rec, b, order) // durable once the pack is committed
+	}
+	sub := readSubmission(b, base, std, cfg)
+	rec.Institution, rec.Via = attribute(std, displayName(e.Name), sub) // identity.go
+	rec.Errors, rec.Warnings = sub.Errors(), len(sub.Issues)-sub.Errors()
 	late := !cfg.deadline.IsZero() && rec.Received.After(cfg.deadline)
 	rec.Late = late
 	c = consumed{rec: rec, sub: sub}
@@ -221,6 +233,53 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry) (c consumed, prev *
 		rec.Outcome = state.OutcomeRejected
 	}
 	return c, nil, nil
+}
+
+// keep adds the bytes of rec's upload, the order-th listed, to the run's
+// pack, with what a rebuilt ledger needs to know of it, and returns where
+// they are kept (state.Record.Copy). A preview keeps nothing.
+func (r *run) keep(rec *state.Record, b []byte, order int) string {
+	if r.dry {
+		return ""
+	}
+	return r.pack.Add(rec.Hash, b, state.PackMeta{Name: rec.Name, RawName: rec.RawName, Modified: rec.Modified, Received: rec.Received,
+		FirstSeen: rec.FirstSeen, SeenAfter: rec.SeenAfter, ReceivedBy: rec.ReceivedBy, Run: rec.Run, Order: order})
+}
+
+// restore keeps b, the bytes of the earlier upload rec uploaded again (the
+// file e, the order-th listed), in this run's pack when rec's own copy is
+// missing or damaged: the report then reads them again, as 「请重新上传」
+// told the institution. The record's copy is repointed by consume.
+func (r *run) restore(rec *state.Record, b []byte, e store.Entry, order int) {
+	if rec.Run == r.sum.Run || r.dry { // consumed by this very run: in its pack
+		return
+	}
+	r.copiesMu.Lock()
+	if r.copies == nil {
+		r.copies = state.NewCopies(r.stateDir)
+	}
+	_, err := r.copies.Read(rec)
+	r.copiesMu.Unlock()
+	if err == nil {
+		return
+	}
+	meta := state.PackMeta{Name: rec.Name, RawName: rec.RawName, Modified: rec.Modified, Received: rec.Received,
+		FirstSeen: rec.FirstSeen, SeenAfter: rec.SeenAfter, ReceivedBy: rec.ReceivedBy, Run: rec.Run, Order: order}
+	if meta.Modified.IsZero() {
+		meta.Modified = e.ModTime
+	}
+	pack := r.pack.Add(rec.Hash, b, meta)
+	r.restoredMu.Lock()
+	r.restored[rec.Hash] = restoredCopy{pack, b}
+	r.restoredMu.Unlock()
+	r.log.Warn("the copy of an upload was lost; restored from the same bytes uploaded again", "file", e.Name, "as", rec.Name, "err", err)
+}
+
+// restoredCopy is a lost copy kept again (restore): the pack, and the
+// bytes, which the report reads before the pack is in place.
+type restoredCopy struct {
+	pack string
+	data []byte
 }
 
 // stamp sets when the upload e, whose bytes are rec's, counts as received

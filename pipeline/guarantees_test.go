@@ -4,10 +4,14 @@ package pipeline
 // uploader controls, no upload left unanswered.
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -577,5 +581,240 @@ func TestReceivedNotTheUploadersTimeFTP(t *testing.T) {
 	rec := recordOf(t, w.state, "late.xlsx")
 	if rec.Outcome != state.OutcomeLate || !rec.Received.Equal(d.Add(time.Minute)) || s.Late != 1 {
 		t.Errorf("record %+v; summary %+v", rec, s)
+	}
+}
+
+// threeDays runs three days of uploads through w: accepted, refused, a
+// resubmission, a duplicate, an institution's folder; it returns the
+// report's cells and the ledger.
+func threeDays(t *testing.T, w *world) (map[string][][]string, *state.Ledger) {
+	t.Helper()
+	w.drop("a0.xlsx", w.filled(0, 1))
+	w.drop("a1.xlsx", w.filled(1, 1))
+	w.drop("bad.xlsx", []byte("not a workbook"))
+	os.MkdirAll(filepath.Join(w.inbox, "常柴"), 0o755)
+	w.drop("常柴/自评表.xlsx", w.filled(3, 1)) // institution 3's folder, whatever it is called
+	if _, err := w.run(); err != nil {
+		t.Fatal(err)
+	}
+	w.drop("a1-again.xlsx", w.filled(1, 2))
+	w.drop("a0-copy.xlsx", w.filled(0, 1))
+	w.drop("a2.xlsx", w.filled(2, 1))
+	if _, err := w.run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.run(); err != nil {
+		t.Fatal(err)
+	}
+	l, err := state.OpenLedger(w.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dump(t, filepath.Join(w.out, ReportName(w.std))), l
+}
+
+// recordsText is what a ledger's records say, one line each, without
+// what a run only knows as it happens (receipts, repeats).
+func recordsText(l *state.Ledger) string {
+	var b strings.Builder
+	for _, r := range l.Records {
+		fmt.Fprintf(&b, "%s %s %s %s %s %s %v %s %s %s %d %d\n", r.Hash[:12], r.Name, r.Received.UTC().Format(time.RFC3339), r.Institution, r.Via,
+			r.Outcome, r.Late, r.Run, r.Copy, r.MovedTo, r.Errors, r.Warnings)
+	}
+	return b.String()
+}
+
+// A ledger emptied or deleted while the packs of earlier runs are there is
+// found out: the run refuses to publish (the report in place stays, nothing
+// moves), and Rebuild (kaohe state rebuild) restores the records from the
+// packs and the archive, so that the next report is the one before. Packs
+// from before they kept names are named from the archive.
+func TestLedgerLostRefusedAndRebuilt(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		lose func(w *world)
+	}{
+		{"emptied", func(w *world) { os.WriteFile(filepath.Join(w.state, state.LedgerFile), []byte("{}"), 0o644) }},
+		{"deleted", func(w *world) { os.Remove(filepath.Join(w.state, state.LedgerFile)) }},
+		{"old packs", func(w *world) { // packs written before they kept names: rewritten without their comments
+			for _, p := range files(t, filepath.Join(w.state, state.FilesDir)) {
+				p = filepath.Join(w.state, state.FilesDir, p)
+				b, _ := os.ReadFile(p)
+				os.WriteFile(p, fastTestLike(t, b), 0o644)
+			}
+			os.Remove(filepath.Join(w.state, state.LedgerFile))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t)
+			before, l := threeDays(t, w)
+			want := recordsText(l)
+			report := filepath.Join(w.out, ReportName(w.std))
+			published, _ := os.ReadFile(report)
+			c.lose(w)
+			inputs := files(t, w.inbox)
+			_, err := w.run()
+			if !errors.Is(err, ErrLedgerMismatch) || !strings.Contains(err.Error(), "副本包") {
+				t.Fatalf("run with the ledger lost: %v, want ErrLedgerMismatch", err)
+			}
+			if now, _ := os.ReadFile(report); !bytes.Equal(now, published) {
+				t.Error("a run with the ledger lost published a report")
+			}
+			if got := files(t, w.inbox); strings.Join(got, ",") != strings.Join(inputs, ",") {
+				t.Errorf("a run with the ledger lost moved files: %q", got)
+			}
+			rs, err := Rebuild(context.Background(), Options{Config: w.config(), Now: func() time.Time { return w.now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs.Rebuilt != len(l.Records) || rs.Kept != 0 || rs.Lost != 0 || len(rs.Unread) != 0 {
+				t.Errorf("rebuild: %+v, want %d records rebuilt", rs, len(l.Records))
+			}
+			nl, _ := state.OpenLedger(w.state)
+			if got := recordsText(nl); got != want {
+				t.Errorf("rebuilt records:\n%s\nwant:\n%s", got, want)
+			}
+			if _, err := w.run(); err != nil {
+				t.Fatal(err)
+			}
+			if got := dump(t, report); !equalCells(got, before) {
+				t.Errorf("the report after the rebuild differs:\n%s", cellDiff(before, got))
+			}
+		})
+	}
+}
+
+// fastTestLike rewrites a zip without its entries' comments, as packs were
+// written before they kept names.
+func fastTestLike(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, zf := range zr.File {
+		rc, _ := zf.Open()
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: zf.Name, Method: zip.Store, Modified: zf.Modified})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(data)
+	}
+	zw.Close()
+	return out.Bytes()
+}
+
+// The report says a lost copy cannot be read again and asks for the file
+// again: uploading the same bytes again restores the copy, and the
+// institution is ranked again.
+func TestLostCopyRestoredByReupload(t *testing.T) {
+	w := newWorld(t)
+	b := w.filled(4, 1)
+	w.drop("a.xlsx", b)
+	if _, err := w.run(); err != nil {
+		t.Fatal(err)
+	}
+	rec := recordOf(t, w.state, "a.xlsx")
+	os.Remove(filepath.Join(w.state, filepath.FromSlash(rec.Copy))) // the pack is lost
+	if _, err := w.run(); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(w.out, ReportName(w.std))
+	if !strings.Contains(cellsText(t, report), "请重新上传") {
+		t.Fatal("the report does not ask for the lost file again")
+	}
+	w.drop("a-again.xlsx", b)
+	s, err := w.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Duplicates != 1 || !strings.Contains(strings.Join(s.Warnings, "\n"), "已用再次上传的相同文件恢复") {
+		t.Errorf("summary: %+v", s)
+	}
+	if cells := cellsText(t, report); strings.Contains(cells, "存档副本缺失") {
+		t.Error("the report still says the copy is lost")
+	}
+	if got := rankingRows(t, dump(t, report)); len(got) != 1 || !strings.Contains(got[0], w.std.Institutions[4].Name) {
+		t.Errorf("ranking after the copy was restored: %q", got)
+	}
+}
+
+// One state folder per inbox: a run from a second state folder (kaohe run
+// --out elsewhere, whose default state folder is beside that outbox) is
+// refused and moves nothing; a preview (DryRun) writes its report and
+// receipts into its own outbox, reads the state folder the inbox names,
+// and moves and records nothing; it may not write into the runs' outbox.
+func TestOneStatePerInbox(t *testing.T) {
+	w := newWorld(t)
+	w.drop("a.xlsx", w.filled(0, 1))
+	if _, err := w.run(); err != nil {
+		t.Fatal(err)
+	}
+	w.drop("b.xlsx", w.filled(1, 1))
+	before := files(t, w.inbox)
+	l0, _ := state.OpenLedger(w.state)
+
+	other := w.config()
+	other.Out, other.State = filepath.Join(w.dir, "elsewhere", "out"), filepath.Join(w.dir, "elsewhere", "state")
+	_, err := Run(context.Background(), Options{Config: other, Now: func() time.Time { return w.now }})
+	if !errors.Is(err, ErrOtherState) || !strings.Contains(err.Error(), w.state) {
+		t.Fatalf("a run from a second state folder: %v, want ErrOtherState naming %s", err, w.state)
+	}
+	if got := files(t, w.inbox); strings.Join(got, ",") != strings.Join(before, ",") {
+		t.Errorf("the refused run moved files: %q", got)
+	}
+
+	preview := w.config()
+	preview.Out, preview.State = filepath.Join(w.dir, "preview"), filepath.Join(w.dir, "preview-state")
+	s, err := Run(context.Background(), Options{Config: preview, DryRun: true, Now: func() time.Time { return w.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.DryRun || s.New != 1 || s.Ranked != 2 { // the new file, and the one the real state folder has
+		t.Errorf("preview: %+v", s)
+	}
+	if got := files(t, w.inbox); strings.Join(got, ",") != strings.Join(before, ",") {
+		t.Errorf("the preview moved files: %q", got)
+	}
+	if _, err := os.Stat(preview.State); err == nil {
+		t.Error("the preview made a state folder")
+	}
+	if l, _ := state.OpenLedger(w.state); len(l.Records) != len(l0.Records) {
+		t.Errorf("the preview changed the ledger: %d records, was %d", len(l.Records), len(l0.Records))
+	}
+	if _, err := os.Stat(filepath.Join(preview.Out, ReportName(w.std))); err != nil {
+		t.Errorf("no report in the preview's outbox: %v", err)
+	}
+	into := w.config()
+	if _, err := Run(context.Background(), Options{Config: into, DryRun: true, Now: func() time.Time { return w.now }}); !errors.Is(err, ErrConfig) {
+		t.Errorf("a preview into the runs' outbox: %v, want ErrConfig", err)
+	}
+
+	if s, err := w.run(); err != nil || s.New != 1 {
+		t.Errorf("the run after: %+v, %v", s, err)
+	}
+}
+
+// The uploads archived in a drop folder are not readable by the other
+// uploaders: archive/ and rejected/ are the run's user's alone; the inbox
+// and an institution's receipts folder stay as they were.
+func TestArchivePrivate(t *testing.T) {
+	w := newWorld(t)
+	w.drop("a.xlsx", w.filled(0, 1))
+	w.drop("bad.xlsx", []byte("not a workbook"))
+	os.MkdirAll(filepath.Join(w.inbox, "常柴"), 0o755)
+	w.drop("常柴/b.xlsx", w.filled(0, 2))
+	if _, err := w.run(); err != nil {
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]os.FileMode{"": 0o755, ArchiveDir: 0o700, RejectedDir: 0o700, "常柴/" + ReceiptDir: 0o755} {
+		fi, err := os.Stat(filepath.Join(w.inbox, filepath.FromSlash(dir)))
+		if err != nil || fi.Mode().Perm() != want {
+			t.Errorf("inbox/%s: %v, %v; want mode %v", dir, fi.Mode().Perm(), err, want)
+		}
 	}
 }

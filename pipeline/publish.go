@@ -45,7 +45,7 @@ func (r *run) publish(ctx context.Context, rep *sheets.Report, fresh []consumed)
 		for i, n := range named {
 			full[i] = ReceiptDir + "/" + n
 		}
-		if err := state.WritePending(r.stateDir, &state.Pending{Run: r.sum.Run, Receipts: full}); err != nil {
+		if err := state.WritePending(r.stateDir, &state.Pending{Run: r.sum.Run, Pack: r.pack.Name(), Receipts: full}); err != nil {
 			return fmt.Errorf("recording the receipts to write: %w", err)
 		}
 	}

@@ -15,7 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -35,6 +38,11 @@ type Options struct {
 	Inbox    store.Store      // nil: the local folder Config.Inbox
 	Out      store.Store      // nil: the local folder Config.Out
 	Hooks    Hooks            // for tests; the program leaves them nil
+	// DryRun previews a run: the report and the receipts are written into
+	// the outbox (which must not be the runs' own), and nothing else: no
+	// input moved, nothing recorded in the state folder (the one the inbox
+	// names, when it is on this machine, is read), no lock taken.
+	DryRun bool
 }
 
 // Hooks let a test stop a run at its kill points or hold it in its
@@ -66,6 +74,7 @@ type Hooks struct {
 // Summary is what one run did.
 type Summary struct {
 	Run        string   // run id, e.g. 20131231-020000
+	DryRun     bool     // a preview (Options.DryRun): nothing moved or recorded
 	New        int      // files consumed by this run
 	Accepted   int      // of them accepted
 	Rejected   int      // of them rejected
@@ -115,16 +124,17 @@ type consumed struct {
 
 // run is one consolidation run: what its stages share.
 type run struct {
-	cfg      Config
-	std      *templates.Standard
-	warns    []string // the standard's load warnings, also the summary's
-	log      *slog.Logger
-	progress io.Writer // a terminal, or nil
-	hooks    Hooks
-	now      func() time.Time
-	start    time.Time
-	stateDir string
-	dry      bool // a preview: nothing moved, nothing recorded in the state folder (Options.DryRun)
+	cfg        Config
+	std        *templates.Standard
+	warns      []string // the standard's load warnings, also the summary's
+	log        *slog.Logger
+	progress   io.Writer // a terminal, or nil
+	hooks      Hooks
+	now        func() time.Time
+	start      time.Time
+	stateDir   string
+	dry        bool // a preview: nothing moved, nothing recorded in the state folder (Options.DryRun)
+	rebuilding bool // Rebuild's: the ledger is known not to name every copy
 
 	// Set by open, under the lock.
 	inbox, out      store.Store
@@ -142,6 +152,10 @@ type run struct {
 	dups            []consumed               // the copies of files consumed before, each answered 重复，已收过 (consume)
 	seen            *state.Seen              // what the listings saw, this run's included (intake)
 	arrivals        map[string]state.Arrival // hash → the upload as the channel that received it recorded it (portal)
+	copiesMu        sync.Mutex
+	copies          *state.Copies // earlier runs' copies, read to check a duplicate's (restore); nil until needed
+	restoredMu      sync.Mutex
+	restored        map[string]restoredCopy // hash → a lost copy kept again (restore)
 }
 
 // Run performs one consolidation run. It returns an error, and moves no
@@ -153,13 +167,15 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := state.Lock(r.stateDir)
-	if err != nil {
-		return nil, err
+	if !r.dry { // a preview reads the state folder, whose files are replaced atomically, and writes nothing there
+		var unlock func()
+		if unlock, err = state.Lock(r.stateDir); err != nil {
+			return nil, err
+		}
+		defer unlock()
+		defer func() { r.record(sum, err) }() // under the lock
 	}
-	defer unlock()
-	defer limitMemory()()                 // pool.go: a soft memory limit for the run
-	defer func() { r.record(sum, err) }() // under the lock
+	defer limitMemory()() // pool.go: a soft memory limit for the run
 	defer r.close()
 	if err := r.open(ctx, o.Inbox, o.Out); err != nil {
 		return nil, err
@@ -198,6 +214,10 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	if err := kept(); err != nil {
 		return nil, fmt.Errorf("keeping copies of the uploads: %w", err)
 	}
+	if r.dry {
+		r.sum.DryRun = true
+		return r.done(), nil // nothing recorded, nothing moved
+	}
 	r.crash("before-ledger-commit")
 	if err := r.ledger.Commit(); err != nil {
 		return nil, fmt.Errorf("committing the ledger: %w", err)
@@ -219,7 +239,7 @@ var standardWarned sync.Map
 // newRun reads the configuration and the standard, and makes the state
 // folder.
 func newRun(o Options) (*run, error) {
-	r := &run{cfg: o.Config, start: time.Now(), log: o.Log, progress: o.Progress, hooks: o.Hooks, now: o.Now}
+	r := &run{cfg: o.Config, start: time.Now(), log: o.Log, progress: o.Progress, hooks: o.Hooks, now: o.Now, dry: o.DryRun}
 	if err := r.cfg.Resolve(); err != nil {
 		return nil, err
 	}
@@ -239,6 +259,9 @@ func newRun(o Options) (*run, error) {
 		}
 	}
 	r.stateDir = r.cfg.StateDir()
+	if r.dry {
+		return r, nil
+	}
 	if err := state.Create(r.stateDir); err != nil {
 		return nil, err
 	}
@@ -265,7 +288,12 @@ func (r *run) open(ctx context.Context, inbox, out store.Store) (err error) {
 	}
 	r.inbox, r.out = inbox, out
 	r.inFeat, r.outFeat = store.FeaturesOf(inbox), store.FeaturesOf(out)
-	state.Clean(r.stateDir)
+	if err := r.bind(ctx); err != nil { // binding.go: one state folder per inbox
+		return err
+	}
+	if !r.dry {
+		state.Clean(r.stateDir)
+	}
 	if r.outFeat.Clean != nil {
 		r.outFeat.Clean("")
 		r.outFeat.Clean(ReceiptDir)
@@ -276,6 +304,12 @@ func (r *run) open(ctx context.Context, inbox, out store.Store) (err error) {
 	if err := r.sweepReceipts(ctx); err != nil {
 		return err
 	}
+	if unnamed, err := state.Unnamed(r.stateDir, r.ledger); err != nil {
+		return err
+	} else if len(unnamed) > 0 && !r.rebuilding {
+		return fmt.Errorf("%w：状态文件夹 %s 中有 %d 个副本包（%s 等）没有台账记录指向它们，台账 %s 可能被清空、删除或换成了旧的；"+
+			"为免把已经收到的上传显示为「未提交」，这次不汇总、不发布", ErrLedgerMismatch, r.stateDir, len(unnamed), unnamed[0], state.LedgerFile)
+	}
 	if r.arrivals, err = state.ReadArrivals(r.stateDir); err != nil {
 		return err
 	}
@@ -285,6 +319,7 @@ func (r *run) open(ctx context.Context, inbox, out store.Store) (err error) {
 	r.pack = state.NewPack(r.stateDir, r.sum.Run)
 	r.clock = newStageClock()
 	r.notes = map[string]string{}
+	r.restored = map[string]restoredCopy{}
 	r.entries = map[string]store.Entry{}
 	return nil
 }
@@ -294,7 +329,7 @@ func (r *run) open(ctx context.Context, inbox, out store.Store) (err error) {
 // answered again, by this run. A receipt the ledger names is kept.
 func (r *run) sweepReceipts(ctx context.Context) error {
 	p, err := state.ReadPending(r.stateDir)
-	if err != nil || p == nil {
+	if err != nil || p == nil || r.dry {
 		return err
 	}
 	named := map[string]bool{}
@@ -317,11 +352,29 @@ func (r *run) sweepReceipts(ctx context.Context) error {
 		}
 		r.log.Info("removed a receipt of a run that did not finish", "receipt", name, "of_run", p.Run)
 	}
+	if p.Pack != "" && !packNamed(r.ledger, p.Pack) {
+		if err := os.Remove(filepath.Join(r.stateDir, filepath.FromSlash(p.Pack))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing the copies of run %s, which did not finish: %w", p.Run, err)
+		}
+	}
 	return state.ClearPending(r.stateDir)
+}
+
+// packNamed reports whether a record of l names the pack.
+func packNamed(l *state.Ledger, pack string) bool {
+	for i := range l.Records {
+		if l.Records[i].Copy == pack {
+			return true
+		}
+	}
+	return false
 }
 
 // close closes the stores open opened, the last first.
 func (r *run) close() {
+	if r.copies != nil {
+		r.copies.Close()
+	}
 	for i := len(r.closers) - 1; i >= 0; i-- {
 		r.closers[i].Close()
 	}

@@ -87,12 +87,13 @@ func (w *world) drop(name string, b []byte) {
 	}
 }
 
-// files lists the regular files under dir, relative, sorted.
+// files lists the regular files under dir, relative, sorted; not the
+// inbox's record of its state folder (state.BindingFile), kaohe's own.
 func files(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+		if err == nil && !d.IsDir() && d.Name() != state.BindingFile {
 			rel, _ := filepath.Rel(dir, p)
 			out = append(out, filepath.ToSlash(rel))
 		}

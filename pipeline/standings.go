@@ -28,7 +28,12 @@ func (r *run) standings(fresh []consumed) (*sheets.Report, error) {
 		if c, ok := subs[rec.Hash]; ok {
 			return c
 		}
-		c := consumed{rec: rec, sub: loadSubmission(copies, rec, std, cfg)}
+		var c consumed
+		if rc, ok := r.restored[rec.Hash]; ok { // its pack is being written
+			c = consumed{rec: rec, sub: readSubmission(rc.data, path.Base(rec.Name), std, cfg)}
+		} else {
+			c = consumed{rec: rec, sub: loadSubmission(copies, rec, std, cfg)}
+		}
 		subs[rec.Hash] = c
 		return c
 	}

@@ -112,6 +112,9 @@ func OpenLedger(dir string) (*Ledger, error) {
 	return l, nil
 }
 
+// Reindex indexes the records again, after they were reordered.
+func (l *Ledger) Reindex() { l.index() }
+
 func (l *Ledger) index() {
 	l.byHash = make(map[string]int, len(l.Records))
 	for i, r := range l.Records {

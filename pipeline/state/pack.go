@@ -20,11 +20,15 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,8 +51,23 @@ type Pack struct {
 type packItem struct {
 	hash    string
 	data    []byte
-	mod     time.Time
+	meta    PackMeta
 	abandon bool // the last item of a pack that will not be committed
+}
+
+// PackMeta is what a pack keeps of an upload beside its bytes, as its
+// entry's comment (JSON): enough to rebuild its ledger record when the
+// ledger is lost (pipeline's Rebuild reads the bytes again for the rest).
+type PackMeta struct {
+	Name       string    `json:"name"` // as Record.Name, RawName
+	RawName    string    `json:"raw_name,omitempty"`
+	Modified   time.Time `json:"modified"` // as Record's
+	Received   time.Time `json:"received"`
+	FirstSeen  time.Time `json:"first_seen,omitzero"`
+	SeenAfter  time.Time `json:"seen_after,omitzero"`
+	ReceivedBy string    `json:"received_by,omitempty"`
+	Run        string    `json:"run"`   // the run that consumed it
+	Order      int       `json:"order"` // its place among the files that run listed
 }
 
 // errPackAbandoned ends the writing of a pack that will not be committed.
@@ -61,9 +80,14 @@ func NewPack(dir, run string) *Pack {
 	return &Pack{dir: dir, name: FilesDir + "/" + run + "-" + hex.EncodeToString(rnd[:]) + ".zip"}
 }
 
-// Add keeps data, whose SHA-256 is hash, in the pack and returns where it
-// will be (Record.Copy). An error writing the pack comes from Commit.
-func (p *Pack) Add(hash string, data []byte, mod time.Time) string {
+// Name is where the pack will be, relative to the state folder
+// (Record.Copy).
+func (p *Pack) Name() string { return p.name }
+
+// Add keeps data, whose SHA-256 is hash, in the pack with what meta says
+// of it, and returns where it will be (Record.Copy). An error writing the
+// pack comes from Commit.
+func (p *Pack) Add(hash string, data []byte, meta PackMeta) string {
 	p.start.Do(func() {
 		p.items, p.done = make(chan packItem, 8), make(chan error, 1)
 		go func() {
@@ -73,7 +97,7 @@ func (p *Pack) Add(hash string, data []byte, mod time.Time) string {
 			p.done <- err
 		}()
 	})
-	p.items <- packItem{hash: hash, data: data, mod: mod}
+	p.items <- packItem{hash: hash, data: data, meta: meta}
 	return p.name
 }
 
@@ -91,7 +115,11 @@ func (p *Pack) write(w io.Writer) error {
 			continue
 		}
 		seen[it.hash] = true
-		fw, err := zw.CreateHeader(&zip.FileHeader{Name: it.hash + ".xlsx", Method: zip.Store, Modified: it.mod})
+		comment, err := json.Marshal(it.meta)
+		if err != nil {
+			return err
+		}
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: it.hash + ".xlsx", Method: zip.Store, Modified: it.meta.Modified, Comment: string(comment)})
 		if err != nil {
 			return err
 		}
@@ -206,4 +234,104 @@ func (c *Copies) Close() {
 	for _, zr := range c.packs {
 		zr.Close()
 	}
+}
+
+// Unnamed returns the copies in the state folder dir that no record of l
+// names: packs (files/*.zip) and copies from before packs (files/*.xlsx),
+// by their names relative to dir. A run that died before committing its
+// ledger leaves none (its pack is removed: pipeline's sweep); any other
+// means the ledger lost records, and a run would show those uploads as
+// never received.
+func Unnamed(dir string, l *Ledger) ([]string, error) {
+	des, err := os.ReadDir(filepath.Join(dir, FilesDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing the copies: %w", err)
+	}
+	named := map[string]bool{}
+	for i := range l.Records {
+		r := &l.Records[i]
+		if r.Copy != "" {
+			named[r.Copy] = true
+		} else {
+			named[FilesDir+"/"+r.Hash+".xlsx"] = true
+		}
+	}
+	var out []string
+	for _, de := range des {
+		n := de.Name()
+		if !de.Type().IsRegular() || !strings.HasSuffix(n, ".zip") && !strings.HasSuffix(n, ".xlsx") {
+			continue
+		}
+		if !named[FilesDir+"/"+n] {
+			out = append(out, FilesDir+"/"+n)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Kept is one upload kept in a pack, as ReadPack lists it.
+type Kept struct {
+	Hash string
+	Meta PackMeta // zero but Modified for packs written before they kept it
+	open func() ([]byte, error)
+}
+
+// Bytes reads the upload's bytes, checked against its hash.
+func (k Kept) Bytes() ([]byte, error) {
+	b, err := k.open()
+	if err != nil {
+		return nil, err
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != k.Hash {
+		return nil, fmt.Errorf("the copy of %s is not the upload: its SHA-256 differs", k.Hash)
+	}
+	return b, nil
+}
+
+// ReadPack lists the uploads kept in the pack name (relative to the state
+// folder dir), in the order they were written; close closes the pack.
+func ReadPack(dir, name string) (kept []Kept, close func(), err error) {
+	zr, err := zip.OpenReader(filepath.Join(dir, filepath.FromSlash(name)))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, zf := range zr.File {
+		hash, ok := strings.CutSuffix(zf.Name, ".xlsx")
+		if !ok || len(hash) != 64 {
+			continue
+		}
+		k := Kept{Hash: hash}
+		if json.Unmarshal([]byte(zf.Comment), &k.Meta) != nil {
+			k.Meta = PackMeta{}
+		}
+		if k.Meta.Modified.IsZero() {
+			k.Meta.Modified = zf.Modified
+		}
+		zf := zf
+		k.open = func() ([]byte, error) {
+			rc, err := zf.Open()
+			if err != nil {
+				return nil, err
+			}
+			defer rc.Close()
+			return io.ReadAll(io.LimitReader(rc, int64(zf.UncompressedSize64)+1))
+		}
+		kept = append(kept, k)
+	}
+	return kept, func() { zr.Close() }, nil
+}
+
+// KeptFile is the upload kept at path, a copy from before packs
+// (files/<hash>.xlsx), modified at mod.
+func KeptFile(hash, path string, mod time.Time) Kept {
+	return Kept{Hash: hash, Meta: PackMeta{Modified: mod}, open: func() ([]byte, error) { return os.ReadFile(path) }}
+}
+
+// KeptBytes is an upload whose bytes are b, with meta.
+func KeptBytes(hash string, b []byte, meta PackMeta) Kept {
+	return Kept{Hash: hash, Meta: meta, open: func() ([]byte, error) { return b, nil }}
 }

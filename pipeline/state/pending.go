@@ -16,14 +16,16 @@ import (
 // before its ledger names it.
 const pendingFile = "pending.json"
 
-// Pending is what a run publishes before its ledger is committed: its
-// receipts, named in the ledger only by the commit. A run that dies (or
-// fails) between the two leaves receipts no record names; the next run
-// removes them before it writes its own (one receipt per upload, not one
-// per attempt).
+// Pending is what a run writes before its ledger is committed: its pack of
+// copies and its receipts, named in the ledger only by the commit. A run
+// that dies (or fails) between the two leaves a pack and receipts no
+// record names; the next run removes them before it writes its own (one
+// receipt per upload, not one per attempt; a pack no record names means a
+// ledger that lost records, state.Unnamed).
 type Pending struct {
 	Run      string   `json:"run"`
-	Receipts []string `json:"receipts"` // names in the outbox
+	Pack     string   `json:"pack,omitempty"`     // its pack of copies (Record.Copy), written before its ledger names it
+	Receipts []string `json:"receipts,omitempty"` // names in the outbox
 }
 
 // WritePending records p durably, before the receipts it names are written.

@@ -71,6 +71,15 @@ type Remover interface {
 	Remove(ctx context.Context, name string) error
 }
 
+// Privater is a store that can make a folder that only its own user can
+// read: the archive of the uploads, which other uploaders must not see.
+type Privater interface {
+	// MakePrivate makes the folder dir (and its parents) when missing and
+	// restricts it to the store's own user. It returns the file system's
+	// error.
+	MakePrivate(ctx context.Context, dir string) error
+}
+
 // Cleaner is a store that can remove the temporary files a process that
 // died left behind (TempPrefix).
 type Cleaner interface {
@@ -103,6 +112,7 @@ type Features struct {
 	SyncDirs    func(dirs []string) error                                                            // LazyMover
 	Stat        func(ctx context.Context, name string) (Entry, error)                                // Stater
 	Remove      func(ctx context.Context, name string) error                                         // Remover
+	MakePrivate func(ctx context.Context, dir string) error                                          // Privater
 	Clean       func(dir string)                                                                     // Cleaner
 	Path        func(name string) string                                                             // Pather
 	ParallelPut bool                                                                                 // ParallelPutter
@@ -125,6 +135,9 @@ func FeaturesOf(s Store) Features {
 	}
 	if do, ok := s.(Remover); ok {
 		f.Remove = do.Remove
+	}
+	if do, ok := s.(Privater); ok {
+		f.MakePrivate = do.MakePrivate
 	}
 	if do, ok := s.(Cleaner); ok {
 		f.Clean = do.Clean

@@ -34,6 +34,7 @@ var (
 	_ store.Cleaner        = (*Store)(nil)
 	_ store.Stater         = (*Store)(nil)
 	_ store.Remover        = (*Store)(nil)
+	_ store.Privater       = (*Store)(nil)
 	_ store.Pather         = (*Store)(nil)
 	_ store.ParallelPutter = (*Store)(nil)
 )
@@ -110,6 +111,21 @@ func (s *Store) Stat(ctx context.Context, name string) (store.Entry, error) {
 		return store.Entry{}, fmt.Errorf("looking at %s: %w", p, err)
 	}
 	return entry(name, fi), nil
+}
+
+// MakePrivate implements store.Privater: the folder, mode 0700.
+func (s *Store) MakePrivate(ctx context.Context, dir string) error {
+	p, err := s.resolve(dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p, 0o700); err != nil {
+		return fmt.Errorf("making %s: %w", p, err)
+	}
+	if err := os.Chmod(p, 0o700); err != nil {
+		return fmt.Errorf("restricting %s: %w", p, err)
+	}
+	return nil
 }
 
 // Remove implements store.Remover.
