@@ -46,6 +46,7 @@ const usage = `kaohe —— 职业技能鉴定机构年度考核：下发自评�
   status     显示上次汇总的结果和下次计划运行的时间
   review     生成本年度的核查表：市中心核定的数据和查实的事项，取代鉴定机构的自报值
   standard   每年的评分标准：standard new 从附件2工作簿生成新年度的标准文件夹，standard show 显示标准
+  state      状态文件夹：state rebuild 从副本包和已归档的文件重建丢失的台账
   help       显示帮助；kaohe help <命令> 显示该命令的帮助
   version    显示版本
 
@@ -108,7 +109,7 @@ func cmdVersion([]string) error {
 
 // configFlags are the flags shared by run and demo.
 type configFlags struct {
-	config, inbox, out *string
+	config, inbox, out, state *string
 }
 
 func addConfigFlags(fs *flag.FlagSet) configFlags {
@@ -116,6 +117,7 @@ func addConfigFlags(fs *flag.FlagSet) configFlags {
 		config: fs.String("config", "", "配置文件（TOML），见 config.example.toml；不给则全部用默认值"),
 		inbox:  fs.String("inbox", "", "收件文件夹或 ftp://用户@主机:端口/路径、ftps://…（覆盖配置中的 inbox；密码用环境变量 KAOHE_FTP_PASSWORD）"),
 		out:    fs.String("out", "", "输出文件夹或 ftp://、ftps:// 地址（覆盖配置中的 out）"),
+		state:  fs.String("state", "", "状态文件夹（覆盖配置中的 state；默认在输出文件夹旁边的 kaohe-state）"),
 	}
 }
 
@@ -132,6 +134,9 @@ func (c configFlags) load() (pipeline.Config, error) {
 	}
 	if *c.out != "" {
 		cfg.Out = *c.out
+	}
+	if *c.state != "" {
+		cfg.State = *c.state
 	}
 	return cfg, cfg.Resolve()
 }
@@ -347,18 +352,28 @@ func cmdCheck(args []string) error {
 }
 
 func cmdRun(args []string) error {
-	fs := newFlags("run", `用法: kaohe run [--config 配置文件] [--inbox 收件文件夹] [--out 输出文件夹]
+	fs := newFlags("run", `用法: kaohe run [--config 配置文件] [--inbox 收件文件夹] [--out 输出文件夹] [--state 状态文件夹] [--dry-run]
 
 立即做一次汇总：取收件文件夹中已上传完的 .xlsx，校验、评分、排名，写出
 汇总排名表（汇总排名表-2013.xlsx 及带时间的副本）和每个文件的回执（回执/），
 然后把接受的原件移到 archive/、退回的移到 rejected/。同一文件不会重复计入；
 汇总表涵盖每个机构至今最新的合格提交。不给配置文件时全部用默认值，
 状态文件夹（台账、锁）默认在输出文件夹旁边的 kaohe-state。
+
+一个收件文件夹只能有一个状态文件夹：换了 --out（默认的状态文件夹随之换了）或
+--state 的运行会被拒绝（退出码 1），什么都不移动；请用同一个配置文件或 --state。
+--dry-run 是预览：把汇总表和回执写到 --out 给的另一个文件夹，读取正式的台账，
+不移动任何文件、不记台账、不取锁，可以在正式汇总之间随时运行。
 `)
 	cf := addConfigFlags(fs)
 	review := addReviewFlag(fs)
+	dry := fs.Bool("dry-run", false, "预览：汇总表和回执写到 --out（不能是正式的输出文件夹），不移动文件、不记台账")
 	if err := parse(fs, args); err != nil || isHelp(args) {
 		return err
+	}
+	if *dry && *cf.out == "" {
+		fmt.Fprintln(os.Stderr, "kaohe: error: --dry-run 需要 --out 给一个预览用的文件夹\nkaohe: hint: kaohe run --dry-run --out 预览")
+		return errUsage
 	}
 	cfg, err := cf.load()
 	if err != nil {
@@ -369,12 +384,16 @@ func cmdRun(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: newLogger(cfg.LogFormat, slog.LevelWarn), Progress: terminal(), Hooks: testHooks})
+	s, err := pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: newLogger(cfg.LogFormat, slog.LevelWarn), Progress: terminal(), Hooks: testHooks, DryRun: *dry})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("汇总完成：新文件 %d（接受 %d，退回 %d），重复 %d，等待中 %d；排名 %d 家，被替代 %d，未提交或未通过 %d 家。\n",
-		s.New, s.Accepted, s.Rejected, s.Duplicates, s.Waiting, s.Ranked, s.Superseded, s.Missing)
+	done := "汇总完成"
+	if s.DryRun {
+		done = "预览完成（没有移动文件，没有记入台账）"
+	}
+	fmt.Printf("%s：新文件 %d（接受 %d，退回 %d），重复 %d，等待中 %d；排名 %d 家，被替代 %d，未提交或未通过 %d 家。\n",
+		done, s.New, s.Accepted, s.Rejected, s.Duplicates, s.Waiting, s.Ranked, s.Superseded, s.Missing)
 	for _, l := range s.Left {
 		fmt.Printf("  等待中: %s\n", l)
 	}
@@ -406,6 +425,10 @@ func cmdRun(args []string) error {
 // hint suggests what to do about an error, or "".
 func hint(err error) string {
 	switch {
+	case errors.Is(err, pipeline.ErrLedgerMismatch):
+		return "运行 kaohe state rebuild（参数与 kaohe run 相同）从副本包和已归档的文件重建台账，再运行 kaohe run；原来的台账会另存为 ledger.json.bak-时间"
+	case errors.Is(err, pipeline.ErrOtherState):
+		return "用同一个配置文件（--config）或 --state 指向上面那个状态文件夹；只想预览而不移动文件，用 kaohe run --dry-run --out 预览文件夹；确认那个状态文件夹已不再使用时，删除收件文件夹中的 archive/.kaohe-state 后再运行"
 	case errors.Is(err, pipeline.ErrConfig):
 		return "配置项的说明见 config.example.toml"
 	case errors.Is(err, pipeline.ErrReview):
