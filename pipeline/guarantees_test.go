@@ -818,3 +818,78 @@ func TestArchivePrivate(t *testing.T) {
 		}
 	}
 }
+
+// The same over FTP: the ledger lost (packs in the local state folder, the
+// archive on the server) is refused and rebuilt from the server's archive;
+// a second state folder on the server's inbox is refused; receipts a run
+// wrote before failing to commit its ledger are removed from the server by
+// the next; a GBK name is read and shown decoded.
+func TestStateGuaranteesFTP(t *testing.T) {
+	w := newFTPWorld(t, ftp.NoTLS)
+	hour := time.Now().Add(-time.Hour)
+	gbk, _ := simplifiedchinese.GBK.NewEncoder().String(templates.ShortName(w.std.Institutions[1].Name) + "-自评表.xlsx")
+	w.srv.Write("inbox/a.xlsx", w.filled(0, 1), hour)
+	w.srv.Write("inbox/"+gbk, w.filled(1, 1), hour)
+	w.srv.Write("inbox/bad.xlsx", []byte("not a workbook"), hour)
+	cfg := w.config()
+	if _, err := Run(context.Background(), Options{Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(w.srv.Root, "out", ReportName(w.std))
+	before := dump(t, report)
+	if !strings.Contains(cellsText(t, report), templates.ShortName(w.std.Institutions[1].Name)+"-自评表.xlsx") {
+		t.Error("the GBK name is not shown decoded")
+	}
+	l, _ := state.OpenLedger(w.state)
+	want := recordsText(l)
+
+	// A second state folder.
+	other := cfg
+	other.State = filepath.Join(w.dir, "other-state")
+	w.srv.Write("inbox/b.xlsx", w.filled(2, 1), hour)
+	if _, err := Run(context.Background(), Options{Config: other}); !errors.Is(err, ErrOtherState) {
+		t.Errorf("a second state folder on the server's inbox: %v, want ErrOtherState", err)
+	}
+	os.Remove(filepath.Join(w.srv.Root, "inbox", "b.xlsx"))
+
+	// The ledger lost.
+	os.Remove(filepath.Join(w.state, state.LedgerFile))
+	if _, err := Run(context.Background(), Options{Config: cfg}); !errors.Is(err, ErrLedgerMismatch) {
+		t.Fatalf("run with the ledger lost: %v", err)
+	}
+	if _, err := Rebuild(context.Background(), Options{Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	nl, _ := state.OpenLedger(w.state)
+	if got := recordsText(nl); got != want {
+		t.Errorf("rebuilt:\n%s\nwant:\n%s", got, want)
+	}
+	if _, err := Run(context.Background(), Options{Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, report); !equalCells(got, before) {
+		t.Errorf("the report after the rebuild differs:\n%s", cellDiff(before, got))
+	}
+
+	// A run that stops once its receipts are on the server, before its
+	// ledger names them (a panic here, a kill in TestKillPoints).
+	w.srv.Write("inbox/c.xlsx", w.filled(3, 1), hour)
+	func() {
+		defer func() { recover() }()
+		Run(context.Background(), Options{Config: cfg, Hooks: Hooks{Crash: func(stage string) {
+			if stage == "before-ledger-commit" {
+				panic("killed")
+			}
+		}}})
+		t.Fatal("the run was not stopped")
+	}()
+	later := time.Now().Add(time.Hour) // receipts are named by the minute of their run
+	if _, err := Run(context.Background(), Options{Config: cfg, Now: func() time.Time { return later }}); err != nil {
+		t.Fatal(err)
+	}
+	fl, _ := state.OpenLedger(w.state)
+	receipts := files(t, filepath.Join(w.srv.Root, "out", ReceiptDir))
+	if len(receipts) != len(fl.Records) {
+		t.Errorf("%d receipts on the server for %d uploads: %q", len(receipts), len(fl.Records), receipts)
+	}
+}

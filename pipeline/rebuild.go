@@ -214,7 +214,7 @@ func (r *run) rebuilt(k state.Kept, copy string, arch []archived) (*state.Record
 	rec := &state.Record{Hash: k.Hash, Name: m.Name, RawName: m.RawName, Size: int64(len(b)), Received: m.Received, Modified: m.Modified,
 		FirstSeen: m.FirstSeen, SeenAfter: m.SeenAfter, ReceivedBy: m.ReceivedBy, Run: m.Run, Copy: copy, Outcome: state.OutcomeAccepted}
 	for _, a := range arch { // where it went; for packs from before they kept names, its name and run too
-		if rec.Name == "" || inboxName(rec) == a.name {
+		if rec.Name == "" || rec.Name == a.name { // archived under the name as shown
 			if rec.Name == "" {
 				rec.Name, rec.RawName = names(a.name)
 			}
