@@ -33,11 +33,6 @@ import (
 // left for the next run.
 func (r *run) consume(ctx context.Context, ready []store.Entry) (fresh []consumed, redo []*state.Record, err error) {
 	sum, log := r.sum, r.log
-	if len(ready) > 0 && !r.dry { // the pack is written before the ledger names it: a run that dies has it removed
-		if err := state.WritePending(r.stateDir, &state.Pending{Run: r.sum.Run, Pack: r.pack.Name()}); err != nil {
-			return nil, nil, fmt.Errorf("recording the copies to keep: %w", err)
-		}
-	}
 	results := r.readAll(ctx, ready)
 	for i, e := range ready {
 		c, prev, err := results[i].c, results[i].prev, results[i].err

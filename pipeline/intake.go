@@ -93,12 +93,13 @@ func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
 // for the reading. A preview (dry run) records nothing.
 func (r *run) observe(see func(*state.Seen)) error {
 	var err error
+	r.seenWritten = func() error { return nil }
 	if r.dry {
 		if r.seen, err = state.ReadSeen(r.stateDir); err == nil {
 			see(r.seen)
 		}
 	} else {
-		r.seen, err = state.UpdateSeen(r.stateDir, see)
+		r.seen, r.seenWritten, err = state.UpdateSeenLater(r.stateDir, see) // written once the report is (Run)
 	}
 	if err != nil {
 		return fmt.Errorf("recording the inbox's listing: %w", err)

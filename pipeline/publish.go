@@ -33,22 +33,7 @@ func (r *run) publish(ctx context.Context, rep *sheets.Report, fresh []consumed)
 		receipts = r.outFeat.Batch()
 		defer receipts.Abort()
 	}
-	// The receipts' names, recorded before any is written: a run that
-	// dies before its ledger names them has them removed by the next.
-	named := make([]string, len(fresh))
-	used := map[string]bool{}
-	for i, c := range fresh {
-		named[i] = receiptName(c, r.t, used)
-	}
-	if len(named) > 0 && !r.dry {
-		full := make([]string, len(named))
-		for i, n := range named {
-			full[i] = ReceiptDir + "/" + n
-		}
-		if err := state.WritePending(r.stateDir, &state.Pending{Run: r.sum.Run, Pack: r.pack.Name(), Receipts: full}); err != nil {
-			return fmt.Errorf("recording the receipts to write: %w", err)
-		}
-	}
+	named := r.named // fixed, and recorded in pending.json, before any is written (Run)
 	early := r.startReceipts(ctx, fresh, named, receipts)
 	defer early.stop()
 	if err := r.putReport(ctx, rep, true); err != nil {
@@ -56,7 +41,10 @@ func (r *run) publish(ctx context.Context, rep *sheets.Report, fresh []consumed)
 	}
 	r.clock.lap(&r.sum.Stages.Report)
 	names, err := early.wait()
-	if early == nil {
+	if err == nil {
+		err = r.pending() // the receipts appear under their names only once pending.json names them
+	}
+	if err == nil && early == nil {
 		names, err = r.writeReceipts(ctx, fresh, named, receipts)
 	}
 	if err == nil && receipts != nil {
@@ -246,6 +234,36 @@ func receiptStatus(c consumed) sheets.Status {
 		return sheets.StatusRejected
 	}
 	return sheets.StatusAccepted
+}
+
+// recordPending names the receipts of answers (r.named) and starts
+// recording them, with the run's pack, in the state folder's pending.json
+// aside (r.pending waits for it): a run that dies before its ledger names
+// them has them removed by the next (sweepReceipts). A preview records
+// nothing.
+func (r *run) recordPending(answers []consumed) {
+	r.named = make([]string, len(answers))
+	used := map[string]bool{}
+	for i, c := range answers {
+		r.named[i] = receiptName(c, r.t, used)
+	}
+	if r.dry || len(answers) == 0 {
+		r.pending = func() error { return nil }
+		return
+	}
+	p := &state.Pending{Run: r.sum.Run, Pack: r.pack.Name(), Receipts: make([]string, len(r.named))}
+	for i, n := range r.named {
+		p.Receipts[i] = ReceiptDir + "/" + n
+	}
+	done := make(chan error, 1)
+	go func() {
+		if err := state.WritePending(r.stateDir, p); err != nil {
+			done <- fmt.Errorf("recording the copies and receipts to write: %w", err)
+			return
+		}
+		done <- nil
+	}()
+	r.pending = sync.OnceValue(func() error { return <-done })
 }
 
 // receiptName is the name of c's receipt, made unique among used.

@@ -151,6 +151,9 @@ type run struct {
 	entries         map[string]store.Entry   // inbox name → the entry read by this run (consume), for its move
 	dups            []consumed               // the copies of files consumed before, each answered 重复，已收过 (consume)
 	seen            *state.Seen              // what the listings saw, this run's included (intake)
+	seenWritten     func() error             // writes seen.json and releases its lock (intake)
+	named           []string                 // the receipts' names, in the answers' order (recordPending)
+	pending         func() error             // waits for pending.json to name them and the pack (recordPending)
 	arrivals        map[string]state.Arrival // hash → the upload as the channel that received it recorded it (portal)
 	copiesMu        sync.Mutex
 	copies          *state.Copies // earlier runs' copies, read to check a duplicate's (restore); nil until needed
@@ -189,14 +192,18 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.seenWritten() // written and unlocked whatever becomes of the run
 	fresh, redo, err := r.consume(ctx, ready)
 	if err != nil {
 		return nil, err
 	}
 	// The copies become durable aside while the report is made: on a disk
 	// that is mostly waiting for the disk. The ledger, which names them, is
-	// committed only once they are.
-	kept := r.pack.CommitAside()
+	// committed only once they are; pending.json names them (and the
+	// receipts) before they are in place.
+	answers := append(fresh[:len(fresh):len(fresh)], r.dups...) // every file gets a receipt
+	r.recordPending(answers)
+	kept := r.pack.CommitAside(r.pending)
 	defer kept() // before Abandon: a run that fails early waits for it
 	r.crash("after-fetch")
 	if err := r.checkpoint(ctx); err != nil { // nothing written or moved yet
@@ -206,7 +213,6 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	if err != nil {
 		return nil, err
 	}
-	answers := append(fresh[:len(fresh):len(fresh)], r.dups...) // every file gets a receipt
 	if err := r.publish(ctx, rep, answers); err != nil {
 		return nil, err
 	}
@@ -217,6 +223,9 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	if r.dry {
 		r.sum.DryRun = true
 		return r.done(), nil // nothing recorded, nothing moved
+	}
+	if err := r.seenWritten(); err != nil { // the listings' record: only the times of later uploads depend on it
+		r.log.Warn("recording the inbox's listing", "err", err)
 	}
 	r.crash("before-ledger-commit")
 	if err := r.ledger.Commit(); err != nil {

@@ -158,11 +158,22 @@ func (p *Pack) finish(abandon bool) error {
 	return err
 }
 
-// CommitAside runs Commit in a goroutine and returns the function that
-// waits for it and returns its error (the same each time it is called).
-func (p *Pack) CommitAside() func() error {
+// CommitAside runs Commit in a goroutine, after before (when not nil) has
+// returned without an error (else the pack is abandoned, and that is the
+// error), and returns the function that waits for it and returns its
+// error (the same each time it is called).
+func (p *Pack) CommitAside(before func() error) func() error {
 	done := make(chan error, 1)
-	go func() { done <- p.Commit() }()
+	go func() {
+		if before != nil {
+			if err := before(); err != nil {
+				p.Abandon()
+				done <- err
+				return
+			}
+		}
+		done <- p.Commit()
+	}()
 	return sync.OnceValue(func() error { return <-done })
 }
 

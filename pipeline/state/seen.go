@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -83,9 +84,12 @@ func (s *Seen) Lookup(e store.Entry) (SeenFile, bool) {
 // Observe records a complete listing of the inbox made at: a file not
 // listed before, or listed otherwise (replaced, rewritten, touched), is
 // first seen at; the files no longer there are forgotten. Folders and
-// entries never read (Odd) are not recorded. Listings must be observed in
-// the order they were made.
+// entries never read (Odd) are not recorded. A listing made before the
+// last one observed is ignored.
 func (s *Seen) Observe(entries []store.Entry, at time.Time) {
+	if at.Before(s.Listed) {
+		return // a listing older than one observed already (it waited for the lock): it tells nothing new
+	}
 	files := make(map[string]SeenFile, len(entries))
 	for _, e := range entries {
 		if e.Dir || e.Odd != "" {
@@ -125,28 +129,46 @@ func ReadSeen(dir string) (*Seen, error) {
 // that concurrent listings (a run, kaohe serve's watch) both count. It
 // returns the Seen as written.
 func UpdateSeen(dir string, update func(*Seen)) (*Seen, error) {
+	s, write, err := UpdateSeenLater(dir, update)
+	if err != nil {
+		return nil, err
+	}
+	return s, write()
+}
+
+// UpdateSeenLater is UpdateSeen returning as soon as the Seen is updated
+// in memory, seen.lock still held: write writes it and releases the lock
+// (the same error each time it is called). The caller must call write: a
+// run does once the disk is no longer busy with its report.
+func UpdateSeenLater(dir string, update func(*Seen)) (s *Seen, write func() error, err error) {
 	p := filepath.Join(dir, seenLock)
 	lf, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", p, err)
+		return nil, nil, fmt.Errorf("opening %s: %w", p, err)
 	}
-	defer lf.Close()
-	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil { // held for a read and a write: milliseconds
-		return nil, fmt.Errorf("locking %s: %w", p, err)
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		lf.Close()
+		return nil, nil, fmt.Errorf("locking %s: %w", p, err)
 	}
-	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
-	s, err := ReadSeen(dir)
-	if err != nil {
-		return nil, err
+	unlock := func() {
+		syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
+		lf.Close()
+	}
+	if s, err = ReadSeen(dir); err != nil {
+		unlock()
+		return nil, nil, err
 	}
 	update(s)
 	b, err := json.Marshal(s)
 	if err != nil {
-		return nil, err
+		unlock()
+		return nil, nil, err
 	}
-	err = local.WriteFile(filepath.Join(dir, seenFile), func(w io.Writer) error {
-		_, err := w.Write(append(b, '\n'))
-		return err
-	})
-	return s, err
+	return s, sync.OnceValue(func() error {
+		defer unlock()
+		return local.WriteFile(filepath.Join(dir, seenFile), func(w io.Writer) error {
+			_, err := w.Write(append(b, '\n'))
+			return err
+		})
+	}), nil
 }
