@@ -893,3 +893,53 @@ func TestStateGuaranteesFTP(t *testing.T) {
 		t.Errorf("%d receipts on the server for %d uploads: %q", len(receipts), len(fl.Records), receipts)
 	}
 }
+
+// kaohe serve lists the inbox every watch between its runs: a file
+// uploaded between two nightly runs is first seen within a watch of its
+// arrival.
+func TestServeWatchesTheInbox(t *testing.T) {
+	cfg := serveConfig(t, "@yearly")
+	cfg.Watch = store.Duration(time.Second)
+	os.MkdirAll(cfg.Inbox, 0o755)
+	s := serve(t, ServeOptions{Config: cfg, Job: func(context.Context) error { return nil }})
+	time.Sleep(100 * time.Millisecond)
+	arrived := time.Now()
+	os.WriteFile(filepath.Join(cfg.Inbox, "a.xlsx"), []byte("x"), 0o644)
+	var first time.Time
+	for deadline := time.Now().Add(testTimeout); time.Now().Before(deadline) && first.IsZero(); time.Sleep(50 * time.Millisecond) {
+		if seen, err := state.ReadSeen(cfg.StateDir()); err == nil {
+			first = seen.Files["a.xlsx"].First
+		}
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if first.IsZero() || first.Before(arrived) {
+		t.Fatalf("first seen %v, arrived %v", first, arrived)
+	}
+	t.Logf("first seen %s after it arrived (watch = 1s)", first.Sub(arrived).Round(time.Millisecond))
+}
+
+// Over FTP too, the same bytes uploaded again restore a lost copy.
+func TestLostCopyRestoredByReuploadFTP(t *testing.T) {
+	w := newFTPWorld(t, ftp.NoTLS)
+	b := w.filled(4, 1)
+	w.srv.Write("inbox/a.xlsx", b, time.Now().Add(-time.Hour))
+	cfg := w.config()
+	if _, err := Run(context.Background(), Options{Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(w.state, filepath.FromSlash(recordOf(t, w.state, "a.xlsx").Copy)))
+	w.srv.Write("inbox/a-again.xlsx", b, time.Now().Add(-time.Hour))
+	s, err := Run(context.Background(), Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(w.srv.Root, "out", ReportName(w.std))
+	if got := rankingRows(t, dump(t, report)); s.Duplicates != 1 || len(got) != 1 || strings.Contains(cellsText(t, report), "存档副本缺失") {
+		t.Errorf("summary %+v; ranking %q", s, got)
+	}
+	if _, err := state.NewCopies(w.state).Read(recordOf(t, w.state, "a.xlsx")); err != nil {
+		t.Errorf("the copy is not restored: %v", err)
+	}
+}
