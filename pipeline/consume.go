@@ -246,7 +246,7 @@ func (r *run) keep(rec *state.Record, b []byte, order int) string {
 // missing or damaged: the report then reads them again, as 「请重新上传」
 // told the institution. The record's copy is repointed by consume.
 func (r *run) restore(rec *state.Record, b []byte, e store.Entry, order int) {
-	if rec.Run == r.sum.Run || r.dry { // consumed by this very run: in its pack
+	if r.dry { // rec is an earlier run's: readAll runs before this run adds to the ledger
 		return
 	}
 	r.copiesMu.Lock()
