@@ -158,7 +158,6 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry) (c consumed, prev *
 	if prev, ok := r.ledger.Lookup(hash); ok {
 		return consumed{}, prev, nil
 	}
-	base := path.Base(e.Name)
 	if n := int64(len(b)); n <= limit && n != e.Size {
 		return consumed{}, nil, fmt.Errorf("reading %s: %d bytes, listed as %d: changed since listing", e.Name, n, e.Size)
 	}
@@ -166,21 +165,8 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry) (c consumed, prev *
 	if int64(len(b)) <= limit {
 		copied = r.pack.Add(hash, b, e.ModTime) // durable once the pack is committed
 	}
-	sub := readSubmission(b, base, std, cfg)
-	inst, via := attribute(std, e.Name, sub) // identity.go
-	late := !cfg.deadline.IsZero() && e.ModTime.After(cfg.deadline)
-	rec := &state.Record{Hash: hash, Name: e.Name, Size: int64(len(b)), Received: e.ModTime, Institution: inst, Via: via,
-		Outcome: state.OutcomeAccepted, Late: late, Run: r.sum.Run, Copy: copied, Errors: sub.Errors(), Warnings: len(sub.Issues) - sub.Errors()}
-	c = consumed{rec: rec, sub: sub}
-	switch {
-	case late && cfg.Late == "refuse":
-		rec.Outcome = state.OutcomeLate // its own outcome: not read for what it says
-	case sub.Accepted():
-		res := r.score(sub) // here, on the pool, once
-		c.result = &res
-	default:
-		rec.Outcome = state.OutcomeRejected
-	}
+	c = judge(std, cfg, r.review, b, e.Name, hash, e.ModTime) // portal.go: the portal's check is this one
+	c.rec.Run, c.rec.Copy = r.sum.Run, copied
 	return c, nil, nil
 }
 
