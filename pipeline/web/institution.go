@@ -26,20 +26,19 @@ import (
 // institution returns the institution whose link the request carries, or
 // answers 404 (429 once an address has guessed too often).
 func (s *Server) institution(w http.ResponseWriter, r *http.Request) (templates.Institution, bool) {
+	name, ok := s.links.Lookup(r.PathValue("token"))
+	if in, known := s.std.Institution(name); ok && known {
+		return in, true // a valid link always works, whoever guessed wrong from the same address
+	}
 	addr, now := s.addr(r), s.now()
 	if until, blocked := s.guesses.blocked("link:"+addr, now); blocked {
 		s.fail(w, r, http.StatusTooManyRequests, "尝试次数过多", fmt.Sprintf("请于 %s 之后再试。", until.In(s.cfg.Location()).Format("15:04")))
 		return templates.Institution{}, false
 	}
-	name, ok := s.links.Lookup(r.PathValue("token"))
-	in, known := s.std.Institution(name)
-	if !ok || !known {
-		s.guesses.fail("link:"+addr, now)
-		s.record(r, "未登录", "denied", "unknown link")
-		s.fail(w, r, http.StatusNotFound, "链接无效", "这个上传链接无效或已被更换。请使用市职业技能鉴定指导中心最近发给本机构的链接。")
-		return templates.Institution{}, false
-	}
-	return in, true
+	s.guesses.fail("link:"+addr, now)
+	s.record(r, "未登录", "denied", "unknown link")
+	s.fail(w, r, http.StatusNotFound, "链接无效", "这个上传链接无效或已被更换。请使用市职业技能鉴定指导中心最近发给本机构的链接。")
+	return templates.Institution{}, false
 }
 
 // instView is an institution's page.
