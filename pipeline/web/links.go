@@ -16,11 +16,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"kaohe/pipeline"
+	"kaohe/pipeline/state"
 	"kaohe/pipeline/store/local"
+	"kaohe/sheets"
 )
 
 // Dir is the portal's folder in the state folder: links.json, the upload
@@ -177,4 +181,85 @@ func newToken() string {
 func hashToken(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(h[:])
+}
+
+// ErrNoNewLinks: every institution has a link already and none was named
+// to be reset.
+var ErrNoNewLinks = errors.New("所有鉴定机构都已有上传链接")
+
+// ResetAll, given to IssueLinks as a name, resets every institution's link.
+const ResetAll = "全部"
+
+// IssueLinks issues upload links for kaohe portal links: to every
+// institution of the standard without one, or, when reset names some
+// (parts of names as kaohe template takes them, or ResetAll), new ones to
+// those, revoking their old ones. It returns the links, in the
+// allocation's order, and how many institutions kept the link they had. A
+// link is base_url/i/<token>; only the token's hash is stored.
+func IssueLinks(cfg pipeline.Config, reset []string, now time.Time) ([]sheets.Link, int, error) {
+	if err := cfg.Resolve(); err != nil {
+		return nil, 0, err
+	}
+	if cfg.Web.BaseURL == "" {
+		return nil, 0, fmt.Errorf("%w: [web] base_url 未设置：链接按它生成，如 base_url = \"https://kaohe.example.cn\"", pipeline.ErrConfig)
+	}
+	std, _, err := cfg.LoadStandard()
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := state.Create(cfg.StateDir()); err != nil {
+		return nil, 0, err
+	}
+	links := OpenLinks(cfg.StateDir())
+	have, err := links.List()
+	if err != nil {
+		return nil, 0, err
+	}
+	had := map[string]bool{}
+	for _, l := range have {
+		had[l.Institution] = true
+	}
+	pick := map[string]bool{}
+	for _, part := range reset {
+		if part == ResetAll {
+			for _, in := range std.Institutions {
+				pick[in.Name] = true
+			}
+			continue
+		}
+		in, err := pipeline.FindInstitution(std, part)
+		if err != nil {
+			return nil, 0, err
+		}
+		pick[in.Name] = true
+	}
+	kept := 0
+	if len(reset) == 0 {
+		for _, in := range std.Institutions {
+			if had[in.Name] {
+				kept++
+			} else {
+				pick[in.Name] = true
+			}
+		}
+	}
+	var names []string
+	for _, in := range std.Institutions { // the allocation's order
+		if pick[in.Name] {
+			names = append(names, in.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, kept, ErrNoNewLinks
+	}
+	tokens, err := links.Issue(names, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	base := strings.TrimSuffix(cfg.Web.BaseURL, "/")
+	out := make([]sheets.Link, len(names))
+	for i, n := range names {
+		out[i] = sheets.Link{Institution: n, URL: base + "/i/" + tokens[i]}
+	}
+	return out, kept, nil
 }
