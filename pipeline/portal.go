@@ -204,16 +204,14 @@ func IsSpreadsheetName(name string) bool { return isSpreadsheet(path.Base(name))
 
 // CurrentReport is what the report would show now, read-only: the ledger's
 // uploads and the pending ones (checked, in the inbox, not yet consumed by
-// a run), with the rule a run uses (standings.go). It takes no lock: the
-// ledger is replaced atomically by a run.
-func CurrentReport(cfg Config, pending []*Checked) (*sheets.Report, error) {
+// a run), with the rule a run uses (standings.go), for the standard std
+// (cfg.LoadStandard's). It takes no lock: a run replaces the ledger
+// atomically.
+func CurrentReport(cfg Config, std *templates.Standard, pending []*Checked) (*sheets.Report, error) {
 	if err := cfg.Resolve(); err != nil {
 		return nil, err
 	}
-	std, _, err := cfg.LoadStandard()
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	r := &run{cfg: cfg, std: std, stateDir: cfg.StateDir(), sum: &Summary{}, clock: newStageClock(),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if r.ledger, err = state.OpenLedger(r.stateDir); err != nil {

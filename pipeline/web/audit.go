@@ -6,6 +6,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,8 +28,9 @@ type Event struct {
 
 // Audit appends events to the audit log.
 type Audit struct {
-	mu sync.Mutex
-	f  *os.File
+	mu   sync.Mutex
+	f    *os.File
+	sync *syncer
 }
 
 // OpenAudit opens (creates) the audit log of the portal folder dir for appending.
@@ -37,11 +39,11 @@ func OpenAudit(dir string) (*Audit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the audit log: %w", err)
 	}
-	return &Audit{f: f}, nil
+	return &Audit{f: f, sync: newSyncer(f)}, nil
 }
 
-// Add appends one event, synced; it returns an error when the log cannot
-// be written (the caller then refuses what it was about to do).
+// Add appends one event (synced in the background, within milliseconds);
+// it returns an error when the log cannot be written.
 func (a *Audit) Add(e Event) error {
 	b, err := json.Marshal(e)
 	if err != nil {
@@ -52,11 +54,46 @@ func (a *Audit) Add(e Event) error {
 	if _, err := a.f.Write(append(b, '\n')); err != nil { // one write: O_APPEND keeps lines whole
 		return fmt.Errorf("writing the audit log: %w", err)
 	}
-	if err := a.f.Sync(); err != nil {
-		return fmt.Errorf("syncing the audit log: %w", err)
-	}
+	a.sync.dirty()
 	return nil
 }
 
-// Close closes the log.
-func (a *Audit) Close() error { return a.f.Close() }
+// Close syncs and closes the log.
+func (a *Audit) Close() error { return errors.Join(a.sync.close(), a.f.Close()) }
+
+// syncer syncs a file in the background after writes: appends to the
+// journal and the audit log do not each wait for the disk, and a burst of
+// them is synced once.
+type syncer struct {
+	f    *os.File
+	wake chan struct{}
+	done chan error
+}
+
+func newSyncer(f *os.File) *syncer {
+	s := &syncer{f: f, wake: make(chan struct{}, 1), done: make(chan error, 1)}
+	go func() {
+		var err error
+		for range s.wake {
+			if e := f.Sync(); e != nil && err == nil {
+				err = e
+			}
+		}
+		s.done <- errors.Join(err, f.Sync())
+	}()
+	return s
+}
+
+// dirty asks for a sync.
+func (s *syncer) dirty() {
+	select {
+	case s.wake <- struct{}{}:
+	default: // one is pending: it covers this write too
+	}
+}
+
+// close waits for the last sync and returns the first error.
+func (s *syncer) close() error {
+	close(s.wake)
+	return <-s.done
+}

@@ -244,14 +244,14 @@ func (s *Server) sendReceipt(w http.ResponseWriter, r *http.Request, id, owner, 
 			notFound()
 			return
 		}
-		b, err := s.journal.Receipt(seq)
+		name, b, err := s.uploadReceipt(r.Context(), u)
 		if err != nil {
+			s.log.Warn("making a receipt", "seq", seq, "err", err)
 			notFound()
 			return
 		}
 		s.record(r, who, "download", fmt.Sprintf("receipt of upload %d (%s)", seq, u.Institution))
-		rc := s.journal.receiptName(u, s.cfg.Location())
-		s.download(w, rc, b)
+		s.download(w, name, b)
 	case strings.HasPrefix(id, "r") && len(id) == 17 && isHex(id[1:]):
 		cv, err := s.current()
 		if err != nil {
@@ -279,6 +279,35 @@ func (s *Server) sendReceipt(w http.ResponseWriter, r *http.Request, id, owner, 
 	default:
 		notFound()
 	}
+}
+
+// uploadReceipt is the receipt of an upload through the portal: the run's
+// once a run has consumed it; else the one issued at once, kept for an
+// upload not put into the inbox, made again (the same) from its file in
+// the inbox for one that is.
+func (s *Server) uploadReceipt(ctx context.Context, u Upload) (string, []byte, error) {
+	if u.Name == "" {
+		b, err := s.journal.Receipt(u.Seq)
+		return s.journal.receiptName(u, s.cfg.Location()), b, err
+	}
+	if ledger, err := state.OpenLedger(s.cfg.StateDir()); err == nil {
+		if rec, ok := ledger.Lookup(u.Hash); ok && rec.Receipt != "" {
+			b, err := s.readOut(ctx, rec.Receipt)
+			return lastPart(rec.Receipt), b, err
+		}
+	}
+	rc, err := s.inbox.Open(ctx, u.Name)
+	if err != nil {
+		return "", nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, s.cfg.MaxFileMB<<20+1))
+	if err != nil {
+		return "", nil, err
+	}
+	ck := pipeline.CheckUpload(s.std, &s.cfg, data, u.Name, u.Institution, u.Time, u.Time)
+	b, err := sheets.ReceiptBytes(ck.Receipt)
+	return s.journal.receiptName(u, s.cfg.Location()), b, err
 }
 
 func isHex(s string) bool {
@@ -446,11 +475,14 @@ func (s *Server) take(ctx context.Context, inst, file string, data []byte, recei
 	} else if u.Refused == refusedDuplicate {
 		ck.Receipt.Upload.Status = sheets.StatusDuplicate
 	}
-	b, err := sheets.ReceiptBytes(ck.Receipt)
-	if err != nil {
-		return u, ck, err
+	var kept []byte // the receipt of an upload not in the inbox; one in it is made again from its file
+	if u.Name == "" {
+		var err error
+		if kept, err = sheets.ReceiptBytes(ck.Receipt); err != nil {
+			return u, ck, err
+		}
 	}
-	u, err = s.journal.Add(u, b, ck)
+	u, err := s.journal.Add(u, kept, ck)
 	return u, ck, err
 }
 

@@ -60,8 +60,9 @@ type Upload struct {
 type Journal struct {
 	dir string
 	mu  sync.Mutex
-	f   *os.File
-	all []Upload
+	f    *os.File
+	sync *syncer
+	all  []Upload
 	// checks of uploads put into the inbox, by Seq, for the standings
 	// until a run has consumed them (then the ledger has them).
 	checks map[int]*pipeline.Checked
@@ -97,12 +98,16 @@ func OpenJournal(dir string) (*Journal, error) {
 	if j.f, err = os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
 		return nil, fmt.Errorf("opening the upload journal: %w", err)
 	}
+	j.sync = newSyncer(j.f)
 	return j, nil
 }
 
-// Add records an upload, with its receipt issued at once, and returns it
-// with its Seq. The receipt is written first: a journal line always has
-// its receipt.
+// Add records an upload and returns it with its Seq. receipt, the
+// receipt issued at once, is kept (written first) only for an upload not
+// put into the inbox: the receipt of one in the inbox is made again from
+// its file, or is the run's once a run has consumed it. The line is
+// synced in the background (the upload itself is the file in the inbox,
+// synced before this).
 func (j *Journal) Add(u Upload, receipt []byte, ck *pipeline.Checked) (Upload, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -110,8 +115,10 @@ func (j *Journal) Add(u Upload, receipt []byte, ck *pipeline.Checked) (Upload, e
 	if n := len(j.all); n > 0 {
 		u.Seq = j.all[n-1].Seq + 1
 	}
-	if err := local.WriteFile(j.receiptPath(u.Seq), func(w io.Writer) error { _, err := w.Write(receipt); return err }); err != nil {
-		return u, err
+	if receipt != nil {
+		if err := local.WriteFile(j.receiptPath(u.Seq), func(w io.Writer) error { _, err := w.Write(receipt); return err }); err != nil {
+			return u, err
+		}
 	}
 	b, err := json.Marshal(u)
 	if err != nil {
@@ -120,9 +127,7 @@ func (j *Journal) Add(u Upload, receipt []byte, ck *pipeline.Checked) (Upload, e
 	if _, err := j.f.Write(append(b, '\n')); err != nil {
 		return u, fmt.Errorf("writing the upload journal: %w", err)
 	}
-	if err := j.f.Sync(); err != nil {
-		return u, fmt.Errorf("syncing the upload journal: %w", err)
-	}
+	j.sync.dirty()
 	j.all = append(j.all, u)
 	if u.Name != "" && ck != nil {
 		j.checks[u.Seq] = ck
@@ -153,7 +158,8 @@ func (j *Journal) Get(seq int) (Upload, bool) {
 	return Upload{}, false
 }
 
-// Receipt returns the receipt issued at once for upload seq.
+// Receipt returns the receipt kept for upload seq (one not put into the
+// inbox), or an error wrapping fs.ErrNotExist.
 func (j *Journal) Receipt(seq int) ([]byte, error) { return os.ReadFile(j.receiptPath(seq)) }
 
 // Pending returns the checks of the uploads in the inbox that consumed
@@ -192,8 +198,8 @@ func (j *Journal) Pending(consumed func(hash string) bool, load func(u Upload) *
 	return out
 }
 
-// Close closes the journal.
-func (j *Journal) Close() error { return j.f.Close() }
+// Close syncs and closes the journal.
+func (j *Journal) Close() error { return errors.Join(j.sync.close(), j.f.Close()) }
 
 // receiptName is the name the receipt of u is downloaded under.
 func (j *Journal) receiptName(u Upload, loc *time.Location) string {

@@ -340,7 +340,7 @@ func (s *Server) current() (*view, error) {
 	}
 	consumed := func(h string) bool { _, ok := ledger.Lookup(h); return ok }
 	pending := s.journal.Pending(consumed, s.recheck)
-	rep, err := pipeline.CurrentReport(s.cfg, pending)
+	rep, err := pipeline.CurrentReport(s.cfg, s.std, pending)
 	if err != nil {
 		return nil, err
 	}
