@@ -58,8 +58,8 @@ type Upload struct {
 // Journal is the uploads through the portal, in memory and on disk, with
 // the checks of those a run has not yet consumed.
 type Journal struct {
-	dir string
-	mu  sync.Mutex
+	dir  string
+	mu   sync.Mutex
 	f    *os.File
 	sync *syncer
 	all  []Upload
