@@ -3,8 +3,9 @@ package web
 // The portal in a real browser: headless Chromium (Debian's chromium)
 // driven by chromedp. Without Chromium these tests skip, and fail under CI
 // (.ci/run installs it). Screenshots of each page go to the test's
-// artifact folder (go test -artifacts); -update also writes the small
-// ones the README shows into screenshots/.
+// artifact folder (go test -artifacts); -update also writes the tops of
+// the pages the README shows into screenshots/ (go test ./pipeline/web
+// -run TestBrowser -update).
 
 import (
 	"context"
@@ -70,10 +71,16 @@ func shot(t *testing.T, ctx context.Context, name string, readme bool) {
 	if err := os.WriteFile(filepath.Join(t.ArtifactDir(), name+".png"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if *update && readme {
+	if *update && readme { // the top of the page in a smaller window: a small file
+		step(t, ctx, "README window", chromedp.EmulateViewport(960, 960))
+		b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
 		if err := os.WriteFile(filepath.Join("screenshots", name+".png"), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		step(t, ctx, "wide window", chromedp.EmulateViewport(1100, 900))
 	}
 }
 

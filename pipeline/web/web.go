@@ -143,6 +143,9 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.handler = s.routes()
+	if len(cfg.Web.Users) == 0 {
+		s.log.Warn("no centre users: nobody can log into the dashboard; add [[web.users]] (kaohe passwd)")
+	}
 	return s, nil
 }
 

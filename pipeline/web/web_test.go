@@ -24,3 +24,33 @@ func TestUploadAccepted(t *testing.T) {
 		t.Errorf("inbox: %q", files)
 	}
 }
+
+// TestRestart: after kaohe serve restarts, the uploads through the portal
+// that no run has consumed yet are checked again from the inbox: the
+// dashboard and the history still show them, and their receipts are the
+// same.
+func TestRestart(t *testing.T) {
+	f := newFixture(t, nil)
+	f.upload("常柴", "a.xlsx", f.workbook("常柴", nil))
+	c := f.login()
+	_, before := f.get(c, "/centre/receipt/p1")
+	f.srv.Close()
+	srv, err := New(Options{Config: f.cfg, Now: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = srv
+	f.http.Config.Handler = srv
+	c = f.login()
+	_, dash := f.get(c, "/centre")
+	if !strings.Contains(dash, "1 份网上提交等待汇总") || !strings.Contains(dash, "100.30") {
+		t.Errorf("after a restart the dashboard lost the pending upload:\n%s", dash)
+	}
+	_, page := f.get(nil, strings.TrimPrefix(f.link("常柴"), f.http.URL))
+	if !strings.Contains(page, "✔ 计入排名") {
+		t.Errorf("after a restart the history lost the upload")
+	}
+	if _, after := f.get(c, "/centre/receipt/p1"); after != before {
+		t.Errorf("the receipt made again differs")
+	}
+}
