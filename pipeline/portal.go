@@ -89,12 +89,12 @@ type Checked struct {
 // Accepted reports whether a run would accept the upload.
 func (c *Checked) Accepted() bool { return c.Record.Outcome == state.OutcomeAccepted }
 
-// CheckUpload checks the bytes of a file named name (its name in the
-// inbox, e.g. 常柴国家职业技能鉴定所/20131231-180502-自评表.xlsx) that
-// institution uploaded and kaohe received at received, as a run would, and
-// makes its receipt, issued at now. A workbook of another institution is
-// refused (Foreign). Bytes over max_file_mb are refused unread.
-func CheckUpload(std *templates.Standard, cfg *Config, data []byte, name, institution string, received, now time.Time) *Checked {
+// CheckUpload checks the bytes of an upload named name in the inbox (its
+// institution's folder and its own name, InboxName) that kaohe received
+// at received, as a run will, and makes the receipt a run would issue at
+// now. A workbook of another institution than the folder's is refused,
+// naming both (Foreign). Bytes over max_file_mb are refused unread.
+func CheckUpload(std *templates.Standard, cfg *Config, data []byte, name string, received, now time.Time) *Checked {
 	sum := sha256.Sum256(data)
 	c := judge(std, cfg, nil, data, name, hex.EncodeToString(sum[:]), received)
 	ck := &Checked{Record: *c.rec, Submission: c.sub, Result: c.result}

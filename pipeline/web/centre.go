@@ -202,6 +202,8 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, user string) 
 			}
 		case sheets.StatusRejected:
 			class = "bad"
+		case sheets.StatusLateRefused:
+			class = "late"
 		}
 		if st.Upload != nil {
 			row.Pending = cv.pending[st.Upload.Hash]
@@ -276,7 +278,7 @@ func (s *Server) uploadRows(cv *view, uploads []Upload) []uploadRow {
 		in[rec.Hash] = true
 		r := row{uploadRow{Time: rec.Received.In(loc).Format("2006-01-02 15:04:05"), Institution: rec.Institution, File: sheets.PlainText(lastPart(rec.Name)),
 			Good: rec.Outcome == state.OutcomeAccepted}, rec.Received}
-		r.Outcome = outcome(r.Good, rec.Late)
+		r.Outcome = outcome(rec.Outcome, rec.Late)
 		if rec.Receipt != "" {
 			r.Receipt = "r" + rec.Hash[:16]
 		}
@@ -287,8 +289,8 @@ func (s *Server) uploadRows(cv *view, uploads []Upload) []uploadRow {
 			continue
 		}
 		r := row{uploadRow{Time: u.Time.In(loc).Format("2006-01-02 15:04:05"), Institution: u.Institution, File: sheets.PlainText(u.File),
-			Good: u.Accepted && u.Refused == "", Pending: u.Refused == "" && cv.pending[u.Hash], Receipt: fmt.Sprintf("p%d", u.Seq)}, u.Time}
-		r.Outcome = outcome(r.Good, u.Late)
+			Good: u.Accepted() && u.Refused == "", Pending: u.Refused == "" && cv.pending[u.Hash], Receipt: fmt.Sprintf("p%d", u.Seq)}, u.Time}
+		r.Outcome = outcome(u.Outcome, u.Late)
 		if u.Refused != "" {
 			r.Outcome = "未收取：" + refusedNote(u.Refused)
 		}

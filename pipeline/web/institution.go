@@ -110,19 +110,18 @@ func (s *Server) history(name string, cv *view) []histRow {
 		case u.Refused != "":
 			row.Outcome, row.Note = "未通过校验", refusedNote(u.Refused)
 			if u.Refused == refusedDuplicate {
-				row.Outcome, row.Good = string(sheets.StatusDuplicate), u.Accepted
+				row.Outcome, row.Good = string(sheets.StatusDuplicate), u.Accepted()
 			}
 		case consumed:
-			row.Good = rec.Outcome == state.OutcomeAccepted
+			row.Good, row.Outcome = rec.Outcome == state.OutcomeAccepted, outcome(rec.Outcome, rec.Late)
 			if rec.Receipt != "" {
 				row.Receipt = "r" + rec.Hash[:16]
 			}
 		default:
-			row.Good, row.Pending = u.Accepted, cv.pending[u.Hash]
+			row.Good, row.Pending, row.Outcome = u.Accepted(), cv.pending[u.Hash], outcome(u.Outcome, u.Late)
 		}
 		if u.Refused == "" {
-			row.Outcome = outcome(row.Good, u.Late)
-			if row.Good && u.Total != 0 || row.Good {
+			if row.Good {
 				row.Total = templates.Points(u.Total).String()
 			}
 			row.Counts = u.Hash == counts
@@ -137,7 +136,7 @@ func (s *Server) history(name string, cv *view) []histRow {
 		}
 		row := histRow{sortTime: rec.Received, Time: rec.Received.In(loc).Format("2006-01-02 15:04:05"), File: sheets.PlainText(lastPart(rec.Name)),
 			Good: rec.Outcome == state.OutcomeAccepted, Counts: rec.Hash == counts}
-		row.Outcome = outcome(row.Good, rec.Late)
+		row.Outcome = outcome(rec.Outcome, rec.Late)
 		if rec.Receipt != "" {
 			row.Receipt = "r" + rec.Hash[:16]
 		}
@@ -154,15 +153,17 @@ func (s *Server) history(name string, cv *view) []histRow {
 	return rows
 }
 
-func outcome(accepted, late bool) string {
-	s := string(sheets.StatusRejected)
-	if accepted {
-		s = string(sheets.StatusAccepted)
+// outcome is an upload's outcome as the report words it.
+func outcome(o state.Outcome, late bool) string {
+	switch {
+	case o == state.OutcomeLate:
+		return string(sheets.StatusLateRefused)
+	case o == state.OutcomeAccepted && late:
+		return string(sheets.StatusAccepted) + "（" + string(sheets.StatusLate) + "）"
+	case o == state.OutcomeAccepted:
+		return string(sheets.StatusAccepted)
 	}
-	if late {
-		s += "（逾期）"
-	}
-	return s
+	return string(sheets.StatusRejected)
 }
 
 func lastPart(name string) string {
@@ -305,7 +306,7 @@ func (s *Server) uploadReceipt(ctx context.Context, u Upload) (string, []byte, e
 	if err != nil {
 		return "", nil, err
 	}
-	ck := pipeline.CheckUpload(s.std, &s.cfg, data, u.Name, u.Institution, u.Time, u.Time)
+	ck := pipeline.CheckUpload(s.std, &s.cfg, data, u.Name, u.Time, u.Time)
 	b, err := sheets.ReceiptBytes(ck.Receipt)
 	return s.journal.receiptName(u, s.cfg.Location()), b, err
 }
@@ -416,13 +417,13 @@ func (s *Server) instUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.record(r, who, "upload", fmt.Sprintf("upload %d %q sha256 %s: %s", u.Seq, sheets.PlainText(u.File), u.Hash[:16], uploadOutcome(u)))
-	s.log.Info("upload", "institution", in.Name, "seq", u.Seq, "accepted", u.Accepted, "errors", u.Errors, "inbox", u.Name, "refused", u.Refused)
+	s.log.Info("upload", "institution", in.Name, "seq", u.Seq, "outcome", u.Outcome, "errors", u.Errors, "inbox", u.Name, "refused", u.Refused)
 	view := sheets.ViewReceipt(ck.Receipt)
 	v.Result, v.ResultReceipt = &view, "p"+strconv.Itoa(u.Seq)
 	switch {
 	case u.Refused != "":
 		v.ResultNote = refusedNote(u.Refused) + "。"
-	case u.Accepted:
+	case u.Accepted():
 		v.ResultNote = "文件已收下，将计入下一次汇总（汇总后以本机构最新一次通过校验的提交为准）。"
 	default:
 		v.ResultNote = "文件已收下并记录，但未通过校验，不计入排名；请按下面的说明修改后重新上传。"
@@ -437,7 +438,7 @@ func uploadOutcome(u Upload) string {
 	switch {
 	case u.Refused != "":
 		return "refused (" + u.Refused + ")"
-	case u.Accepted:
+	case u.Accepted():
 		return "accepted, into the inbox as " + u.Name
 	}
 	return fmt.Sprintf("rejected (%d errors), into the inbox as %s", u.Errors, u.Name)
@@ -449,9 +450,9 @@ func uploadOutcome(u Upload) string {
 // receipt.
 func (s *Server) take(ctx context.Context, inst, file string, data []byte, received time.Time) (Upload, *pipeline.Checked, error) {
 	name := pipeline.InboxName(&s.cfg, inst, file, received)
-	ck := pipeline.CheckUpload(s.std, &s.cfg, data, name, inst, received, s.now())
+	ck := pipeline.CheckUpload(s.std, &s.cfg, data, name, received, s.now())
 	u := Upload{Time: received, Institution: inst, File: lastPart(strings.ReplaceAll(file, `\`, "/")), Hash: ck.Record.Hash,
-		Size: int64(len(data)), Accepted: ck.Accepted(), Late: ck.Record.Late, Errors: ck.Record.Errors, Warnings: ck.Record.Warnings}
+		Size: int64(len(data)), Outcome: ck.Record.Outcome, Late: ck.Record.Late, Errors: ck.Record.Errors, Warnings: ck.Record.Warnings}
 	if ck.Result != nil {
 		u.Total = int64(ck.Result.Total)
 	}

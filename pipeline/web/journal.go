@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"kaohe/pipeline"
+	"kaohe/pipeline/state"
 	"kaohe/pipeline/store/local"
 	"kaohe/sheets"
 )
@@ -40,20 +41,23 @@ const (
 
 // Upload is one upload through the portal.
 type Upload struct {
-	Seq         int       `json:"seq"`            // 1, 2, …: its receipt is receipts/<seq>.xlsx
-	Time        time.Time `json:"time"`           // when kaohe received it (see Server.receivedAt)
-	Institution string    `json:"institution"`    // whose link it came through
-	File        string    `json:"file"`           // its name as uploaded: shown, never a path
-	Name        string    `json:"name,omitempty"` // its name in the inbox; "" when not put there
-	Hash        string    `json:"hash"`
-	Size        int64     `json:"size"`
-	Accepted    bool      `json:"accepted"`
-	Late        bool      `json:"late,omitempty"`
-	Errors      int       `json:"errors"`
-	Warnings    int       `json:"warnings"`
-	Total       int64     `json:"total,omitempty"` // 核定总分 in 0.01 points when accepted
-	Refused     string    `json:"refused,omitempty"`
+	Seq         int           `json:"seq"`            // 1, 2, …: its receipt is receipts/<seq>.xlsx
+	Time        time.Time     `json:"time"`           // when kaohe received it (see Server.receivedAt)
+	Institution string        `json:"institution"`    // whose link it came through
+	File        string        `json:"file"`           // its name as uploaded: shown, never a path
+	Name        string        `json:"name,omitempty"` // its name in the inbox; "" when not put there
+	Hash        string        `json:"hash"`
+	Size        int64         `json:"size"`
+	Outcome     state.Outcome `json:"outcome"` // what the check said, as a run will (accepted, rejected, late)
+	Late        bool          `json:"late,omitempty"`
+	Errors      int           `json:"errors"`
+	Warnings    int           `json:"warnings"`
+	Total       int64         `json:"total,omitempty"` // 核定总分 in 0.01 points when accepted
+	Refused     string        `json:"refused,omitempty"`
 }
+
+// Accepted reports whether the check accepted the upload.
+func (u Upload) Accepted() bool { return u.Outcome == state.OutcomeAccepted }
 
 // Journal is the uploads through the portal, in memory and on disk, with
 // the checks of those a run has not yet consumed.
@@ -204,7 +208,7 @@ func (j *Journal) Close() error { return errors.Join(j.sync.close(), j.f.Close()
 // receiptName is the name the receipt of u is downloaded under.
 func (j *Journal) receiptName(u Upload, loc *time.Location) string {
 	status := sheets.StatusRejected
-	if u.Accepted {
+	if u.Accepted() {
 		status = sheets.StatusAccepted
 	}
 	return sheets.ReceiptFileName(sheets.Upload{Institution: u.Institution, Status: status, Late: u.Late}, u.Time.In(loc))

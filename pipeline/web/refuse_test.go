@@ -75,7 +75,7 @@ func TestForeignWorkbook(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("%d\n%s", code, body)
 	}
-	for _, want := range []string{"未通过校验", "这是「常武国家职业技能鉴定所」的自评表，不是「常柴国家职业技能鉴定所」的", "不是本机构的自评表，未收取"} {
+	for _, want := range []string{"未通过校验", "上传的文件夹是「常柴国家职业技能鉴定所」，自评表却是「常武国家职业技能鉴定所」的", "不是本机构的自评表，未收取"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("answer lacks %q", want)
 		}

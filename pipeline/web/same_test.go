@@ -106,7 +106,7 @@ func TestPortalSameAsDrop(t *testing.T) {
 	// What the portal showed for each matches the run's outcome.
 	for i, u := range f.srv.journal.Uploads() {
 		rec, ok := a.Lookup(u.Hash)
-		if !ok || (rec.Outcome == state.OutcomeAccepted) != u.Accepted || rec.Late != u.Late || rec.Errors != u.Errors || rec.Name != u.Name {
+		if !ok || rec.Outcome != u.Outcome || rec.Late != u.Late || rec.Errors != u.Errors || rec.Name != u.Name {
 			t.Errorf("upload %d: the portal said %+v, the run %+v", i, u, rec)
 		}
 	}

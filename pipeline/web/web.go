@@ -371,5 +371,5 @@ func (s *Server) recheck(u Upload) *pipeline.Checked {
 		s.log.Warn("reading a pending upload", "file", u.Name, "err", err)
 		return nil
 	}
-	return pipeline.CheckUpload(s.std, &s.cfg, b, u.Name, u.Institution, u.Time, s.now())
+	return pipeline.CheckUpload(s.std, &s.cfg, b, u.Name, u.Time, u.Time)
 }
