@@ -202,18 +202,34 @@ func safeBase(name string) string {
 // its extension; what it is is decided from its bytes).
 func IsSpreadsheetName(name string) bool { return isSpreadsheet(path.Base(name)) }
 
+// Reads keeps the uploads CurrentReport read again from their copies, so
+// that the next call does not read them again (a copy never changes; the
+// configuration and the standard must not either). The zero value is ready.
+type Reads struct {
+	mu sync.Mutex
+	m  map[string]consumed
+}
+
 // CurrentReport is what the report would show now, read-only: the ledger's
 // uploads and the pending ones (checked, in the inbox, not yet consumed by
 // a run), with the rule a run uses (standings.go), for the standard std
-// (cfg.LoadStandard's). It takes no lock: a run replaces the ledger
-// atomically.
-func CurrentReport(cfg Config, std *templates.Standard, pending []*Checked) (*sheets.Report, error) {
+// (cfg.LoadStandard's), with reads (nil: none) keeping what it read. It
+// takes no lock: a run replaces the ledger atomically.
+func CurrentReport(cfg Config, std *templates.Standard, pending []*Checked, reads *Reads) (*sheets.Report, error) {
 	if err := cfg.Resolve(); err != nil {
 		return nil, err
 	}
 	var err error
 	r := &run{cfg: cfg, std: std, stateDir: cfg.StateDir(), sum: &Summary{}, clock: newStageClock(),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if reads != nil {
+		reads.mu.Lock()
+		defer reads.mu.Unlock()
+		if reads.m == nil {
+			reads.m = map[string]consumed{}
+		}
+		r.reads = reads.m
+	}
 	if r.ledger, err = state.OpenLedger(r.stateDir); err != nil {
 		return nil, err
 	}

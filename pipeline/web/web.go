@@ -69,6 +69,7 @@ type Server struct {
 
 	viewMu sync.Mutex
 	view   *view
+	reads  pipeline.Reads // the uploads the standings read again from their copies
 
 	runMu   sync.Mutex
 	running bool
@@ -343,7 +344,7 @@ func (s *Server) current() (*view, error) {
 	}
 	consumed := func(h string) bool { _, ok := ledger.Lookup(h); return ok }
 	pending := s.journal.Pending(consumed, s.recheck)
-	rep, err := pipeline.CurrentReport(s.cfg, s.std, pending)
+	rep, err := pipeline.CurrentReport(s.cfg, s.std, pending, &s.reads)
 	if err != nil {
 		return nil, err
 	}
