@@ -144,6 +144,12 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.handler = s.routes()
+	if ft := store.FeaturesOf(s.inbox); ft.Clean != nil && ft.Path != nil { // a local inbox: no server to wait for
+		for _, in := range std.Institutions { // temp files of deposits cut short when kaohe serve last stopped
+			clean := ft.Clean
+			clean(in.Name)
+		}
+	}
 	if len(cfg.Web.Users) == 0 {
 		s.log.Warn("no centre users: nobody can log into the dashboard; add [[web.users]] (kaohe passwd)")
 	}
