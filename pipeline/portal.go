@@ -216,8 +216,10 @@ type Reads struct {
 // (cfg.LoadStandard's), with reads (nil: none) keeping what it read. It
 // takes no lock: a run replaces the ledger atomically.
 func CurrentReport(cfg Config, std *templates.Standard, pending []*Checked, reads *Reads) (*sheets.Report, error) {
-	if err := cfg.Resolve(); err != nil {
-		return nil, err
+	if cfg.loc == nil { // not resolved yet (the portal's is: it asks after every upload)
+		if err := cfg.Resolve(); err != nil {
+			return nil, err
+		}
 	}
 	var err error
 	r := &run{cfg: cfg, std: std, stateDir: cfg.StateDir(), sum: &Summary{}, clock: newStageClock(),
