@@ -162,7 +162,7 @@ var flashes = map[string]string{
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, user string) {
-	cv, err := s.current()
+	cv, err := s.current(0)
 	if err != nil {
 		s.log.Error("reading the standings", "err", err)
 		s.fail(w, r, http.StatusInternalServerError, "无法读取台账", "状态文件夹中的台账无法读取："+err.Error())

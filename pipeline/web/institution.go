@@ -195,7 +195,7 @@ func (s *Server) instPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.instView(r, in)
-	cv, err := s.current()
+	cv, err := s.current(0)
 	if err != nil {
 		s.log.Error("reading the standings", "err", err)
 	} else {
@@ -254,7 +254,7 @@ func (s *Server) sendReceipt(w http.ResponseWriter, r *http.Request, id, owner, 
 		s.record(r, who, "download", fmt.Sprintf("receipt of upload %d (%s)", seq, u.Institution))
 		s.download(w, name, b)
 	case strings.HasPrefix(id, "r") && len(id) == 17 && isHex(id[1:]):
-		cv, err := s.current()
+		cv, err := s.current(0)
 		if err != nil {
 			notFound()
 			return
@@ -428,7 +428,7 @@ func (s *Server) instUpload(w http.ResponseWriter, r *http.Request) {
 	default:
 		v.ResultNote = "文件已收下并记录，但未通过校验，不计入排名；请按下面的说明修改后重新上传。"
 	}
-	if cv, err := s.current(); err == nil {
+	if cv, err := s.current(u.Seq); err == nil {
 		v.History = s.history(in.Name, cv)
 	}
 	s.render(w, http.StatusOK, "institution.html", v)

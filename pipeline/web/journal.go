@@ -150,6 +150,16 @@ func (j *Journal) Uploads() []Upload {
 	return append([]Upload(nil), j.all...)
 }
 
+// Last is the number of the last upload, 0 when none.
+func (j *Journal) Last() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.all) == 0 {
+		return 0
+	}
+	return j.all[len(j.all)-1].Seq
+}
+
 // Get returns the upload numbered seq.
 func (j *Journal) Get(seq int) (Upload, bool) {
 	j.mu.Lock()

@@ -54,11 +54,13 @@ type Links struct {
 	size int64
 	byH  map[string]string // hash -> institution
 	list []Link
+	// broken is told when the file cannot be read: every link then fails.
+	broken func(error)
 }
 
 // OpenLinks is the links of the state folder stateDir.
 func OpenLinks(stateDir string) *Links {
-	return &Links{path: filepath.Join(stateDir, Dir, linksFile)}
+	return &Links{path: filepath.Join(stateDir, Dir, linksFile), broken: func(error) {}}
 }
 
 // load reads the file when it changed since last read.
@@ -98,6 +100,7 @@ func (l *Links) Lookup(token string) (string, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.load(); err != nil {
+		l.broken(err)
 		return "", false
 	}
 	name, ok := l.byH[hashToken(token)]

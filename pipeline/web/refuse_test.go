@@ -324,3 +324,25 @@ func TestNothingSecretLogged(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileFileName: the name an upload is sent under never becomes a
+// path: the file lands in its institution's folder under a name kaohe
+// made, and the page shows the name escaped.
+func TestHostileFileName(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, name := range []string{"../../../state/ledger.xlsx", `..\..\evil.xlsx`, "/etc/passwd.xlsx", "a\u202egnp.xlsx", "<script>alert(1)</script>.xlsx", ".hidden.xlsx", "~$lock.xlsx"} {
+		code, body := f.upload("常柴", name, f.workbook("常柴", map[string]any{"contact_name": name}))
+		if code != 200 || strings.Contains(body, "<script>alert") || strings.Contains(body, "\u202e") {
+			t.Errorf("%q: %d, or the page shows it raw", name, code)
+		}
+	}
+	for _, p := range f.inboxFiles() {
+		dir, base, _ := strings.Cut(p, "/")
+		if dir != "常柴国家职业技能鉴定所" || strings.Contains(base, "/") || strings.HasPrefix(base, ".") || strings.HasPrefix(base, "~") || strings.ContainsRune(base, '\u202e') {
+			t.Errorf("inbox file %q", p)
+		}
+	}
+	if n := len(f.inboxFiles()); n != 7 {
+		t.Errorf("%d files in the inbox, want 7: %q", n, f.inboxFiles())
+	}
+}

@@ -131,6 +131,7 @@ func New(o Options) (*Server, error) {
 	}
 	s.runCtx, s.stopRun = context.WithCancel(context.Background())
 	s.links = OpenLinks(cfg.StateDir())
+	s.links.broken = func(err error) { s.log.Error("reading the links: every link fails until it is fixed", "err", err) }
 	if s.journal, err = OpenJournal(s.dir); err != nil {
 		return nil, err
 	}
@@ -326,23 +327,30 @@ func (s *Server) download(w http.ResponseWriter, name string, data []byte) {
 // would report (pipeline.CurrentReport), the ledger, and the uploads through
 // the portal not yet consumed.
 type view struct {
-	key     string
+	key     string // the ledger file's time and size
+	seq     int    // the last upload through the portal it includes
 	ledger  *state.Ledger
 	report  *sheets.Report
 	pending map[string]bool // hashes of uploads in the inbox no run has consumed yet
 }
 
-// current returns the view, made again when the ledger or the journal has
-// changed since; callers at the same time wait for one making.
-func (s *Server) current() (*view, error) {
+// current returns a view that includes the portal's uploads up to number
+// need (0: all so far) and the ledger as it is now, made again only when
+// the one at hand does not: in a burst of uploads one making answers
+// every upload made before it started. Callers wait for one making.
+func (s *Server) current(need int) (*view, error) {
 	s.viewMu.Lock()
 	defer s.viewMu.Unlock()
-	key := fmt.Sprint(len(s.journal.Uploads()))
-	if fi, err := os.Stat(filepath.Join(s.cfg.StateDir(), state.LedgerFile)); err == nil {
-		key += "|" + fi.ModTime().String() + "|" + fmt.Sprint(fi.Size())
+	last := s.journal.Last()
+	if need <= 0 || need > last {
+		need = last
 	}
-	if s.view != nil && s.view.key == key {
-		return s.view, nil
+	key := ""
+	if fi, err := os.Stat(filepath.Join(s.cfg.StateDir(), state.LedgerFile)); err == nil {
+		key = fi.ModTime().String() + "|" + fmt.Sprint(fi.Size())
+	}
+	if v := s.view; v != nil && v.key == key && v.seq >= need {
+		return v, nil
 	}
 	ledger, err := state.OpenLedger(s.cfg.StateDir())
 	if err != nil {
@@ -354,7 +362,7 @@ func (s *Server) current() (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &view{key: key, ledger: ledger, report: rep, pending: map[string]bool{}}
+	v := &view{key: key, seq: last, ledger: ledger, report: rep, pending: map[string]bool{}}
 	for _, ck := range pending {
 		v.pending[ck.Record.Hash] = true
 	}
