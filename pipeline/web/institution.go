@@ -291,7 +291,7 @@ func (s *Server) uploadReceipt(ctx context.Context, u Upload) (string, []byte, e
 		b, err := s.journal.Receipt(u.Seq)
 		return s.journal.receiptName(u, s.cfg.Location()), b, err
 	}
-	if ledger, err := state.OpenLedger(s.cfg.StateDir()); err == nil {
+	if ledger, _, err := s.ledger(); err == nil {
 		if rec, ok := ledger.Lookup(u.Hash); ok && rec.Receipt != "" {
 			b, err := s.readOut(ctx, rec.Receipt)
 			return lastPart(rec.Receipt), b, err
@@ -495,7 +495,7 @@ func (s *Server) seen(hash string) bool {
 			return true
 		}
 	}
-	ledger, err := state.OpenLedger(s.cfg.StateDir())
+	ledger, _, err := s.ledger()
 	if err != nil {
 		return false
 	}

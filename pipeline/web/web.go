@@ -69,7 +69,11 @@ type Server struct {
 
 	viewMu sync.Mutex
 	view   *view
-	reads  pipeline.Reads // the uploads the standings read again from their copies
+
+	ledgerMu   sync.Mutex
+	ledgerRead *state.Ledger // the ledger as last read, never changed here
+	ledgerKey  string
+	reads      pipeline.Reads // the uploads the standings read again from their copies
 
 	runMu   sync.Mutex
 	running bool
@@ -345,16 +349,12 @@ func (s *Server) current(need int) (*view, error) {
 	if need <= 0 || need > last {
 		need = last
 	}
-	key := ""
-	if fi, err := os.Stat(filepath.Join(s.cfg.StateDir(), state.LedgerFile)); err == nil {
-		key = fi.ModTime().String() + "|" + fmt.Sprint(fi.Size())
+	ledger, key, err := s.ledger()
+	if err != nil {
+		return nil, err
 	}
 	if v := s.view; v != nil && v.key == key && v.seq >= need {
 		return v, nil
-	}
-	ledger, err := state.OpenLedger(s.cfg.StateDir())
-	if err != nil {
-		return nil, err
 	}
 	consumed := func(h string) bool { _, ok := ledger.Lookup(h); return ok }
 	pending := s.journal.Pending(consumed, s.recheck)
@@ -368,6 +368,27 @@ func (s *Server) current(need int) (*view, error) {
 	}
 	s.view = v
 	return v, nil
+}
+
+// ledger returns the state folder's ledger, read again only when the file
+// has changed (a run replaces it), and its key (time and size). Callers
+// only read it.
+func (s *Server) ledger() (*state.Ledger, string, error) {
+	key := ""
+	if fi, err := os.Stat(filepath.Join(s.cfg.StateDir(), state.LedgerFile)); err == nil {
+		key = fi.ModTime().String() + "|" + fmt.Sprint(fi.Size())
+	}
+	s.ledgerMu.Lock()
+	defer s.ledgerMu.Unlock()
+	if s.ledgerRead != nil && s.ledgerKey == key {
+		return s.ledgerRead, key, nil
+	}
+	l, err := state.OpenLedger(s.cfg.StateDir())
+	if err != nil {
+		return nil, "", err
+	}
+	s.ledgerRead, s.ledgerKey = l, key
+	return l, key, nil
 }
 
 // recheck checks again an upload in the inbox whose check is not in
