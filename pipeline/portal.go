@@ -198,10 +198,6 @@ func safeBase(name string) string {
 	return s + ext
 }
 
-// IsSpreadsheetName reports whether a run takes a file of this name (by
-// its extension; what it is is decided from its bytes).
-func IsSpreadsheetName(name string) bool { return isSpreadsheet(path.Base(name)) }
-
 // Reads keeps the uploads CurrentReport read again from their copies, so
 // that the next call does not read them again (a copy never changes; the
 // configuration and the standard must not either). The zero value is ready.

@@ -179,10 +179,6 @@ func refusedNote(why string) string {
 		return "不是本机构的自评表，未收取"
 	case refusedTooLarge:
 		return "文件过大，未读取"
-	case refusedClosed:
-		return "截止后上传，不予受理"
-	case refusedNotSheet:
-		return "不是表格文件，未收取"
 	case refusedDuplicate:
 		return "与此前上传的文件完全相同，已收过"
 	}
@@ -445,9 +441,10 @@ func uploadOutcome(u Upload) string {
 }
 
 // take checks an upload, puts it into the inbox unless it is refused
-// outright (another institution's workbook, not a spreadsheet, the same
-// bytes as a file received before) and records it in the journal with its
-// receipt.
+// outright (another institution's workbook, over max_file_mb, the same
+// bytes as a file received before) and records it in the journal. What
+// it is is told by its bytes, never its name: a workbook sent without
+// .xlsx goes in as .xlsx, a PDF is refused by the run as by the check.
 func (s *Server) take(ctx context.Context, inst, file string, data []byte, received time.Time) (Upload, *pipeline.Checked, error) {
 	name := pipeline.InboxName(&s.cfg, inst, file, received)
 	ck := pipeline.CheckUpload(s.std, &s.cfg, data, name, received, s.now())
@@ -461,8 +458,6 @@ func (s *Server) take(ctx context.Context, inst, file string, data []byte, recei
 		u.Refused = refusedTooLarge
 	case ck.Foreign != "":
 		u.Refused = refusedForeign
-	case !pipeline.IsSpreadsheetName(file):
-		u.Refused = refusedNotSheet
 	case s.seen(ck.Record.Hash):
 		u.Refused = refusedDuplicate
 	}

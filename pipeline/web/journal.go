@@ -34,8 +34,6 @@ const (
 const (
 	refusedForeign   = "foreign"   // a workbook of another institution
 	refusedTooLarge  = "too-large" // over max_file_mb: not read
-	refusedClosed    = "closed"    // after the deadline, late = "refuse"
-	refusedNotSheet  = "not-sheet" // not a spreadsheet: a run would not take it
 	refusedDuplicate = "duplicate" // the same bytes as a file received before
 )
 

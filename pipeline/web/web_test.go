@@ -54,3 +54,23 @@ func TestRestart(t *testing.T) {
 		t.Errorf("the receipt made again differs")
 	}
 }
+
+// TestNameDoesNotDecide: what an upload is is told by its bytes: a
+// workbook sent without .xlsx is accepted and goes in as .xlsx; a PDF
+// named .xlsx is refused as the run refuses it, and goes in for the run
+// to record under its institution.
+func TestNameDoesNotDecide(t *testing.T) {
+	f := newFixture(t, nil)
+	if code, body := f.upload("常柴", "自评表", f.workbook("常柴", nil)); code != 200 || !strings.Contains(body, `<span class="verdict">已接受</span>`) {
+		t.Errorf("a workbook without an extension: %d", code)
+	}
+	code, body := f.upload("常柴", "scan.xlsx", []byte("%PDF-1.4\n1 0 obj\n<<>>\nendobj\n"))
+	if code != 200 || !strings.Contains(body, `<span class="verdict">未通过校验</span>`) || !strings.Contains(body, "PDF") {
+		t.Errorf("a PDF: %d\n%s", code, body)
+	}
+	files := f.inboxFiles()
+	if len(files) != 2 || !strings.HasSuffix(files[0], "-scan.xlsx") && !strings.HasSuffix(files[1], "-scan.xlsx") ||
+		!strings.HasSuffix(files[0], "-自评表.xlsx") && !strings.HasSuffix(files[1], "-自评表.xlsx") {
+		t.Errorf("inbox: %q", files)
+	}
+}
