@@ -92,16 +92,17 @@ func (c *Checked) Accepted() bool { return c.Record.Outcome == state.OutcomeAcce
 // CheckUpload checks the bytes of an upload named name in the inbox (its
 // institution's folder and its own name, InboxName) that kaohe received
 // at received, as a run will, and makes the receipt a run would issue at
-// now. A workbook of another institution than the folder's is refused,
-// naming both (Foreign). Bytes over max_file_mb are refused unread.
-func CheckUpload(std *templates.Standard, cfg *Config, data []byte, name string, received, now time.Time) *Checked {
+// now, with rv, the centre's 核查表 (LoadReview; nil: none), as a run
+// applies it. A workbook of another institution than the folder's is
+// refused, naming both (Foreign). Bytes over max_file_mb are refused unread.
+func CheckUpload(std *templates.Standard, cfg *Config, rv *sheets.ReviewFile, data []byte, name string, received, now time.Time) *Checked {
 	sum := sha256.Sum256(data)
-	c := judge(std, cfg, nil, data, name, hex.EncodeToString(sum[:]), received)
+	c := judge(std, cfg, rv, data, name, hex.EncodeToString(sum[:]), received)
 	ck := &Checked{Record: *c.rec, Submission: c.sub, Result: c.result}
 	if other := c.sub.Institution.Name; other != "" && other != c.rec.Institution {
 		ck.Foreign = other // attribute has said so, naming both
 	}
-	r := &run{std: std, cfg: *cfg, t: now.In(cfg.Location())}
+	r := &run{std: std, cfg: *cfg, t: now.In(cfg.Location()), review: rv}
 	ck.Receipt = r.answer(c) // the run's receipt, issued now
 	return ck
 }
@@ -209,16 +210,17 @@ type Reads struct {
 // CurrentReport is what the report would show now, read-only: the ledger's
 // uploads and the pending ones (checked, in the inbox, not yet consumed by
 // a run), with the rule a run uses (standings.go), for the standard std
-// (cfg.LoadStandard's), with reads (nil: none) keeping what it read. It
-// takes no lock: a run replaces the ledger atomically.
-func CurrentReport(cfg Config, std *templates.Standard, pending []*Checked, reads *Reads) (*sheets.Report, error) {
+// (cfg.LoadStandard's) and the 核查表 rv (LoadReview's; nil: none), with
+// reads (nil: none) keeping what it read. It takes no lock: a run replaces
+// the ledger atomically.
+func CurrentReport(cfg Config, std *templates.Standard, rv *sheets.ReviewFile, pending []*Checked, reads *Reads) (*sheets.Report, error) {
 	if cfg.loc == nil { // not resolved yet (the portal's is: it asks after every upload)
 		if err := cfg.Resolve(); err != nil {
 			return nil, err
 		}
 	}
 	var err error
-	r := &run{cfg: cfg, std: std, stateDir: cfg.StateDir(), sum: &Summary{}, clock: newStageClock(),
+	r := &run{cfg: cfg, std: std, review: rv, stateDir: cfg.StateDir(), sum: &Summary{}, clock: newStageClock(),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if reads != nil {
 		reads.mu.Lock()
@@ -239,7 +241,7 @@ func CurrentReport(cfg Config, std *templates.Standard, pending []*Checked, read
 		rec := p.Record
 		r.ledger.Add(rec) // in memory only: never committed
 		got, _ := r.ledger.Lookup(rec.Hash)
-		fresh = append(fresh, consumed{rec: got, sub: p.Submission, result: p.Result})
+		fresh = append(fresh, consumed{rec: got, sub: p.Submission}) // scored again: the 核查表 may have changed since
 	}
 	return r.standings(fresh)
 }

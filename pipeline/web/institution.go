@@ -302,7 +302,7 @@ func (s *Server) uploadReceipt(ctx context.Context, u Upload) (string, []byte, e
 	if err != nil {
 		return "", nil, err
 	}
-	ck := pipeline.CheckUpload(s.std, &s.cfg, data, u.Name, u.Time, u.Time)
+	ck := pipeline.CheckUpload(s.std, &s.cfg, s.reviewed(), data, u.Name, u.Time, u.Time)
 	b, err := sheets.ReceiptBytes(ck.Receipt)
 	return s.journal.receiptName(u, s.cfg.Location()), b, err
 }
@@ -447,7 +447,7 @@ func uploadOutcome(u Upload) string {
 // .xlsx goes in as .xlsx, a PDF is refused by the run as by the check.
 func (s *Server) take(ctx context.Context, inst, file string, data []byte, received time.Time) (Upload, *pipeline.Checked, error) {
 	name := pipeline.InboxName(&s.cfg, inst, file, received)
-	ck := pipeline.CheckUpload(s.std, &s.cfg, data, name, received, s.now())
+	ck := pipeline.CheckUpload(s.std, &s.cfg, s.reviewed(), data, name, received, s.now())
 	u := Upload{Time: received, Institution: inst, File: lastPart(strings.ReplaceAll(file, `\`, "/")), Hash: ck.Record.Hash,
 		Size: int64(len(data)), Outcome: ck.Record.Outcome, Late: ck.Record.Late, Errors: ck.Record.Errors, Warnings: ck.Record.Warnings}
 	if ck.Result != nil {

@@ -14,13 +14,26 @@ import (
 
 	"kaohe/pipeline"
 	"kaohe/pipeline/state"
+	"kaohe/sheets"
+	"kaohe/templates/score"
 )
 
 // TestPortalSameAsDrop: files uploaded through the portal and the same
 // files dropped into the folder (same subfolder, name and time) give the
-// same ledger records, receipts and report.
+// same ledger records, receipts and report, with the same 核查表 applied.
 func TestPortalSameAsDrop(t *testing.T) {
-	f := newFixture(t, func(c *pipeline.Config) { c.Deadline = "2013-12-20T10:30:03+08:00" }) // the third is late
+	review := filepath.Join(t.TempDir(), "2013-核查表.xlsx") // a finding for 常柴, applied by both
+	f := newFixture(t, func(c *pipeline.Config) {
+		c.Deadline, c.Review = "2013-12-20T10:30:03+08:00", review // the third upload is late
+	})
+	var rb bytes.Buffer
+	finding := score.Finding{Institution: "常柴国家职业技能鉴定所", Field: "i1_competitions", Value: 2, Basis: "市中心赛事记录", Checker: "张三", Date: "2013-12-20"}
+	if err := sheets.WriteReview(&rb, f.std, []score.Finding{finding}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(review, rb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cst := time.FixedZone("CST", 8*3600)
 	uploads := []struct {
 		inst string

@@ -70,6 +70,10 @@ type Server struct {
 	viewMu sync.Mutex
 	view   *view
 
+	reviewMu  sync.Mutex
+	review    *sheets.ReviewFile // the 核查表 as last read (review.go)
+	reviewKey string
+
 	ledgerMu   sync.Mutex
 	ledgerRead *state.Ledger // the ledger as last read, never changed here
 	ledgerKey  string
@@ -331,7 +335,7 @@ func (s *Server) download(w http.ResponseWriter, name string, data []byte) {
 // would report (pipeline.CurrentReport), the ledger, and the uploads through
 // the portal not yet consumed.
 type view struct {
-	key     string // the ledger file's time and size
+	key     string // the ledger file's time and size, and the 核查表's hash
 	seq     int    // the last upload through the portal it includes
 	ledger  *state.Ledger
 	report  *sheets.Report
@@ -353,12 +357,14 @@ func (s *Server) current(need int) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
+	rv := s.reviewed()
+	key += "|" + reviewKey(rv)
 	if v := s.view; v != nil && v.key == key && v.seq >= need {
 		return v, nil
 	}
 	consumed := func(h string) bool { _, ok := ledger.Lookup(h); return ok }
 	pending := s.journal.Pending(consumed, s.recheck)
-	rep, err := pipeline.CurrentReport(s.cfg, s.std, pending, &s.reads)
+	rep, err := pipeline.CurrentReport(s.cfg, s.std, rv, pending, &s.reads)
 	if err != nil {
 		return nil, err
 	}
@@ -407,5 +413,5 @@ func (s *Server) recheck(u Upload) *pipeline.Checked {
 		s.log.Warn("reading a pending upload", "file", u.Name, "err", err)
 		return nil
 	}
-	return pipeline.CheckUpload(s.std, &s.cfg, b, u.Name, u.Time, u.Time)
+	return pipeline.CheckUpload(s.std, &s.cfg, s.reviewed(), b, u.Name, u.Time, u.Time)
 }

@@ -1,8 +1,15 @@
 package web
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"kaohe/pipeline"
+	"kaohe/sheets"
+	"kaohe/templates/score"
 )
 
 // TestUploadAccepted: a filled workbook uploaded through its institution's
@@ -72,5 +79,36 @@ func TestNameDoesNotDecide(t *testing.T) {
 	if len(files) != 2 || !strings.HasSuffix(files[0], "-scan.xlsx") && !strings.HasSuffix(files[1], "-scan.xlsx") ||
 		!strings.HasSuffix(files[0], "-自评表.xlsx") && !strings.HasSuffix(files[1], "-自评表.xlsx") {
 		t.Errorf("inbox: %q", files)
+	}
+}
+
+// TestReviewApplied: the centre's 核查表 is applied at once, as a run
+// applies it: the verified fact replaces the claimed one in the answer's
+// 核定分, and the dashboard's ranking; a new 核查表 is read when its file
+// changes.
+func TestReviewApplied(t *testing.T) {
+	review := filepath.Join(t.TempDir(), "2013-核查表.xlsx")
+	f := newFixture(t, func(c *pipeline.Config) { c.Review = review })
+	_, before := f.upload("常柴", "a.xlsx", f.workbook("常柴", nil))
+	if !strings.Contains(before, "<strong>30.30</strong>") || strings.Contains(before, "核查") {
+		t.Fatalf("without a 核查表, item 1 should be 30.30:\n%s", before)
+	}
+	var b bytes.Buffer
+	finding := score.Finding{Institution: "常柴国家职业技能鉴定所", Field: "actual_certified", Value: 100,
+		Basis: "常人社鉴〔2013〕12号", Checker: "张三", Date: "2013-12-20"}
+	if err := sheets.WriteReview(&b, f.std, []score.Finding{finding}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(review, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, after := f.upload("常柴", "b.xlsx", f.workbook("常柴", map[string]any{"contact_phone": "1"}))
+	if strings.Contains(after, "<strong>30.30</strong>") || !strings.Contains(after, "核查") {
+		t.Errorf("the 核查表 was not applied to the answer:\n%s", after)
+	}
+	c := f.login()
+	_, dash := f.get(c, "/centre")
+	if strings.Contains(dash, "100.30") {
+		t.Errorf("the dashboard ranks by the claimed facts:\n%s", dash)
 	}
 }
