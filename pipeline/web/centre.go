@@ -132,6 +132,7 @@ type dashView struct {
 	Dated         []string // run ids of the dated copies, newest first
 	Uploads       []uploadRow
 	PendingUpload int
+	Review        string // which 核查表 the standings apply; "" when none is configured
 }
 
 type count struct {
@@ -252,6 +253,9 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, user string) 
 		v.Flash = s.lastRun // the run has ended: what it did
 	}
 	s.runMu.Unlock()
+	if s.cfg.Review != "" {
+		v.Review = s.reviewed().Describe()
+	}
 	v.Report = s.exists(r.Context(), pipeline.ReportName(s.std))
 	v.Dated = s.datedReports(r.Context())
 	v.Uploads = s.uploadRows(cv, uploads)

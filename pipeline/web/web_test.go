@@ -108,7 +108,7 @@ func TestReviewApplied(t *testing.T) {
 	}
 	c := f.login()
 	_, dash := f.get(c, "/centre")
-	if strings.Contains(dash, "100.30") {
-		t.Errorf("the dashboard ranks by the claimed facts:\n%s", dash)
+	if strings.Contains(dash, "100.30") || !strings.Contains(dash, "核查表：") {
+		t.Errorf("the dashboard ranks by the claimed facts, or does not say which 核查表:\n%s", dash)
 	}
 }
