@@ -64,6 +64,7 @@ type Config struct {
 	Review string `toml:"review"`
 
 	FTP ftp.Config `toml:"ftp"` // when inbox or out is an ftp:// or ftps:// URL (where.go)
+	Web WebConfig  `toml:"web"` // the portal of kaohe serve (webconfig.go)
 
 	// Derived by Load/Resolve.
 	file        string // the file LoadConfig read, if any
@@ -91,6 +92,7 @@ func DefaultConfig() Config {
 		ReadTimeout: store.Duration(20 * time.Second),
 		Watch:       store.Duration(time.Minute),
 		FTP:         ftp.DefaultConfig(),
+		Web:         DefaultWebConfig(),
 	}
 }
 
@@ -206,16 +208,20 @@ func placeError(path string, src []byte, err error) error {
 	if !errors.As(err, &ke) {
 		return err
 	}
-	table, key := "", ke.key // "ftp.timeout" is timeout in [ftp]
+	table, key := "", ke.key // "ftp.timeout" is timeout in [ftp]; "web.users[2].name" name in the second [[web.users]]
 	if i := strings.LastIndex(key, "."); i >= 0 {
 		table, key = key[:i], key[i+1:]
 	}
 	re := regexp.MustCompile(`^\s*` + regexp.QuoteMeta(key) + `\s*=`)
-	header := regexp.MustCompile(`^\s*\[\s*([^\]\s]+)\s*\]`)
-	cur := ""
+	header := regexp.MustCompile(`^\s*\[(\[?)\s*([^\]\s]+)\s*\]`)
+	cur, arrays := "", map[string]int{}
 	for i, line := range strings.Split(string(src), "\n") {
 		if m := header.FindStringSubmatch(line); m != nil {
-			cur = m[1]
+			cur = m[2]
+			if m[1] != "" { // [[table]]: the n-th element is table[n]
+				arrays[cur]++
+				cur = fmt.Sprintf("%s[%d]", cur, arrays[cur])
+			}
 			continue
 		}
 		if cur == table && re.MatchString(line) {
@@ -269,6 +275,9 @@ func (c *Config) resolve() error {
 		return &keyError{"read_timeout", time.Duration(c.ReadTimeout).String(), "应至少为 1 秒，如 \"20s\""}
 	}
 	if err := c.checkReview(); err != nil {
+		return err
+	}
+	if err := c.Web.resolve(); err != nil {
 		return err
 	}
 	return c.resolveToken()

@@ -205,28 +205,18 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry, order int) (c consu
 		r.restore(prev, b, e, order)
 		return consumed{}, prev, nil
 	}
-	base := path.Base(displayName(e.Name))
-	rec := &state.Record{Hash: hash, Size: int64(len(b)), Outcome: state.OutcomeAccepted, Run: r.sum.Run}
+	rec := &state.Record{Hash: hash, Size: int64(len(b)), Run: r.sum.Run}
 	nameRecord(rec, e.Name)
 	r.stamp(rec, e)
 	if int64(len(b)) <= limit {
 		rec.Copy = r.keep(rec, b, order) // durable once the pack is committed
 	}
-	sub := readSubmission(b, base, std, cfg)
-	rec.Institution, rec.Via = attribute(std, displayName(e.Name), sub) // identity.go
-	rec.Errors, rec.Warnings = sub.Errors(), len(sub.Issues)-sub.Errors()
-	late := !cfg.deadline.IsZero() && rec.Received.After(cfg.deadline)
-	rec.Late = late
-	c = consumed{rec: rec, sub: sub}
-	switch {
-	case late && cfg.Late == "refuse":
-		rec.Outcome = state.OutcomeLate // its own outcome: not read for what it says
-	case sub.Accepted():
-		res := r.score(sub) // here, on the pool, once
-		c.result = &res
-	default:
-		rec.Outcome = state.OutcomeRejected
-	}
+	// What it is, whose, and its scores: the portal's check is this one
+	// (portal.go), given the time the upload counts as received.
+	c = judge(std, cfg, r.review, b, displayName(e.Name), hash, rec.Received)
+	j := c.rec
+	rec.Institution, rec.Via, rec.Outcome, rec.Late, rec.Errors, rec.Warnings = j.Institution, j.Via, j.Outcome, j.Late, j.Errors, j.Warnings
+	c.rec = rec
 	return c, nil, nil
 }
 

@@ -144,6 +144,7 @@ type run struct {
 	pack            *state.Pack              // the copies of this run's uploads, in the state folder
 	counted         map[string]*state.Record // institution → the upload that counts for it (standings)
 	review          *sheets.ReviewFile       // the 核查表 read for this run (review.go); nil when none is configured
+	reads           map[string]consumed      // the uploads standings read again, by hash, kept between CurrentReport's calls; nil in a run
 	t               time.Time                // the run's time, in the configured zone
 	sum             *Summary
 	clock           *stageClock

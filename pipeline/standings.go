@@ -18,7 +18,10 @@ import (
 func (r *run) standings(fresh []consumed) (*sheets.Report, error) {
 	defer r.clock.lap(&r.sum.Stages.Score)
 	std, cfg, sum := r.std, &r.cfg, r.sum
-	subs := map[string]consumed{}
+	subs := r.reads // kept between calls of CurrentReport (portal.go); nil in a run
+	if subs == nil {
+		subs = map[string]consumed{}
+	}
 	for _, c := range fresh {
 		subs[c.rec.Hash] = c
 	}

@@ -90,11 +90,7 @@ func WriteTemplatesConfig(cfg *Config, std *templates.Standard, dir, institution
 	var paths []string
 	for _, in := range list {
 		p := filepath.Join(dir, sheets.TemplateFileName(std, in))
-		opt := sheets.TemplateOptions{Token: sheets.Token(cfg.tokenSecret, std.Year, in.Name), LateRefused: cfg.Late == "refuse"}
-		if !cfg.deadline.IsZero() {
-			opt.Deadline = cfg.deadline.In(cfg.loc)
-		}
-		if err := local.WriteFile(p, func(w io.Writer) error { return sheets.WriteTemplateWith(w, std, in, opt) }); err != nil {
+		if err := local.WriteFile(p, func(w io.Writer) error { return WriteTemplateFor(w, cfg, std, in) }); err != nil {
 			return paths, err
 		}
 		paths = append(paths, p)

@@ -47,6 +47,8 @@ const usage = `kaohe —— 职业技能鉴定机构年度考核：下发自评�
   review     生成本年度的核查表：市中心核定的数据和查实的事项，取代鉴定机构的自报值
   standard   每年的评分标准：standard new 从附件2工作簿生成新年度的标准文件夹，standard show 显示标准
   state      状态文件夹：state rebuild 从副本包和已归档的文件重建丢失的台账
+  portal     网上提交：portal links 生成各机构专用的上传链接（kaohe serve 配置了 [web] 时）
+  passwd     从标准输入读密码，输出 bcrypt 哈希（[[web.users]] 的 password_hash）
   help       显示帮助；kaohe help <命令> 显示该命令的帮助
   version    显示版本
 

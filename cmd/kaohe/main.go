@@ -29,6 +29,8 @@ func main() {
 		os.Exit(exitUsage)
 	case errors.Is(err, errRejected):
 		os.Exit(exitRejected)
+	case errors.Is(err, errReported):
+		os.Exit(exitError)
 	case errors.Is(err, state.ErrLocked):
 		fmt.Fprintf(os.Stderr, "kaohe: error: %v\n", err)
 		os.Exit(exitLocked)

@@ -172,6 +172,21 @@ func TestScripts(t *testing.T) {
 				}
 				ts.Check(f.SaveAs(ts.MkAbs(args[1])))
 			},
+			// xlsx FILE: print the rows of a workbook's first sheet, cells
+			// separated by tabs.
+			"xlsx": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 || neg {
+					ts.Fatalf("usage: xlsx FILE")
+				}
+				f, err := excelize.OpenFile(ts.MkAbs(args[0]))
+				ts.Check(err)
+				defer f.Close()
+				rows, err := f.GetRows(f.GetSheetList()[0])
+				ts.Check(err)
+				for _, r := range rows {
+					fmt.Fprintln(ts.Stdout(), strings.Join(r, "\t"))
+				}
+			},
 			// fill TEMPLATE OUT name=value...: fill a workbook by defined name.
 			"fill": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) < 2 {

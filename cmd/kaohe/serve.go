@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"kaohe/pipeline"
+	"kaohe/pipeline/web"
 	"kaohe/sheets"
 )
 
@@ -34,6 +35,10 @@ func cmdServe(args []string) error {
   退出码为 1。再按一次 Ctrl-C 立即退出。
 - 日志写到标准错误（配置项 log_format: text 或 json），每次汇总一行摘要（run done）。
   每次汇总的结果写在状态文件夹的 last-run.json，用 kaohe status 查看。
+- 网上提交：配置了 [web] listen 时，同一个进程还提供网页（见 config.example.toml 的 [web]）：
+  各机构用 kaohe portal links 生成的专用链接上传自评表，立即看到校验结果和核定分；
+  文件放进收件文件夹，由汇总照常收取。中心用户登录后看各机构的状态、未提交名单、
+  下载汇总表和回执，也可以立即汇总。停止时网页不再接受新请求，等进行中的请求结束。
 
 计划的写法：「分 时 日 月 周」，可在最前面加一个秒字段，可在前面加时区，
 如 "CRON_TZ=Asia/Shanghai 0 2 * * *"（每天 2:00）、"30 1 * * 1-5"（工作日 1:30）；
@@ -59,8 +64,37 @@ func cmdServe(args []string) error {
 		<-ctx.Done()
 		stop() // from now on a second signal ends the process at once
 	}()
-	return pipeline.Serve(ctx, pipeline.ServeOptions{Config: cfg, RunNow: *runNow,
-		Log: newLogger(cfg.LogFormat, slog.LevelInfo), Progress: terminal(), Hooks: testHooks})
+	log := newLogger(cfg.LogFormat, slog.LevelInfo)
+	if !cfg.Web.Enabled() {
+		return pipeline.Serve(ctx, pipeline.ServeOptions{Config: cfg, RunNow: *runNow, Log: log, Progress: terminal(), Hooks: testHooks})
+	}
+	portal, err := web.New(web.Options{Config: cfg, Log: log.With("part", "portal"), Run: func(ctx context.Context) (*pipeline.Summary, error) {
+		return pipeline.Run(ctx, pipeline.Options{Config: cfg, Log: log, Hooks: testHooks})
+	}})
+	if err != nil {
+		return err
+	}
+	defer portal.Close()
+	webErr := make(chan error, 1)
+	webCtx, stopWeb := context.WithCancel(ctx)
+	defer stopWeb()
+	go func() { webErr <- portal.ListenAndServe(webCtx, nil) }()
+	serveErr := make(chan error, 1)
+	go func() {
+		serveErr <- pipeline.Serve(webCtx, pipeline.ServeOptions{Config: cfg, RunNow: *runNow, Log: log, Progress: terminal(), Hooks: testHooks})
+	}()
+	select {
+	case err := <-webErr: // the portal could not start (the address is taken): stop the schedule too
+		stopWeb()
+		<-serveErr
+		return err
+	case err := <-serveErr:
+		stopWeb()
+		if werr := <-webErr; err == nil {
+			err = werr
+		}
+		return err
+	}
 }
 
 // loadWithSchedule loads the configuration and applies --schedule; a bad
