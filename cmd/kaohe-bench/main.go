@@ -216,6 +216,7 @@ func benchN(self string, o options, n int) (*nResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	settle(o.dir) // generating for another writer removed as many files as it made
 	res := &nResult{n: n, accepted: c.Accepted, rejected: c.Rejected}
 	gen := ""
 	if c.Seconds > 0 {
