@@ -300,4 +300,4 @@ const writersReadme = "# The writers corpus\n\n" +
 	"change other names (pinned down by `TestWritersGnumericNames`): it drops every name's comment (the field " +
 	"labels kaohe writes there), writes the print titles `_xlnm.Print_Titles` as an ordinary sheet-scope name " +
 	"`Print_Titles`, adds `_xlnm.Print_Area` = `#REF!` and `_xlnm.Sheet_Title` for each sheet, and writes the " +
-	"workbook's sheet protection with fewer options. Cells' text becomes inline strings and the XML is indented.\n"
+	"workbook's sheet protection with fewer options. Cells' text becomes inline strings, numbers are written with 21 significant digits (29.3 as `29.2999999999999999993`; the reader rounds to 15, as Excel shows them) and the XML is indented.\n"
