@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -146,8 +147,17 @@ func TestWrite(t *testing.T) {
 	os.WriteFile(fp, orig, 0o644)
 	values := map[string]any{"actual_appraised": "9,500", "actual_certified": "８４５０", "actual_passed": 7925,
 		"contact_name": " 张三 <&> ", "i6_online_pilot": "是", "self_1": templates.Points(2930)}
+	need := map[Writer][]string{OpenPyXL: {"/usr/bin/python3", "-c", "import openpyxl"}, LibreOffice: {"soffice", "--version"}, Gnumeric: {"ssconvert", "--version"}}
 	for _, w := range All {
 		t.Run(string(w), func(t *testing.T) {
+			if cmd := need[w]; cmd != nil {
+				if err := exec.Command(cmd[0], cmd[1:]...).Run(); err != nil {
+					if os.Getenv("CI") != "" {
+						t.Fatalf("%s is needed (.ci/run installs it): %v", cmd[0], err)
+					}
+					t.Skipf("%s is not installed: %v", cmd[0], err)
+				}
+			}
 			var jobs []Job
 			for i := range 2 {
 				jobs = append(jobs, Job{Template: tp, Filled: fp, Values: values, Out: filepath.Join(dir, fmt.Sprintf("%s-%d.xlsx", w, i))})
