@@ -254,6 +254,10 @@ func TestFastOpenMatchesExcelize(t *testing.T) {
 		}), true},
 		{"r bound to another namespace", fastTestEditPart(t, filled, "xl/workbook.xml", `xmlns:r="[^"]*"`, `xmlns:r="urn:not-relationships"`), false},
 		{"r rebound on one sheet", fastTestEditPart(t, filled, "xl/workbook.xml", `<sheet name="完成情况"`, `<sheet xmlns:r="urn:other" name="完成情况"`), false},
+		{"CR LF after the declaration (Excel, WPS)", fastTestPart(t, filled, sheet2, func(x string) string {
+			return regexp.MustCompile(`\?>\s*<`).ReplaceAllString(x, "?>\r\n<")
+		}), true},
+		{"CR inside the root", fastTestEditPart(t, filled, sheet2, `<sheetData>`, "<sheetData>\r\n"), false},
 		{"default namespace declared again inside", fastTestEditPart(t, filled, sheet2, `<sheetData>`, `<sheetData xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`), true},
 		{"a foreign attribute with a field's local name", fastTestEditPart(t, filled, sheet2, `<row r="9"`, `<row xmlns:q="urn:q" q:r="9" r="9"`), true},
 		{"Excel 2016+ extensions", fastTestPart(t, fastTestPart(t, filled, sheet2, func(x string) string {

@@ -4,12 +4,15 @@
 // with the floor (only opening each zip and reading the XML parts the
 // reader needs, without parsing them), on the same files:
 //
-//	go run ./cmd/kaohe-bench -n 32,1000,10000
+//	go run ./cmd/kaohe-bench -n 32,1000,10000 [-writer libreoffice]
 //
 // For each N it generates the submissions once (kept in -dir, by default
 // ~/.cache/kaohe-bench, for the next invocation; above the allocation's 32
 // institutions, with a standard folder of N institutions read through
-// standard_dir), then runs each contender -runs times, each in a child
+// standard_dir), saved by -writer (package kaohe/sheets/writers: excelize,
+// the default, fills the templates; openpyxl fills them too; LibreOffice
+// and Gnumeric save the excelize-filled workbooks again; Excel and WPS are
+// modelled), then runs each contender -runs times, each in a child
 // process of its own, so the peak RSS it reports is that run's alone and
 // not the generator's; the floor, a lower bound, is the fastest of three
 // passes in each run. Every kaohe run gets a fresh copy of the inbox and
@@ -20,6 +23,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -30,6 +34,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kaohe/sheets/writers"
 )
 
 func main() {
@@ -63,6 +69,7 @@ type options struct {
 	cpuProfile string
 	memProfile string
 	keep       bool
+	writer     writers.Writer
 }
 
 func bench(args []string) error {
@@ -76,10 +83,16 @@ func bench(args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the last kaohe run of each N to this file (N is appended)")
 	memProfile := fs.String("memprofile", "", "write an allocation profile of the last kaohe run of each N to this file (N is appended)")
 	keep := fs.Bool("keep", false, "keep each run's inbox, outbox and state folders (and the peer's workbooks)")
+	writer := fs.String("writer", string(writers.Excelize), "who saves the submissions: "+writerNames())
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	o := options{runs: max(*runs, 1), dir: *dir, peer: *peer, peerMax: *peerMax, python: *python, cpuProfile: *cpuProfile, memProfile: *memProfile, keep: *keep}
+	w, err := writers.Parse(*writer)
+	if err != nil {
+		return fmt.Errorf("-writer: %w", err)
+	}
+	o.writer = w
 	for _, s := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(strings.ReplaceAll(s, "_", "")))
 		if err != nil || n < 1 {
@@ -98,6 +111,7 @@ func bench(args []string) error {
 	}
 	fmt.Printf("kaohe-bench: %s\n", machine())
 	fmt.Printf("kaohe-bench: work folder %s\n", o.dir)
+	fmt.Printf("kaohe-bench: submissions saved by %s (%s)\n", o.writer, writers.Version(context.Background(), o.writer, writers.Options{Python: o.python}))
 	// The runs' folders (tens of thousands of files) are removed only at
 	// the end; see settle.
 	if err := removeRuns(o.dir); err != nil {
@@ -117,6 +131,19 @@ func bench(args []string) error {
 		return removeRuns(o.dir)
 	}
 	return nil
+}
+
+// writerNames lists the writers for -writer's help.
+func writerNames() string {
+	var names []string
+	for _, w := range writers.All {
+		n := string(w)
+		if w.Modelled() {
+			n += " (modelled)"
+		}
+		names = append(names, n)
+	}
+	return strings.Join(names, ", ")
 }
 
 // defaultDir is the user's cache folder: the generated submissions are a
@@ -185,13 +212,18 @@ type sample struct {
 }
 
 func benchN(self string, o options, n int) (*nResult, error) {
-	c, err := corpus(o.dir, n)
+	c, err := corpus(o.dir, n, o.writer)
 	if err != nil {
 		return nil, err
 	}
+	settle(o.dir) // generating for another writer removed as many files as it made
 	res := &nResult{n: n, accepted: c.Accepted, rejected: c.Rejected}
-	fmt.Printf("\nN=%d: %d submissions in %s (%d expected accepted, %d rejected), %.1f MB\n",
-		n, c.N, c.Files, c.Accepted, c.Rejected, float64(c.Bytes)/1e6)
+	gen := ""
+	if c.Seconds > 0 {
+		gen = fmt.Sprintf(", generated in %s", secs(time.Duration(c.Seconds*float64(time.Second))))
+	}
+	fmt.Printf("\nN=%d: %d submissions saved by %s in %s (%d expected accepted, %d rejected), %.1f MB%s\n",
+		n, c.N, c.writer(), c.Files, c.Accepted, c.Rejected, float64(c.Bytes)/1e6, gen)
 	peer := o.peer && (o.peerMax == 0 || n <= o.peerMax)
 	for i := range o.runs {
 		var prof []string // the child's flags
@@ -228,7 +260,7 @@ func benchN(self string, o options, n int) (*nResult, error) {
 }
 
 func printSummary(o options, rs []*nResult) {
-	fmt.Printf("\nmedians of %d runs (wall time of each contender's process, the floor's the fastest of %d passes; peak RSS is kaohe's own):\n\n", o.runs, floorPasses)
+	fmt.Printf("\nmedians of %d runs over submissions saved by %s (wall time of each contender's process, the floor's the fastest of %d passes; peak RSS is kaohe's own):\n\n", o.runs, o.writer, floorPasses)
 	fmt.Printf("%7s %9s %9s %10s %9s %9s %12s %12s\n", "N", "kaohe s", "wb/s", "RSS MB", "peer s", "floor s", "kaohe/peer", "kaohe/floor")
 	for _, r := range rs {
 		k, f := median(r.kaohe, wall), median(r.floor, wall)
@@ -258,7 +290,7 @@ func printSummary(o options, rs []*nResult) {
 	for _, r := range rs {
 		k, f := median(r.kaohe, wall), median(r.floor, wall)
 		rss := float64(median(r.kaohe, func(s sample) time.Duration { return time.Duration(s.rssKiB) })) / 1024
-		line := fmt.Sprintf("N=%d: kaohe %.2f s", r.n, k.Seconds())
+		line := fmt.Sprintf("N=%d (%s): kaohe %.2f s", r.n, o.writer, k.Seconds())
 		if len(r.peer) > 0 {
 			line += fmt.Sprintf(", %.1f× as fast as the openpyxl peer (target: at least 10×)", median(r.peer, wall).Seconds()/k.Seconds())
 		}

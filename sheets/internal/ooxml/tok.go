@@ -133,17 +133,18 @@ func (t *Tokenizer) Next() int {
 			j = len(t.B) - t.I
 		}
 		txt := t.B[t.I : t.I+j]
+		if len(t.stack) == 0 { // outside the root: white space only, CR too (Excel and WPS write CR LF after the declaration)
+			if len(bytes.TrimLeft(txt, " \t\r\n")) > 0 {
+				return t.fail()
+			}
+			t.I += j
+			t.Kind = CharData // not a start with a pending end
+			return t.Next()
+		}
 		if !ValidText(txt) {
 			return t.fail()
 		}
 		t.I += j
-		if len(t.stack) == 0 {
-			if len(bytes.TrimLeft(txt, " \t\n")) > 0 {
-				return t.fail() // text outside the root
-			}
-			t.Kind = CharData // not a start with a pending end
-			return t.Next()
-		}
 		t.Kind, t.Data = CharData, txt
 		return t.Kind
 	}
