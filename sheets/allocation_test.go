@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/officetest"
 	"kaohe/templates"
 )
 
@@ -180,29 +179,7 @@ func TestReadAllocationSeed(t *testing.T) {
 // TestReadAllocationLibreOffice: the same workbook after LibreOffice saved
 // it (its own shared strings, styles and merge records).
 func TestReadAllocationLibreOffice(t *testing.T) {
-	soffice, err := exec.LookPath("soffice")
-	switch {
-	case err != nil && os.Getenv("CI") != "":
-		t.Fatal("soffice (LibreOffice) is not installed")
-	case err != nil:
-		t.Skip("soffice (LibreOffice) is not installed")
-	case testing.Short():
-		t.Skip("runs LibreOffice")
-	}
-	dir := t.TempDir()
-	in := filepath.Join(dir, "附件2.xlsx")
-	if err := os.WriteFile(in, allocBytes(t, allocSeedWorkbook(t, allocSeedRows)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "lo")
-	cmd := exec.Command(soffice, "--headless", "-env:UserInstallation=file://"+filepath.Join(dir, "profile"), "--convert-to", "xlsx", "--outdir", out, in)
-	if o, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("soffice: %v\n%s", err, o)
-	}
-	saved, err := os.ReadFile(filepath.Join(out, "附件2.xlsx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	saved := officetest.LibreOffice(t, allocBytes(t, allocSeedWorkbook(t, allocSeedRows)), "附件2.xlsx")
 	if bytes.Equal(saved, allocBytes(t, allocSeedWorkbook(t, allocSeedRows))) {
 		t.Fatal("LibreOffice did not rewrite the workbook")
 	}

@@ -8,8 +8,8 @@ import (
 	"errors"
 	"kaohe/sheets/internal/book"
 	"kaohe/sheets/internal/layout"
+	"kaohe/sheets/officetest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -223,15 +223,6 @@ func oleFile(stream string) []byte {
 // string) is still there, and still read, after LibreOffice saves the
 // workbook; Excel and WPS keep hidden names too.
 func TestTokenSurvivesLibreOffice(t *testing.T) {
-	soffice, err := exec.LookPath("soffice")
-	switch {
-	case err != nil && os.Getenv("CI") != "":
-		t.Fatal("soffice (LibreOffice) is not installed")
-	case err != nil:
-		t.Skip("soffice (LibreOffice) is not installed")
-	case testing.Short():
-		t.Skip("runs LibreOffice")
-	}
 	std := tmplTestStd(t)
 	inst := tmplTestInst(t, std, "常柴")
 	token := Token([]byte("a secret of the centre"), std.Year, inst.Name)
@@ -243,20 +234,7 @@ func TestTokenSurvivesLibreOffice(t *testing.T) {
 		t.Fatalf("token read back %q, want %q", sub.Token, token)
 	}
 	filled := readTestFillGo(t, b.Bytes(), readTestBase())
-	dir := t.TempDir()
-	in := filepath.Join(dir, "filled.xlsx")
-	if err := os.WriteFile(in, filled, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "lo")
-	cmd := exec.Command(soffice, "--headless", "-env:UserInstallation=file://"+filepath.Join(dir, "profile"), "--convert-to", "xlsx", "--outdir", out, in)
-	if o, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("soffice: %v\n%s", err, o)
-	}
-	saved, err := os.ReadFile(filepath.Join(out, "filled.xlsx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	saved := officetest.LibreOffice(t, filled, "filled.xlsx")
 	sub := readTest(bytes.NewReader(saved), "filled.xlsx", std, Limits{})
 	if sub.Token != token || !TokenMatches([]byte("a secret of the centre"), std.Year, inst.Name, sub.Token) {
 		t.Errorf("after LibreOffice the token is %q, want %q", sub.Token, token)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"kaohe/sheets/officetest"
 	"kaohe/templates"
 	"kaohe/templates/score"
 )
@@ -246,28 +247,7 @@ func TestReviewOutsideWriter(t *testing.T) {
 // --convert-to xlsx); a missing soffice fails the test under CI.
 func revTestLibreOffice(t testing.TB, b []byte) []byte {
 	t.Helper()
-	soffice, err := exec.LookPath("soffice")
-	switch {
-	case err != nil && os.Getenv("CI") != "":
-		t.Fatal("soffice (LibreOffice) is not installed")
-	case err != nil:
-		t.Skip("soffice (LibreOffice) is not installed")
-	}
-	dir := t.TempDir()
-	in := filepath.Join(dir, "核查表.xlsx")
-	if err := os.WriteFile(in, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "lo")
-	cmd := exec.Command(soffice, "--headless", "-env:UserInstallation=file://"+filepath.Join(dir, "profile"), "--convert-to", "xlsx", "--outdir", out, in)
-	if o, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("soffice: %v\n%s", err, o)
-	}
-	saved, err := os.ReadFile(filepath.Join(out, "核查表.xlsx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return saved
+	return officetest.LibreOffice(t, b, "核查表.xlsx")
 }
 
 // revTestEdit is a copy of the blank 核查表 with cells set by excelize: a
