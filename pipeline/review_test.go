@@ -3,11 +3,9 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,39 +22,18 @@ import (
 )
 
 // The outside writers of these tests: Debian's python3 with openpyxl fills
-// the submissions (sheets/testdata/fill.py, by defined name) and the 核查表
+// the submissions (sheets/writers/fill.py, by defined name) and the 核查表
 // (sheets/testdata/fill_review.py, by header word); LibreOffice re-saves.
-const revPython = "/usr/bin/python3"
 
-func revNeedPython(t testing.TB) {
-	t.Helper()
-	out, err := exec.Command(revPython, "-c", "import openpyxl").CombinedOutput()
-	if err == nil {
-		return
-	}
-	msg := fmt.Sprintf("%s with openpyxl is needed (apt-get install python3-openpyxl): %v %s", revPython, err, out)
-	if testing.Short() && os.Getenv("CI") == "" {
-		t.Skip(msg)
-	}
-	t.Fatal(msg)
-}
-
-// revRunPython runs a script of sheets/testdata with --batch on jobs.
+// revRunPython runs fill.py (officetest.FillScript) or a script of
+// sheets/testdata with --batch on jobs.
 func revRunPython(t testing.TB, script string, jobs any) {
 	t.Helper()
-	revNeedPython(t)
-	spec := filepath.Join(t.TempDir(), "jobs.json")
-	b, err := json.Marshal(jobs)
-	if err != nil {
-		t.Fatal(err)
+	path := filepath.Join("..", "sheets", "testdata", script)
+	if script == "fill.py" {
+		path = officetest.FillScript(t)
 	}
-	if err := os.WriteFile(spec, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	abs, _ := filepath.Abs(filepath.Join("..", "sheets", "testdata", script))
-	if out, err := exec.Command(revPython, abs, "--batch", spec).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", script, err, out)
-	}
+	officetest.OpenPyXL(t, path, jobs)
 }
 
 // revJSON is a value as JSON carries it to openpyxl: points as numbers.

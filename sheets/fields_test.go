@@ -2,7 +2,6 @@ package sheets
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,28 +13,10 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"kaohe/sheets/internal/book"
+	"kaohe/sheets/officetest"
 	"kaohe/templates"
 	"kaohe/templates/score"
 )
-
-// readTestPython is the interpreter that runs testdata/fill.py: Debian's
-// python3 with python3-openpyxl, a writer other than excelize.
-const readTestPython = "/usr/bin/python3"
-
-// readTestNeedPython fails (skips with -short) when python3 or openpyxl is
-// missing: CI installs python3-openpyxl.
-func readTestNeedPython(t testing.TB) {
-	t.Helper()
-	out, err := exec.Command(readTestPython, "-c", "import openpyxl").CombinedOutput()
-	if err == nil {
-		return
-	}
-	msg := fmt.Sprintf("%s with openpyxl is needed to fill workbooks (apt-get install python3-openpyxl): %v %s", readTestPython, err, out)
-	if testing.Short() {
-		t.Skip(msg)
-	}
-	t.Fatal(msg)
-}
 
 // readTestJob is one workbook for fill.py to fill.
 type readTestJob struct {
@@ -48,20 +29,7 @@ type readTestJob struct {
 // returns the filled workbooks in job order.
 func readTestFill(t testing.TB, jobs []readTestJob) [][]byte {
 	t.Helper()
-	readTestNeedPython(t)
-	dir := t.TempDir()
-	spec := filepath.Join(dir, "jobs.json")
-	b, err := json.Marshal(jobs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(spec, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	script, _ := filepath.Abs(filepath.Join("testdata", "fill.py"))
-	if out, err := exec.Command(readTestPython, script, "--batch", spec).CombinedOutput(); err != nil {
-		t.Fatalf("fill.py: %v\n%s", err, out)
-	}
+	officetest.OpenPyXL(t, officetest.FillScript(t), jobs)
 	var res [][]byte
 	for _, j := range jobs {
 		b, err := os.ReadFile(j.Out)

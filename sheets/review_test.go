@@ -2,10 +2,8 @@ package sheets
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -149,7 +147,6 @@ type revTestJob struct {
 // writer than excelize, finding the columns by their header words.
 func revTestFill(t testing.TB, std *templates.Standard, jobs ...revTestJob) [][]byte {
 	t.Helper()
-	readTestNeedPython(t)
 	dir := t.TempDir()
 	blank := filepath.Join(dir, "blank.xlsx")
 	if err := os.WriteFile(blank, revTestBlank(t, std), 0o644); err != nil {
@@ -161,15 +158,7 @@ func revTestFill(t testing.TB, std *templates.Standard, jobs ...revTestJob) [][]
 		}
 		jobs[i].Out = filepath.Join(dir, fmt.Sprintf("filled-%d.xlsx", i))
 	}
-	spec := filepath.Join(dir, "jobs.json")
-	js, _ := json.Marshal(jobs)
-	if err := os.WriteFile(spec, js, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	script, _ := filepath.Abs(filepath.Join("testdata", "fill_review.py"))
-	if out, err := exec.Command(readTestPython, script, "--batch", spec).CombinedOutput(); err != nil {
-		t.Fatalf("fill_review.py: %v\n%s", err, out)
-	}
+	officetest.OpenPyXL(t, filepath.Join("testdata", "fill_review.py"), jobs)
 	var out [][]byte
 	for _, j := range jobs {
 		b, err := os.ReadFile(j.Out)

@@ -4,10 +4,14 @@
 package officetest
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"kaohe/sheets/writers"
 )
 
 // Need returns the path of program (soffice, ssconvert, …), what being
@@ -48,4 +52,46 @@ func LibreOffice(t testing.TB, data []byte, name string) []byte {
 		t.Fatalf("soffice wrote nothing for %s: %v", name, err)
 	}
 	return saved
+}
+
+// Python is Debian's python3, which python3-openpyxl extends (a python3
+// earlier on PATH may lack openpyxl).
+const Python = "/usr/bin/python3"
+
+// OpenPyXL runs script (a path) with --batch and a file of jobs, as JSON:
+// the scripts of sheets/testdata and fill.py (FillScript) fill workbooks
+// with openpyxl, a writer other than excelize. A missing openpyxl fails t
+// under CI and skips it elsewhere.
+func OpenPyXL(t testing.TB, script string, jobs any) {
+	t.Helper()
+	if out, err := exec.Command(Python, "-c", "import openpyxl").CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("%s with openpyxl is needed to fill workbooks (apt-get install python3-openpyxl): %v %s", Python, err, out)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	b, err := json.Marshal(jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(t.TempDir(), "jobs.json")
+	if err := os.WriteFile(spec, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(Python, script, "--batch", spec).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", filepath.Base(script), err, out)
+	}
+}
+
+// FillScript returns the path of a copy of fill.py (writers.FillScript),
+// which fills workbooks by their defined names as an institution's own
+// script would; its jobs are {"in", "out", "values"}.
+func FillScript(t testing.TB) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "fill.py")
+	if err := os.WriteFile(p, writers.FillScript(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

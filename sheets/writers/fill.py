@@ -9,8 +9,8 @@ would: JSON numbers become numeric cells, strings become text cells ("１２０"
 "1,200", " 7 ", "Y"), null empties the cell, true/false become boolean cells,
 and a string starting with "=" becomes a formula (openpyxl writes no cached
 value, like any script). The writers package (kaohe-bench -writer openpyxl,
-the corpus of testdata/writers) runs it; sheets/testdata/fill.py is the same
-script for the reader's tests.
+the corpus of sheets/testdata/writers) runs it, and so do the tests, through
+sheets/officetest.FillScript.
 """
 import json
 import sys
