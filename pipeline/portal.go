@@ -19,7 +19,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"kaohe/pipeline/state"
 	"kaohe/pipeline/store"
@@ -172,7 +171,7 @@ func depositLock(folder string) *sync.Mutex {
 }
 
 // safeBase is an uploaded file's name as kaohe keeps it: letters, digits
-// and - _ . ( ) of its base name, every other run of characters one "_",
+// and - _ ( ) （ ） of its stem (sheets.NamePart), every other run one "_",
 // at most 80 characters before its extension, which is kept in lower case
 // (so that a run takes it: .xlsx, or a spreadsheet sent by mistake).
 func safeBase(name string) string {
@@ -182,25 +181,7 @@ func safeBase(name string) string {
 		ext = ".xlsx"
 	}
 	stem := strings.TrimSuffix(name, path.Ext(name))
-	var b strings.Builder
-	n, gap := 0, false
-	for _, r := range stem {
-		if n >= 80 {
-			break
-		}
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-_()（）", r) {
-			if gap && b.Len() > 0 {
-				b.WriteByte('_')
-				n++
-			}
-			b.WriteRune(r)
-			n++
-			gap = false
-			continue
-		}
-		gap = true
-	}
-	s := strings.Trim(b.String(), "_")
+	s := sheets.NamePart(stem, "-_()（）", 80)
 	if s == "" {
 		s = "自评表"
 	}

@@ -49,16 +49,17 @@ func ReceiptFileName(u Upload, issued time.Time) string {
 	return strings.Join(parts, "-") + ".xlsx"
 }
 
-// rcptNamePart keeps letters, digits and ( ) （ ） _ · of s; every other run
-// of characters becomes one "_"; at most 40 characters.
-func rcptNamePart(s string) string {
+// NamePart is s made safe for a file name: letters, digits and the runes
+// of keep stay, every other run of characters becomes one "_" (none at
+// either end); at most max characters.
+func NamePart(s, keep string, max int) string {
 	var b strings.Builder
 	n, gap := 0, false
 	for _, r := range s {
-		if n >= 40 {
+		if n >= max {
 			break
 		}
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("()（）_·", r) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(keep, r) {
 			if gap && b.Len() > 0 {
 				b.WriteByte('_')
 				n++
@@ -72,6 +73,10 @@ func rcptNamePart(s string) string {
 	}
 	return strings.Trim(b.String(), "_")
 }
+
+// rcptNamePart is a part of a receipt's name: letters, digits and
+// ( ) （ ） _ · of s, at most 40 characters.
+func rcptNamePart(s string) string { return NamePart(s, "()（）_·", 40) }
 
 // rcptDoc is a receipt's content, shared by the workbook and the text form.
 type rcptDoc struct {

@@ -299,7 +299,29 @@ func unquoteRef(ref string) string {
 	return sheet + ref[end+1:]
 }
 
-// cellRange is the used range of a worksheet's rows, for <dimension>.
+// measure sets a worksheet's <dimension> to the used range of its rows and
+// each row's spans, as Excel and WPS write them, and returns the rows
+// (none without sheetData).
+func measure(ws *node) []*node {
+	sd := ws.child("sheetData")
+	if sd == nil {
+		return nil
+	}
+	dim, spans := cellRange(sd)
+	if d := ws.child("dimension"); d != nil {
+		d.set("ref", dim)
+	}
+	rows := sd.elems()
+	for _, row := range rows {
+		if s, ok := spans[row]; ok {
+			row.set("spans", s)
+		}
+	}
+	return rows
+}
+
+// cellRange is the used range of a worksheet's rows, for <dimension>, and
+// the span of each row.
 func cellRange(sheetData *node) (string, map[*node]string) {
 	minC, maxC, minR, maxR := 0, 0, 0, 0
 	spans := map[*node]string{}
@@ -390,23 +412,14 @@ func saveAsExcel(data []byte) ([]byte, error) {
 		rootNS(ws, []attr{{"xmlns", nsMain}, {"xmlns:r", nsR}, {"xmlns:mc", nsMC}, {"mc:Ignorable", "x14ac xr xr2 xr3"},
 			{"xmlns:x14ac", nsX14ac}, {"xmlns:xr", nsXR}, {"xmlns:xr2", nsXR2}, {"xmlns:xr3", nsXR3}})
 		ws.set("xr:uid", fmt.Sprintf("{00000000-0001-0000-%04X-000000000000}", i))
-		if sd := ws.child("sheetData"); sd != nil {
-			dim, spans := cellRange(sd)
-			if d := ws.child("dimension"); d != nil {
-				d.set("ref", dim)
-			}
-			for _, row := range sd.elems() {
-				if s, ok := spans[row]; ok {
-					row.set("spans", s)
+		for _, row := range measure(ws) {
+			row.set("x14ac:dyDescent", "0.25")
+			row.order("r", "spans", "s", "customFormat", "ht", "hidden", "customHeight", "outlineLevel", "collapsed", "thickTop", "thickBot", "x14ac:dyDescent")
+			for _, c := range row.elems() {
+				if t, _ := c.get("t"); t == "s" {
+					sharedRefs++
 				}
-				row.set("x14ac:dyDescent", "0.25")
-				row.order("r", "spans", "s", "customFormat", "ht", "hidden", "customHeight", "outlineLevel", "collapsed", "thickTop", "thickBot", "x14ac:dyDescent")
-				for _, c := range row.elems() {
-					if t, _ := c.get("t"); t == "s" {
-						sharedRefs++
-					}
-					c.order("r", "s", "t", "cm", "vm", "ph")
-				}
+				c.order("r", "s", "t", "cm", "vm", "ph")
 			}
 		}
 		if f := ws.child("sheetFormatPr"); f != nil {
@@ -624,17 +637,8 @@ func saveAsWPS(data []byte) ([]byte, error) {
 		if ws.child("sheetPr") == nil {
 			ws.insertBefore(el("sheetPr"), "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData")
 		}
-		if sd := ws.child("sheetData"); sd != nil {
-			dim, spans := cellRange(sd)
-			if d := ws.child("dimension"); d != nil {
-				d.set("ref", dim)
-			}
-			for _, row := range sd.elems() {
-				if s, ok := spans[row]; ok {
-					row.set("spans", s)
-				}
-				row.order("r", "spans", "s", "customFormat", "ht", "hidden", "customHeight")
-			}
+		for _, row := range measure(ws) {
+			row.order("r", "spans", "s", "customFormat", "ht", "hidden", "customHeight")
 		}
 		if f := ws.child("sheetFormatPr"); f != nil {
 			f.set("defaultColWidth", "9")
