@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
-
-	"kaohe/pipeline/store/local"
 )
 
 // ArrivalsDir, in the state folder, holds what a channel that receives
@@ -54,14 +51,7 @@ func NoteArrival(dir string, a Arrival) error {
 	if _, err := os.Stat(p); err == nil {
 		return nil // the first arrival of these bytes stands
 	}
-	b, err := json.Marshal(a)
-	if err != nil {
-		return err
-	}
-	return local.WriteFile(p, func(w io.Writer) error {
-		_, err := w.Write(append(b, '\n'))
-		return err
-	})
+	return writeJSON(p, a)
 }
 
 // ReadArrivals returns the arrivals recorded in the state folder dir, by

@@ -2,15 +2,8 @@ package state
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
-
-	"kaohe/pipeline/store/local"
 )
 
 // lastRunFile, in the state folder, describes the newest run.
@@ -50,17 +43,9 @@ type LastRun struct {
 // error when no run has been recorded there. It returns an error when the
 // file cannot be read or is not valid JSON.
 func ReadLastRun(dir string) (*LastRun, error) {
-	p := filepath.Join(dir, lastRunFile)
-	b, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", p, err)
-	}
 	var lr LastRun
-	if err := json.Unmarshal(b, &lr); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", p, err)
+	if ok, err := readJSON(filepath.Join(dir, lastRunFile), &lr); !ok {
+		return nil, err
 	}
 	return &lr, nil
 }
@@ -71,8 +56,5 @@ func WriteLastRun(dir string, lr *LastRun) error {
 	if err != nil {
 		return err
 	}
-	return local.WriteFile(filepath.Join(dir, lastRunFile), func(w io.Writer) error {
-		_, err := w.Write(append(b, '\n'))
-		return err
-	})
+	return writeLine(filepath.Join(dir, lastRunFile), b)
 }

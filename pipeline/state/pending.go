@@ -1,15 +1,10 @@
 package state
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	"kaohe/pipeline/store/local"
 )
 
 // pendingFile, in the state folder, names what a run is about to publish
@@ -30,29 +25,15 @@ type Pending struct {
 
 // WritePending records p durably, before the receipts it names are written.
 func WritePending(dir string, p *Pending) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	return local.WriteFile(filepath.Join(dir, pendingFile), func(w io.Writer) error {
-		_, err := w.Write(append(b, '\n'))
-		return err
-	})
+	return writeJSON(filepath.Join(dir, pendingFile), p)
 }
 
 // ReadPending returns what a run that did not commit its ledger had
 // published, or nil when every run committed.
 func ReadPending(dir string) (*Pending, error) {
-	b, err := os.ReadFile(filepath.Join(dir, pendingFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", pendingFile, err)
-	}
 	var p Pending
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", filepath.Join(dir, pendingFile), err)
+	if ok, err := readJSON(filepath.Join(dir, pendingFile), &p); !ok {
+		return nil, err
 	}
 	return &p, nil
 }

@@ -11,10 +11,7 @@ package state
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,7 +21,6 @@ import (
 	"unicode/utf8"
 
 	"kaohe/pipeline/store"
-	"kaohe/pipeline/store/local"
 )
 
 // seenFile, in the state folder, is the Seen of its inbox; seenLock
@@ -108,15 +104,8 @@ func (s *Seen) Observe(entries []store.Entry, at time.Time) {
 // none.
 func ReadSeen(dir string) (*Seen, error) {
 	s := &Seen{Files: map[string]SeenFile{}}
-	b, err := os.ReadFile(filepath.Join(dir, seenFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return s, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", seenFile, err)
-	}
-	if err := json.Unmarshal(b, s); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", filepath.Join(dir, seenFile), err)
+	if _, err := readJSON(filepath.Join(dir, seenFile), s); err != nil {
+		return nil, err
 	}
 	if s.Files == nil {
 		s.Files = map[string]SeenFile{}
@@ -166,9 +155,6 @@ func UpdateSeenLater(dir string, update func(*Seen)) (s *Seen, write func() erro
 	}
 	return s, sync.OnceValue(func() error {
 		defer unlock()
-		return local.WriteFile(filepath.Join(dir, seenFile), func(w io.Writer) error {
-			_, err := w.Write(append(b, '\n'))
-			return err
-		})
+		return writeLine(filepath.Join(dir, seenFile), b)
 	}), nil
 }
