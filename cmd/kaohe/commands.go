@@ -300,7 +300,8 @@ func cmdCheck(args []string) error {
 
 --review 核查表.xlsx（或配置文件中的 review）：先检查市中心的核查表，列出它的错误（指出单元格）；
 没有错误时，按各鉴定机构现在计入的提交列出它将改变的事实（自报 → 核定）和对得分的影响；
-同时给出的自评表按核查后的事实评分。只检查核查表时不用给文件。核查表有错误时退出码为 3。
+同时给出的自评表按核查后的事实评分。只检查核查表时不用给文件。核查表有错误时退出码为 3，
+用 --review 指定或只检查核查表而它不存在时也是；配置文件中的核查表还不存在时自评表按自报评分。
 `)
 	sf := addStandardFlags(fs, "year、standard_dir、max_file_mb、deadline、token_secret_env、review 和 state")
 	review := addReviewFlag(fs)
@@ -318,7 +319,7 @@ func cmdCheck(args []string) error {
 		fmt.Fprintln(os.Stderr, "kaohe: error: 没有给出要检查的文件\nkaohe: hint: kaohe check 2013-常柴国家职业技能鉴定所-自评表.xlsx；检查核查表: kaohe check --review 2013-核查表.xlsx")
 		return errUsage
 	}
-	rv, reviewBad, err := checkReview(&cfg, std) // review.go
+	rv, reviewBad, err := checkReview(&cfg, std, *review != "" || fs.NArg() == 0) // review.go
 	if err != nil {
 		return err
 	}

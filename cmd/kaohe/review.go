@@ -81,8 +81,10 @@ func useReview(cfg *pipeline.Config, review string) error {
 // errors and warnings and, when it has none, what it changes for each
 // institution against the submissions that count now. It returns the
 // 核查表 to apply to the files checked (nil when it has errors or none is
-// configured) and whether it had errors.
-func checkReview(cfg *pipeline.Config, std *templates.Standard) (*sheets.ReviewFile, bool, error) {
+// configured) and whether it had errors. A 核查表 that does not exist yet
+// is an error only when it was asked for (asked: --review, or no files):
+// a run takes it as nothing verified yet, and so does the check of a file.
+func checkReview(cfg *pipeline.Config, std *templates.Standard, asked bool) (*sheets.ReviewFile, bool, error) {
 	if cfg.Review == "" {
 		return nil, false, nil
 	}
@@ -99,9 +101,12 @@ func checkReview(cfg *pipeline.Config, std *templates.Standard) (*sheets.ReviewF
 		return nil, true, nil
 	case err != nil:
 		return nil, false, err
-	case !rv.Found:
+	case !rv.Found && asked:
 		fmt.Printf("核查表: %s 不存在\n", sheets.Printable(rv.Source))
 		return nil, true, nil
+	case !rv.Found:
+		fmt.Printf("核查表: %s 还不存在：尚未核查，自评表按自报的事实评分（汇总时也是这样）\n", sheets.Printable(rv.Source))
+		return nil, false, nil
 	}
 	fmt.Printf("核查表: %s\n", sheets.Printable(rv.Describe()))
 	printReviewWarnings(warns)
