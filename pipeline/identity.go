@@ -57,10 +57,8 @@ func folderInstitution(std *templates.Standard, dir string) (string, bool) {
 	if utf8.RuneCountInString(dir) < 2 {
 		return "", false
 	}
-	for _, in := range std.Institutions {
-		if dir == templates.ShortName(in.Name) {
-			return in.Name, true
-		}
+	if ins := std.ByShortName(dir); len(ins) > 0 {
+		return ins[0].Name, true
 	}
 	in, err := FindInstitution(std, dir)
 	return in.Name, err == nil
@@ -71,32 +69,18 @@ func folderInstitution(std *templates.Standard, dir string) (string, bool) {
 // every other is inside it (常武技 holds 常武); anything else is ambiguous
 // and names none.
 func namedIn(std *templates.Standard, s string) (string, bool) {
-	type hit struct {
-		inst, name string
-	}
-	var hits []hit
-	for _, in := range std.Institutions {
-		best := ""
-		for _, n := range []string{in.Name, templates.ShortName(in.Name)} {
-			if utf8.RuneCountInString(n) >= 2 && strings.Contains(s, n) && len(n) > len(best) {
-				best = n
-			}
-		}
-		if best != "" {
-			hits = append(hits, hit{in.Name, best})
-		}
-	}
+	hits := std.Called(s)
 	if len(hits) == 0 {
 		return "", false
 	}
-	sort.SliceStable(hits, func(i, j int) bool { return len(hits[i].name) > len(hits[j].name) })
-	rest := strings.Replace(s, hits[0].name, " ", 1)
+	sort.SliceStable(hits, func(i, j int) bool { return len(hits[i].As) > len(hits[j].As) })
+	rest := strings.Replace(s, hits[0].As, " ", 1)
 	for _, h := range hits[1:] {
-		if strings.Contains(rest, h.name) {
+		if strings.Contains(rest, h.As) {
 			return "", false // another institution named beside it
 		}
 	}
-	return hits[0].inst, true
+	return hits[0].Institution, true
 }
 
 // attribute decides whose upload sub (the inbox entry name) is: it returns

@@ -105,6 +105,9 @@ type Standard struct {
 	// byName indexes Institutions by name, as loaded: a hint only, checked
 	// on use, so a Standard copied or changed afterwards stays right.
 	byName map[string]int
+	// called indexes them by what people call them (names), as loaded:
+	// checked on use like byName.
+	called *names
 }
 
 // Institution returns the allocation row named name.
@@ -211,6 +214,7 @@ func load(rules, alloc []byte, source string) (*Standard, []string, error) {
 	for i, in := range std.Institutions {
 		std.byName[in.Name] = i
 	}
+	std.called = indexNames(std.Institutions)
 	return std, std.warnings(), nil
 }
 
