@@ -172,7 +172,7 @@ func bareDurations(doc map[string]any) error {
 }
 
 // anchor makes the relative local paths the file sets (inbox, out, state,
-// standard_dir, ftp.ca_file) relative to the file's folder dir, not to the
+// standard_dir, review, ftp.ca_file, web.tls_cert, web.tls_key) relative to the file's folder dir, not to the
 // folder kaohe runs in: a config file means the same wherever it is used
 // from. Paths left to their defaults, and paths given as flags, stay
 // relative to the current folder.
@@ -188,9 +188,15 @@ func (c *Config) anchor(dir string, written map[string]any) {
 			join(p)
 		}
 	}
-	if t, ok := written["ftp"].(map[string]any); ok {
-		if _, ok := t["ca_file"]; ok {
-			join(&c.FTP.CAFile)
+	for table, keys := range map[string]map[string]*string{
+		"ftp": {"ca_file": &c.FTP.CAFile},
+		"web": {"tls_cert": &c.Web.TLSCert, "tls_key": &c.Web.TLSKey},
+	} {
+		t, _ := written[table].(map[string]any)
+		for key, p := range keys {
+			if _, ok := t[key]; ok {
+				join(p)
+			}
 		}
 	}
 }

@@ -326,6 +326,16 @@ func TestConfigSaysWhatItMeans(t *testing.T) {
 	if cfg.Inbox != filepath.Join(dir, "drop") || cfg.Out != filepath.Join(dir, "etc", "out") || cfg.State != "/abs/state" {
 		t.Errorf("inbox %q, out %q, state %q: want them relative to the config file's folder", cfg.Inbox, cfg.Out, cfg.State)
 	}
+	for _, f := range []string{"cert.pem", "key.pem"} {
+		os.WriteFile(filepath.Join(dir, "etc", f), []byte("-"), 0o600)
+	}
+	os.WriteFile(good, []byte("review = \"核查表.xlsx\"\n[web]\nlisten = \"127.0.0.1:8080\"\nbase_url = \"https://kaohe.example.cn\"\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n"), 0o644)
+	if cfg, err = LoadConfig(good); err != nil {
+		t.Fatalf("tls_cert and tls_key beside the config file: %v", err)
+	}
+	if cfg.Web.TLSCert != filepath.Join(dir, "etc", "cert.pem") || cfg.Web.TLSKey != filepath.Join(dir, "etc", "key.pem") || cfg.Review != filepath.Join(dir, "etc", "核查表.xlsx") {
+		t.Errorf("tls_cert %q, tls_key %q, review %q: want them relative to the config file's folder", cfg.Web.TLSCert, cfg.Web.TLSKey, cfg.Review)
+	}
 }
 
 // kaohe status lists every institution's standing from the ledger.

@@ -225,14 +225,14 @@ func TestWritersRegenerate(t *testing.T) {
 		}
 		how := map[writers.Writer]string{
 			writers.Excelize:    "`sheets.Fill` on the template",
-			writers.OpenPyXL:    "`fill.py` (openpyxl) fills the template by its defined names",
+			writers.OpenPyXL:    "`sheets/writers/fill.py` (openpyxl) fills the template by its defined names",
 			writers.LibreOffice: "`soffice --headless --convert-to xlsx` of the excelize-filled workbook",
 			writers.Gnumeric:    "`ssconvert` of the excelize-filled workbook",
 			writers.Excel:       "the excelize-filled workbook as Excel 2016+/365 spells it (`writers.Rewrite`)",
 			writers.WPS:         "the excelize-filled workbook as WPS spells it (`writers.Rewrite`)",
 		}[c.writer]
 		if c.inLO {
-			how = "filled in LibreOffice itself: a Basic macro (`writers/fill.xba`) types the values into the named cells and saves"
+			how = "filled in LibreOffice itself: a Basic macro (`sheets/writers/fill.xba`) types the values into the named cells and saves"
 		}
 		token := ""
 		if c.token {
@@ -251,11 +251,11 @@ func TestWritersRegenerate(t *testing.T) {
 // by TestWritersRegenerate.
 const writersReadme = "# The writers corpus\n\n" +
 	"Valid, filled self-assessment workbooks (自评表) as the programs an institution may use save them. " +
-	"Each is one of the worked examples of `readTestExamples` (sheets/reader_test.go: full-width digits, " +
+	"Each is one of the worked examples of `readTestExamples` (sheets/fields_test.go: full-width digits, " +
 	"`4,800` and `25，000` as text, 是/否 as Y/yes/true/no, blank optional counts, a fractional self-score) " +
 	"typed into its institution's template; `sheets/writers_test.go` reads each with and without the fast path " +
 	"(the same Submission, accepted, with the example's facts and scores, the template's token kept) and lists " +
-	"those the fast path gives to excelize (`fastFallsBack`).\n\n" +
+	"those the fast path gives to excelize (`fastFallsBack`; none: the fast reader reads what every one of them writes).\n\n" +
 	"Remake it (python3-openpyxl, LibreOffice and Gnumeric's ssconvert installed) with\n\n" +
 	"    KAOHE_REGEN_WRITERS=1 go test ./sheets -run TestWritersRegenerate\n\n" +
 	"| file | written by | how | example | token | size |\n|---|---|---|---|---|---:|\n" +
