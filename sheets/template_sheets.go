@@ -68,35 +68,19 @@ func (t *tmplBuilder) factsSheet() error {
 	}
 	last := len(tmplFactsWidths)
 	row := 1
-	var err error
+	w := &cellWriter{f: f, sh: sh}
 	set := func(col int, v any, style int) {
-		if err != nil {
-			return
-		}
-		c := tmplCell(col, row)
-		if v != nil {
-			err = f.SetCellValue(sh, c, v)
-		}
-		if err == nil {
-			err = f.SetCellStyle(sh, c, c, style)
-		}
+		w.put(tmplCell(col, row), v, style)
 	}
 	merge := func(from, to int, v any, style int) {
-		if err != nil {
-			return
-		}
 		set(from, v, style)
-		if err == nil {
-			err = f.SetCellStyle(sh, tmplCell(from, row), tmplCell(to, row), style)
-		}
-		if err == nil && to > from {
-			err = f.MergeCell(sh, tmplCell(from, row), tmplCell(to, row))
+		w.do(func() error { return f.SetCellStyle(sh, tmplCell(from, row), tmplCell(to, row), style) })
+		if to > from {
+			w.merge(tmplCell(from, row), tmplCell(to, row))
 		}
 	}
 	height := func(h float64) {
-		if err == nil {
-			err = f.SetRowHeight(sh, row, h)
-		}
+		w.height(row, h)
 	}
 
 	merge(1, last, fmt.Sprintf("%d年度职业技能鉴定机构考核自评表 · 完成情况", t.std.Year), st.title)
@@ -115,12 +99,12 @@ func (t *tmplBuilder) factsSheet() error {
 		set(tmplFactsSeq, nil, st.seq)
 		set(tmplFactsLabel, fd.Label, st.label)
 		merge(tmplFactsFixed, last, nil, st.fixedText)
-		if err == nil {
-			err = t.fixed(sh, tmplCell(tmplFactsFixed, row), fd)
-		}
-		if err == nil && fd.Name == templates.FieldYear {
+		w.do(func() error { return t.fixed(sh, tmplCell(tmplFactsFixed, row), fd) })
+		if fd.Name == templates.FieldYear {
 			// the year cell keeps its number format across the merge
-			err = f.SetCellStyle(sh, tmplCell(tmplFactsFixed, row), tmplCell(last, row), st.fixedYear)
+			w.do(func() error {
+				return f.SetCellStyle(sh, tmplCell(tmplFactsFixed, row), tmplCell(last, row), st.fixedYear)
+			})
 		}
 		height(22)
 		row++
@@ -151,14 +135,12 @@ func (t *tmplBuilder) factsSheet() error {
 			set(tmplFactsSeq, k+1, st.seq)
 			if r.target != nil {
 				set(tmplFactsLabel, r.label, st.label)
-				if err == nil {
-					err = t.fixed(sh, tmplCell(tmplFactsFixed, row), *r.target)
-				}
+				w.do(func() error { return t.fixed(sh, tmplCell(tmplFactsFixed, row), *r.target) })
 			} else {
 				merge(tmplFactsLabel, tmplFactsFixed, r.label, st.label)
 			}
-			if r.input != nil && err == nil {
-				err = t.input(sh, tmplCell(tmplFactsInput, row), *r.input)
+			if r.input != nil {
+				w.do(func() error { return t.input(sh, tmplCell(tmplFactsInput, row), *r.input) })
 			} else {
 				set(tmplFactsInput, nil, st.label)
 			}
@@ -180,9 +162,7 @@ func (t *tmplBuilder) factsSheet() error {
 		for k, fd := range contact {
 			set(tmplFactsSeq, k+1, st.seq)
 			merge(tmplFactsLabel, tmplFactsFixed, fd.Label, st.label)
-			if err == nil {
-				err = t.input(sh, tmplCell(tmplFactsInput, row), fd)
-			}
+			w.do(func() error { return t.input(sh, tmplCell(tmplFactsInput, row), fd) })
 			set(tmplFactsHint, fd.Hint, st.hint)
 			height(22)
 			row++
@@ -192,8 +172,8 @@ func (t *tmplBuilder) factsSheet() error {
 	end := "填写完成后请检查各浅黄色单元格，保存为 .xlsx 格式后按市中心通知上传。自评分请在「自评分」工作表中填写。"
 	merge(1, last, end, st.note)
 	height(tmplHeight(tmplLines(end, tmplSumWidths(tmplFactsWidths)), 20))
-	if err != nil {
-		return err
+	if w.err != nil {
+		return w.err
 	}
 	return t.finishSheet(sh, "portrait")
 }
@@ -239,6 +219,37 @@ func tmplItemNumbers(std *templates.Standard, items map[int][]tmplRow) []int {
 	return append(out, extra...)
 }
 
+// cellWriter writes one sheet's cells, keeping the first error: a sheet
+// is built by many calls, and checking each would hide what it builds.
+type cellWriter struct {
+	f   *excelize.File
+	sh  string
+	err error
+}
+
+// do runs step unless an earlier step failed.
+func (w *cellWriter) do(step func() error) {
+	if w.err == nil {
+		w.err = step()
+	}
+}
+
+// put sets cell's value (unless v is nil) and its style.
+func (w *cellWriter) put(cell string, v any, style int) {
+	if v != nil {
+		w.do(func() error { return w.f.SetCellValue(w.sh, cell, v) })
+	}
+	w.do(func() error { return w.f.SetCellStyle(w.sh, cell, cell, style) })
+}
+
+func (w *cellWriter) merge(from, to string) {
+	w.do(func() error { return w.f.MergeCell(w.sh, from, to) })
+}
+
+func (w *cellWriter) height(row int, h float64) {
+	w.do(func() error { return w.f.SetRowHeight(w.sh, row, h) })
+}
+
 // The columns of 自评分.
 var tmplSelfWidths = []float64{6, 30, 8, 66, 12}
 
@@ -273,29 +284,14 @@ func (t *tmplBuilder) selfSheet() error {
 		}
 	}
 
-	var err error
-	put := func(cell string, v any, style int) {
-		if err == nil && v != nil {
-			err = f.SetCellValue(sh, cell, v)
-		}
-		if err == nil {
-			err = f.SetCellStyle(sh, cell, cell, style)
-		}
-	}
+	w := &cellWriter{f: f, sh: sh}
+	put := w.put
 	mergeRow := func(row int, v any, style int) {
 		put(tmplCell(1, row), v, style)
-		if err == nil {
-			err = f.SetCellStyle(sh, tmplCell(1, row), tmplCell(len(tmplSelfWidths), row), style)
-		}
-		if err == nil {
-			err = f.MergeCell(sh, tmplCell(1, row), tmplCell(len(tmplSelfWidths), row))
-		}
+		w.do(func() error { return f.SetCellStyle(sh, tmplCell(1, row), tmplCell(len(tmplSelfWidths), row), style) })
+		w.merge(tmplCell(1, row), tmplCell(len(tmplSelfWidths), row))
 	}
-	height := func(row int, h float64) {
-		if err == nil {
-			err = f.SetRowHeight(sh, row, h)
-		}
-	}
+	height := w.height
 	mergeRow(1, fmt.Sprintf("%d年度职业技能鉴定机构考核自评表 · 自评分（附件1）", t.std.Year), st.title)
 	height(1, 30)
 	mergeRow(2, fmt.Sprintf("鉴定机构：%s　　　考核年度：%d", t.inst.Name, t.std.Year), st.note)
@@ -316,18 +312,18 @@ func (t *tmplBuilder) selfSheet() error {
 			put(tmplCell(3, row), nil, st.maxPts)
 		}
 		put(tmplCell(2, row), nil, st.content)
-		if err == nil && r.item != nil {
-			err = f.SetCellRichText(sh, tmplCell(2, row), []excelize.RichTextRun{
-				{Text: r.item.Title + "\n", Font: &excelize.Font{Family: tmplFont, Size: 10.5, Bold: true}},
-				{Text: r.item.Content, Font: &excelize.Font{Family: tmplFont, Size: 10.5}},
+		if r.item != nil {
+			w.do(func() error {
+				return f.SetCellRichText(sh, tmplCell(2, row), []excelize.RichTextRun{
+					{Text: r.item.Title + "\n", Font: &excelize.Font{Family: tmplFont, Size: 10.5, Bold: true}},
+					{Text: r.item.Content, Font: &excelize.Font{Family: tmplFont, Size: 10.5}},
+				})
 			})
 		}
 		put(tmplCell(4, row), criteria, st.criteria)
 		cell := tmplCell(5, row)
 		if fd, ok := self[r.no]; ok {
-			if err == nil {
-				err = t.input(sh, cell, fd)
-			}
+			w.do(func() error { return t.input(sh, cell, fd) })
 		} else {
 			put(cell, "—", st.maxPts)
 		}
@@ -338,22 +334,20 @@ func (t *tmplBuilder) selfSheet() error {
 	first, lastRow := 4, row-1
 	put(tmplCell(1, row), "合计", st.total)
 	put(tmplCell(2, row), nil, st.total)
-	if err == nil {
-		err = f.MergeCell(sh, tmplCell(1, row), tmplCell(2, row))
-	}
+	w.merge(tmplCell(1, row), tmplCell(2, row))
 	put(tmplCell(3, row), t.std.MaxTotal().Float(), st.total)
 	put(tmplCell(4, row), "自评分合计（由公式自动计算，仅供参考）", st.total)
-	if err == nil {
-		err = f.SetCellFormula(sh, tmplCell(5, row), fmt.Sprintf("SUM(%s:%s)", tmplCell(5, first), tmplCell(5, lastRow)))
-	}
+	w.do(func() error {
+		return f.SetCellFormula(sh, tmplCell(5, row), fmt.Sprintf("SUM(%s:%s)", tmplCell(5, first), tmplCell(5, lastRow)))
+	})
 	put(tmplCell(5, row), nil, st.totalScore)
 	height(row, 24)
 	row += 2
 	note := "说明：请对照评分说明逐项填写本机构的自评分（最多两位小数）。市中心根据「完成情况」表中填写的数据按附件1重新核定得分，并列出自评分与核定分的差异。"
 	mergeRow(row, note, st.note)
 	height(row, tmplHeight(tmplLines(note, tmplSumWidths(tmplSelfWidths)), 20))
-	if err != nil {
-		return err
+	if w.err != nil {
+		return w.err
 	}
 	if err := f.SetDefinedName(&excelize.DefinedName{
 		Name: "_xlnm.Print_Titles", RefersTo: book.QuoteSheet(sh) + "!$3:$3", Scope: sh,
@@ -400,43 +394,26 @@ func (t *tmplBuilder) guideSheet() error {
 		"每个上传的文件都会得到一份回执（.xlsx），写明是否通过校验；未通过时逐条指出有误的单元格（如「完成情况!D12」）、填写的内容和应填写的内容，请按回执修改后重新上传。截止前可以多次上传，以最后一次通过校验的文件为准。",
 		"如有疑问，请与市职业技能鉴定指导中心联系。",
 	}
-	var err error
-	put := func(cell string, v any, style int) {
-		if err == nil && v != nil {
-			err = f.SetCellValue(sh, cell, v)
-		}
-		if err == nil {
-			err = f.SetCellStyle(sh, cell, cell, style)
-		}
-	}
+	w := &cellWriter{f: f, sh: sh}
+	put := w.put
 	put("A1", fmt.Sprintf("%d年度职业技能鉴定机构考核自评表 · 填表说明", year), st.title)
-	if err == nil {
-		err = f.MergeCell(sh, "A1", "B1")
-	}
-	if err == nil {
-		err = f.SetRowHeight(sh, 1, 32)
-	}
+	w.merge("A1", "B1")
+	w.height(1, 32)
 	head := fmt.Sprintf("鉴定机构：%s　　　考核年度：%d", t.inst.Name, year)
 	if !t.opt.Deadline.IsZero() {
 		head += "　　　上传截止：" + FormatTime(t.opt.Deadline)
 	}
 	put("A2", head, st.note)
-	if err == nil {
-		err = f.MergeCell(sh, "A2", "B2")
-	}
-	if err == nil {
-		err = f.SetRowHeight(sh, 2, 24)
-	}
+	w.merge("A2", "B2")
+	w.height(2, 24)
 	for i, p := range paras {
 		row := i + 3
 		put(tmplCell(1, row), fmt.Sprintf("%d.", i+1), st.key)
 		put(tmplCell(2, row), p, st.guide)
-		if err == nil {
-			err = f.SetRowHeight(sh, row, tmplHeight(tmplLines(p, 96), 20)+4)
-		}
+		w.height(row, tmplHeight(tmplLines(p, 96), 20)+4)
 	}
-	if err != nil {
-		return err
+	if w.err != nil {
+		return w.err
 	}
 	return t.finishSheet(sh, "portrait")
 }
