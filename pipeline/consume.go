@@ -248,6 +248,10 @@ func (r *run) restore(rec *state.Record, b []byte, e store.Entry, order int) {
 	if err == nil {
 		return
 	}
+	old := rec.Copy // moved aside once the ledger names the new one (retire)
+	if old == "" {
+		old = state.FilesDir + "/" + rec.Hash + ".xlsx"
+	}
 	meta := state.PackMeta{Name: rec.Name, RawName: rec.RawName, Modified: rec.Modified, Received: rec.Received,
 		FirstSeen: rec.FirstSeen, SeenAfter: rec.SeenAfter, ReceivedBy: rec.ReceivedBy, Run: rec.Run, Order: order}
 	if meta.Modified.IsZero() {
@@ -255,16 +259,50 @@ func (r *run) restore(rec *state.Record, b []byte, e store.Entry, order int) {
 	}
 	pack := r.pack.Add(rec.Hash, b, meta)
 	r.restoredMu.Lock()
-	r.restored[rec.Hash] = restoredCopy{pack, b}
+	r.restored[rec.Hash] = restoredCopy{pack, b, old}
 	r.restoredMu.Unlock()
 	r.log.Warn("the copy of an upload was lost; restored from the same bytes uploaded again", "file", e.Name, "as", rec.Name, "err", err)
 }
 
-// restoredCopy is a lost copy kept again (restore): the pack, and the
-// bytes, which the report reads before the pack is in place.
+// restoredCopy is a lost copy kept again (restore): the pack, the bytes,
+// which the report reads before the pack is in place, and the copy it
+// replaces (Record.Copy, or files/<hash>.xlsx), retired after the ledger
+// commit.
 type restoredCopy struct {
 	pack string
 	data []byte
+	old  string
+}
+
+// retire moves aside, into the state folder's files/retired/ (never
+// removed), each damaged copy that a copy kept again replaced (restore),
+// now that the committed ledger names the new one: left in files/, a copy
+// no record names would make the next run take the ledger for lost. A
+// copy some other record still names stays where it is. A failure is a
+// warning.
+func (r *run) retire() {
+	named := map[string]bool{}
+	for i := range r.ledger.Records {
+		rec := &r.ledger.Records[i]
+		if rec.Copy != "" {
+			named[rec.Copy] = true
+		} else {
+			named[state.FilesDir+"/"+rec.Hash+".xlsx"] = true
+		}
+	}
+	for _, rc := range r.restored {
+		if named[rc.old] {
+			continue
+		}
+		to, err := state.Retire(r.stateDir, rc.old)
+		switch {
+		case err != nil:
+			r.log.Warn("moving a damaged copy aside", "copy", rc.old, "err", err)
+			r.sum.Warnings = append(r.sum.Warnings, fmt.Sprintf("损坏的存档副本 %s 未能移到 %s/%s/: %v", rc.old, state.FilesDir, state.RetiredDir, err))
+		case to != "":
+			r.log.Info("a damaged copy moved aside", "copy", rc.old, "to", to)
+		}
+	}
 }
 
 // stamp sets when the upload e, whose bytes are rec's, counts as received

@@ -550,3 +550,61 @@ func TestLostCopyRestoredByReuploadFTP(t *testing.T) {
 		t.Errorf("the copy is not restored: %v", err)
 	}
 }
+
+// A damaged copy restored by the same bytes uploaded again is not left
+// where it was, nor overwritten: it is moved aside into files/retired/ (its
+// bytes kept), and the runs after go on (a copy in files/ that no record
+// names would stop them: the ledger would look lost). The same for a copy
+// from before packs (files/<hash>.xlsx).
+func TestDamagedCopyRetired(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		t.Run(fmt.Sprint("legacy=", legacy), func(t *testing.T) {
+			w := newWorld(t)
+			b := w.filled(4, 1)
+			w.drop("a.xlsx", b)
+			if _, err := w.run(); err != nil {
+				t.Fatal(err)
+			}
+			rec := recordOf(t, w.state, "a.xlsx")
+			copyName := rec.Copy
+			if legacy { // the copy as runs kept it before packs: files/<hash>.xlsx, the pack gone
+				os.Remove(filepath.Join(w.state, filepath.FromSlash(rec.Copy)))
+				copyName = state.FilesDir + "/" + rec.Hash + ".xlsx"
+				l, _ := state.OpenLedger(w.state)
+				l.Records[0].Copy = ""
+				if err := l.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			damaged := []byte("damaged: not the upload")
+			if err := os.WriteFile(filepath.Join(w.state, filepath.FromSlash(copyName)), damaged, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.run(); err != nil {
+				t.Fatal(err)
+			}
+			w.drop("a-again.xlsx", b)
+			if s, err := w.run(); err != nil || s.Duplicates != 1 {
+				t.Fatalf("the upload again: %+v, %v", s, err)
+			}
+			if s, err := w.run(); err != nil {
+				t.Fatalf("the run after the copy was restored: %v", err)
+			} else if s.Ranked != 1 {
+				t.Errorf("the run after the copy was restored: %+v", s)
+			}
+			if _, err := os.Stat(filepath.Join(w.state, filepath.FromSlash(copyName))); err == nil {
+				t.Errorf("the damaged copy %s is still in its place", copyName)
+			}
+			retired := files(t, filepath.Join(w.state, state.FilesDir, state.RetiredDir))
+			if len(retired) != 1 {
+				t.Fatalf("files/%s: %q, want the damaged copy", state.RetiredDir, retired)
+			}
+			if got, _ := os.ReadFile(filepath.Join(w.state, state.FilesDir, state.RetiredDir, retired[0])); !bytes.Equal(got, damaged) {
+				t.Errorf("the retired copy is not the damaged one: %q", got)
+			}
+			if _, err := state.NewCopies(w.state).Read(recordOf(t, w.state, "a.xlsx")); err != nil {
+				t.Errorf("the copy is not restored: %v", err)
+			}
+		})
+	}
+}
