@@ -413,3 +413,52 @@ func TestEveryUploadAnsweredFTP(t *testing.T) {
 		t.Errorf("summary: %+v", s)
 	}
 }
+
+// Receipts are named by the minute of their run: two runs within a minute
+// (kaohe run, then 立即汇总) answering the same institution, or a repeat of
+// the same bytes, must not give a receipt the name of one the ledger
+// already names: each receipt stays, each record names its own.
+func TestReceiptNamesNeverReused(t *testing.T) {
+	w := newWorld(t)
+	at := w.now
+	run := func(d time.Duration) *Summary {
+		t.Helper()
+		s, err := Run(context.Background(), Options{Config: w.config(), Now: func() time.Time { return at.Add(d) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	first := w.filled(0, 1)
+	w.drop("a.xlsx", first)
+	run(0)
+	w.drop("a2.xlsx", w.filled(0, 2))
+	run(10 * time.Second)
+	w.drop("a-again.xlsx", first)
+	run(20 * time.Second)
+	w.drop("a-again2.xlsx", first)
+	run(30 * time.Second)
+	l, err := state.OpenLedger(w.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	n := 0
+	for _, rec := range l.Records {
+		for _, name := range append([]string{rec.Receipt}, func() (out []string) {
+			for _, rp := range rec.Repeats {
+				out = append(out, rp.Receipt)
+			}
+			return out
+		}()...) {
+			n++
+			if name == "" || names[name] {
+				t.Errorf("receipt %q named twice (or not at all) in the ledger", name)
+			}
+			names[name] = true
+		}
+	}
+	if got := files(t, filepath.Join(w.out, ReceiptDir)); n != 4 || len(got) != 4 {
+		t.Errorf("%d receipts named, %d in the outbox: %q", n, len(got), got)
+	}
+}

@@ -243,7 +243,14 @@ func receiptStatus(c consumed) sheets.Status {
 // nothing.
 func (r *run) recordPending(answers []consumed) {
 	r.named = make([]string, len(answers))
-	used := map[string]bool{}
+	used := map[string]bool{} // the names the ledger has given, in any run: a run within the same minute makes the same names
+	for i := range r.ledger.Records {
+		rec := &r.ledger.Records[i]
+		used[strings.TrimPrefix(rec.Receipt, ReceiptDir+"/")] = true
+		for _, rp := range rec.Repeats {
+			used[strings.TrimPrefix(rp.Receipt, ReceiptDir+"/")] = true
+		}
+	}
 	for i, c := range answers {
 		r.named[i] = receiptName(c, r.t, used)
 	}
@@ -266,11 +273,16 @@ func (r *run) recordPending(answers []consumed) {
 	r.pending = sync.OnceValue(func() error { return <-done })
 }
 
-// receiptName is the name of c's receipt, made unique among used.
+// receiptName is the name of c's receipt, made unique among used: with
+// its hash's prefix, and then a number (a repeat of the same bytes).
 func receiptName(c consumed, t time.Time, used map[string]bool) string {
 	name := sheets.ReceiptFileName(uploadOf(c.rec, t.Location(), receiptStatus(c)), t)
 	if used[name] {
-		name = strings.TrimSuffix(name, ".xlsx") + "-" + c.rec.Hash[:8] + ".xlsx"
+		stem := strings.TrimSuffix(name, ".xlsx") + "-" + c.rec.Hash[:8]
+		name = stem + ".xlsx"
+		for i := 2; used[name]; i++ {
+			name = fmt.Sprintf("%s-%d.xlsx", stem, i)
+		}
 	}
 	used[name] = true
 	return name
