@@ -608,3 +608,49 @@ func TestDamagedCopyRetired(t *testing.T) {
 		})
 	}
 }
+
+// Locations are places, not strings: ./inbox, inbox/ and the absolute path
+// are one folder. An outbox or a state folder that is the inbox however it
+// is written is refused before anything is read or moved; a preview into
+// the runs' outbox, however the inbox's record writes it, is refused.
+func TestSamePlaceHoweverWritten(t *testing.T) {
+	w := newWorld(t)
+	w.drop("a.xlsx", w.filled(0, 1))
+	t.Chdir(w.dir)
+	for _, c := range []struct{ inbox, out, state string }{
+		{"inbox", "./inbox/", ""},
+		{"./inbox", w.inbox + "/", ""},
+		{w.inbox, "out/../inbox", ""},
+		{"inbox/", "out", "./inbox"},
+		{w.inbox, "out", w.inbox + "/."},
+	} {
+		cfg := w.config()
+		cfg.Inbox, cfg.Out, cfg.State = c.inbox, c.out, c.state
+		if cfg.State == "" {
+			cfg.State = w.state
+		}
+		if _, err := Run(context.Background(), Options{Config: cfg, Now: func() time.Time { return w.now }}); !errors.Is(err, ErrConfig) {
+			t.Errorf("inbox %q, out %q, state %q: %v, want ErrConfig", c.inbox, c.out, cfg.State, err)
+		}
+	}
+	if got := inboxFiles(t, w.inbox); strings.Join(got, ",") != "a.xlsx" {
+		t.Fatalf("the refused runs changed the inbox: %q", got)
+	}
+	if _, err := w.run(); err != nil {
+		t.Fatal(err)
+	}
+	// The inbox's record of its outbox, written otherwise (by hand, or
+	// an older kaohe): a preview into that outbox is still refused.
+	p := filepath.Join(w.inbox, filepath.FromSlash(bindingName))
+	b, _ := os.ReadFile(p)
+	b = bytes.Replace(b, []byte(`"out": "`+w.out+`"`), []byte(`"out": "`+w.out+`/"`), 1)
+	if !bytes.Contains(b, []byte(w.out+`/"`)) {
+		t.Fatalf("binding: %s", b)
+	}
+	os.WriteFile(p, b, 0o600)
+	preview := w.config()
+	preview.Out = "out"
+	if _, err := Run(context.Background(), Options{Config: preview, DryRun: true, Now: func() time.Time { return w.now }}); !errors.Is(err, ErrConfig) {
+		t.Errorf("a preview into the runs' outbox, written out/: %v, want ErrConfig", err)
+	}
+}
