@@ -248,9 +248,17 @@ func (r *run) renote(ctx context.Context, rep *sheets.Report) {
 		}
 		u.Note = joinNotes(r.notes[u.Hash], noteOf(rec))
 	}
+	unchanged := r.sum.Unchanged
 	if err := r.putReport(ctx, rep, false); err != nil {
 		r.log.Warn("writing the report again with the moves' notes", "err", err)
 		r.sum.Warnings = append(r.sum.Warnings, fmt.Sprintf("汇总表未能按移动结果更新（移动情况以台账为准）: %v", err))
+		return
+	}
+	if unchanged && !r.sum.Unchanged { // this run publishes after all: the ledger records it
+		r.notePublished()
+		if err := r.ledger.Commit(); err != nil {
+			r.log.Warn("recording the report written again in the ledger", "err", err)
+		}
 	}
 }
 

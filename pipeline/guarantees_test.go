@@ -462,3 +462,39 @@ func TestReceiptNamesNeverReused(t *testing.T) {
 		t.Errorf("%d receipts named, %d in the outbox: %q", n, len(got), got)
 	}
 }
+
+// A report written again for its move notes (renote) is a report written:
+// a run whose first report was the same as the one in place, but whose
+// moves changed what it says, does not say the report was left as it was,
+// and the ledger records it among the runs that published.
+func TestRenotedReportPublished(t *testing.T) {
+	w := newWorld(t)
+	w.drop("a.xlsx", w.filled(0, 3))
+	block := filepath.Join(w.inbox, ArchiveDir)
+	if err := os.WriteFile(block, []byte("in the way"), 0o644); err != nil { // archive/ cannot be made
+		t.Fatal(err)
+	}
+	if s, err := w.run(); err != nil || len(s.MoveErrors) != 1 {
+		t.Fatalf("first run: %+v, %v", s, err)
+	}
+	os.Remove(block)
+	report := filepath.Join(w.out, ReportName(w.std))
+	before, _ := os.ReadFile(report)
+	s, err := w.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(report); bytes.Equal(before, after) {
+		t.Fatal("the report was not written again with the move done")
+	}
+	if s.Unchanged {
+		t.Error("the summary says the report is unchanged, but it was written again")
+	}
+	l, _ := state.OpenLedger(w.state)
+	if n := len(l.Published); n == 0 || l.Published[n-1].Run != s.Run {
+		t.Errorf("the ledger's published runs %+v do not include run %s, which wrote the report", l.Published, s.Run)
+	}
+	if _, err := os.Stat(filepath.Join(w.out, strings.TrimSuffix(ReportName(w.std), ".xlsx")+"-"+s.Run+".xlsx")); err != nil {
+		t.Errorf("no dated copy of the report written again: %v", err)
+	}
+}

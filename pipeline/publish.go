@@ -97,6 +97,7 @@ func (r *run) putReport(ctx context.Context, rep *sheets.Report, first bool) err
 	if err := errors.Join(datedErr, latestErr); err != nil {
 		return fmt.Errorf("writing the report to %s: %w", r.out, err)
 	}
+	r.sum.Unchanged = false // written again by renote after it was found the same: written
 	return nil
 }
 
