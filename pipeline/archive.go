@@ -77,6 +77,9 @@ func (r *run) archive(ctx context.Context, rep *sheets.Report, answered []consum
 		if errors.Is(err, store.ErrUnavailable) {
 			down = err
 		}
+		if lr, ok := r.ledger.Lookup(m.Hash); ok && lr.NotKept && left != "" {
+			left = leftNotKept[left] // what was read is not kept: say so
+		}
 		switch {
 		case err != nil:
 			msg := fmt.Sprintf("移动 %s 失败: %v", shownName(name), err)
@@ -150,6 +153,13 @@ const (
 	leftChanged = "在读取之后被替换或改动过，没有移动：读取的内容已计入（副本在状态文件夹中），收件文件夹中现在的文件下次运行另行读取"
 	leftGone    = "在读取之后已不在收件文件夹（被删除或移走），没有移动：读取的内容已计入（副本在状态文件夹中）"
 )
+
+// leftNotKept are the reasons for an upload over max_file_mb, refused
+// unread and not kept (state.Record.NotKept): no copy to speak of.
+var leftNotKept = map[string]string{
+	leftChanged: "在读取之后被替换或改动过，没有移动（它超过大小限制，没有读取，也没有保存副本）；收件文件夹中现在的文件下次运行另行读取",
+	leftGone:    "在读取之后已不在收件文件夹（被删除或移走），没有移动（它超过大小限制，没有读取，也没有保存副本）",
+}
 
 // moveInput moves the file m read to to, if it is still the file read. It
 // returns the folder to sync (MoveLazy), or why the file was left where it

@@ -210,6 +210,8 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry, order int) (c consu
 	r.stamp(rec, e)
 	if int64(len(b)) <= limit {
 		rec.Copy = r.keep(rec, b, order) // durable once the pack is committed
+	} else {
+		rec.NotKept = true // refused unread: nothing to read again
 	}
 	// What it is, whose, and its scores: the portal's check is this one
 	// (portal.go), given the time the upload counts as received.
@@ -236,7 +238,7 @@ func (r *run) keep(rec *state.Record, b []byte, order int) string {
 // missing or damaged: the report then reads them again, as 「请重新上传」
 // told the institution. The record's copy is repointed by consume.
 func (r *run) restore(rec *state.Record, b []byte, e store.Entry, order int) {
-	if r.dry { // rec is an earlier run's: readAll runs before this run adds to the ledger
+	if r.dry || rec.NotKept { // rec is an earlier run's: readAll runs before this run adds to the ledger
 		return
 	}
 	r.copiesMu.Lock()
@@ -376,12 +378,17 @@ var errChanged = errors.New("changed since listing")
 // a larger file (the caller read one byte more) is rejected unread.
 func readSubmission(b []byte, base string, std *templates.Standard, cfg *Config) *sheets.Submission {
 	if int64(len(b)) > cfg.MaxFileMB<<20 {
-		return &sheets.Submission{File: base, Issues: []sheets.Issue{{Severity: sheets.Error, File: base,
-			Message: fmt.Sprintf("文件超过 %d MB，未读取。自评表通常不到 1 MB，请删除多余的内容或图片后重新上传", cfg.MaxFileMB)}}}
+		return oversized(base, cfg)
 	}
 	sub := (&sheets.Reader{Standard: std, Limits: readLimits(cfg)}).ReadBytes(b, base) // b is never changed
 	checkToken(sub, std, cfg)
 	return sub
+}
+
+// oversized is the answer to an upload over max_file_mb: refused unread.
+func oversized(base string, cfg *Config) *sheets.Submission {
+	return &sheets.Submission{File: base, Issues: []sheets.Issue{{Severity: sheets.Error, File: base,
+		Message: fmt.Sprintf("文件超过 %d MB，未读取。自评表通常不到 1 MB，请删除多余的内容或图片后重新上传", cfg.MaxFileMB)}}}
 }
 
 func readLimits(cfg *Config) sheets.Limits {

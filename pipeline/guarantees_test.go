@@ -498,3 +498,80 @@ func TestRenotedReportPublished(t *testing.T) {
 		t.Errorf("no dated copy of the report written again: %v", err)
 	}
 }
+
+// An upload over max_file_mb is refused unread and not kept (no copy in a
+// pack: the ledger says so). The runs after it say it was too large, not
+// that its copy is lost; the same file uploaded again is a repeat, not a
+// lost copy restored.
+func TestOversizedNotKept(t *testing.T) {
+	w := newWorld(t)
+	cfg := w.config()
+	cfg.MaxFileMB = 1
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16+100) // a little over 1 MB
+	name := templates.ShortName(w.std.Institutions[0].Name) + "-自评表.xlsx"
+	run := func(h Hooks) *Summary {
+		t.Helper()
+		now := w.now
+		w.now = w.now.Add(24 * time.Hour)
+		s, err := Run(context.Background(), Options{Config: cfg, Now: func() time.Time { return now }, Hooks: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	w.drop(name, big)
+	// Rewritten after it was read: left in the inbox, and the report says
+	// why without speaking of a copy.
+	s := run(Hooks{Moving: func(string) {
+		changed := append([]byte("X"), big[1:]...)
+		os.WriteFile(filepath.Join(w.inbox, name), changed, 0o644)
+	}})
+	if s.Rejected != 1 {
+		t.Fatalf("first run: %+v", s)
+	}
+	rec := recordOf(t, w.state, name)
+	if !rec.NotKept || rec.Copy != "" || rec.Left == "" {
+		t.Errorf("record of the oversized upload: not kept %t, copy %q, left %q", rec.NotKept, rec.Copy, rec.Left)
+	}
+	if packs := files(t, filepath.Join(w.state, state.FilesDir)); len(packs) != 0 {
+		t.Errorf("copies kept of an upload over the limit: %q", packs)
+	}
+	report := filepath.Join(w.out, ReportName(w.std))
+	if cells := cellsText(t, report); strings.Contains(cells, "副本在") || strings.Contains(cells, "存档副本") {
+		t.Errorf("run 1: the report speaks of the copy of an upload not kept:\n%s", cells)
+	}
+	for i := range 2 {
+		if i == 1 {
+			w.drop("again-"+name, big)
+		}
+		s := run(Hooks{})
+		cells := cellsText(t, report)
+		if strings.Contains(cells, "副本在") || strings.Contains(cells, "存档副本") || !strings.Contains(cells, "文件超过 1 MB") {
+			t.Errorf("run %d: the report does not say the upload was too large, or speaks of its copy:\n%s", i+2, cells)
+		}
+		if strings.Contains(strings.Join(s.Warnings, "\n"), "恢复") {
+			t.Errorf("run %d: %q", i+2, s.Warnings)
+		}
+	}
+	if packs := files(t, filepath.Join(w.state, state.FilesDir)); len(packs) != 0 {
+		t.Errorf("copies kept of an upload over the limit: %q", packs)
+	}
+	// Rebuilt from the archive (the rewritten one read by run 2, and the
+	// repeat of the first, are in rejected/): still not kept.
+	os.Remove(filepath.Join(w.state, state.LedgerFile))
+	if _, err := Rebuild(context.Background(), Options{Config: cfg, Now: func() time.Time { return w.now }}); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := state.OpenLedger(w.state)
+	for _, rec := range l.Records {
+		if !rec.NotKept || rec.Copy != "" {
+			t.Errorf("rebuilt: %+v", rec)
+		}
+	}
+	if len(l.Records) == 0 {
+		t.Error("nothing rebuilt from the archive")
+	}
+	if packs := files(t, filepath.Join(w.state, state.FilesDir)); len(packs) != 0 {
+		t.Errorf("copies kept by the rebuild of an upload over the limit: %q", packs)
+	}
+}

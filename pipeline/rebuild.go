@@ -144,6 +144,10 @@ func Rebuild(ctx context.Context, o Options) (*RebuildSummary, error) {
 			meta := state.PackMeta{Run: a.run}
 			meta.Name, meta.RawName = names(a.name)
 			k := state.KeptBytes(hash, b, meta)
+			if int64(len(b)) > r.cfg.MaxFileMB<<20 { // refused unread, never kept (Record.NotKept)
+				todo = append(todo, found{k, ""})
+				continue
+			}
 			todo = append(todo, found{k, r.pack.Add(hash, b, meta)})
 			sum.Archived++
 		}
@@ -212,7 +216,8 @@ func (r *run) rebuilt(k state.Kept, copy string, arch []archived) (*state.Record
 	}
 	m := k.Meta
 	rec := &state.Record{Hash: k.Hash, Name: m.Name, RawName: m.RawName, Size: int64(len(b)), Received: m.Received, Modified: m.Modified,
-		FirstSeen: m.FirstSeen, SeenAfter: m.SeenAfter, ReceivedBy: m.ReceivedBy, Run: m.Run, Copy: copy, Outcome: state.OutcomeAccepted}
+		FirstSeen: m.FirstSeen, SeenAfter: m.SeenAfter, ReceivedBy: m.ReceivedBy, Run: m.Run, Copy: copy, Outcome: state.OutcomeAccepted,
+		NotKept: int64(len(b)) > r.cfg.MaxFileMB<<20}
 	for _, a := range arch { // where it went; for packs from before they kept names, its name and run too
 		if rec.Name == "" || rec.Name == a.name { // archived under the name as shown
 			if rec.Name == "" {
