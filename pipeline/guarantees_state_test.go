@@ -654,3 +654,49 @@ func TestSamePlaceHoweverWritten(t *testing.T) {
 		t.Errorf("a preview into the runs' outbox, written out/: %v, want ErrConfig", err)
 	}
 }
+
+// A rebuild restores when each upload was received, not a zero time or the
+// rebuild's: from the packs, and, for uploads whose copy is lost, from the
+// archived original (a move keeps its time), no later than the run that
+// moved it.
+func TestRebuildKeepsReceivedTimes(t *testing.T) {
+	for _, lose := range []string{"ledger", "packs", "packs as before packs"} {
+		t.Run(lose, func(t *testing.T) {
+			w := newWorld(t)
+			_, l := threeDays(t, w)
+			switch lose {
+			case "packs":
+				os.RemoveAll(filepath.Join(w.state, state.FilesDir))
+			case "packs as before packs": // files/<hash>.xlsx, written (and so dated) when a run kept them
+				dir := filepath.Join(w.state, state.FilesDir)
+				for _, p := range files(t, dir) {
+					kept, closePack, err := state.ReadPack(w.state, state.FilesDir+"/"+p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, k := range kept {
+						b, _ := k.Bytes()
+						os.WriteFile(filepath.Join(dir, k.Hash+".xlsx"), b, 0o644)
+					}
+					closePack()
+					os.Remove(filepath.Join(dir, p))
+				}
+			}
+			os.Remove(filepath.Join(w.state, state.LedgerFile))
+			later := w.now.Add(100 * 24 * time.Hour)
+			if _, err := Rebuild(context.Background(), Options{Config: w.config(), Now: func() time.Time { return later }}); err != nil {
+				t.Fatal(err)
+			}
+			nl, _ := state.OpenLedger(w.state)
+			got := map[string]time.Time{}
+			for _, rec := range nl.Records {
+				got[rec.Hash] = rec.Received
+			}
+			for _, rec := range l.Records {
+				if g, ok := got[rec.Hash]; !ok || !g.Equal(rec.Received) {
+					t.Errorf("%s: received %v after the rebuild, was %v", rec.Name, g, rec.Received)
+				}
+			}
+		})
+	}
+}
