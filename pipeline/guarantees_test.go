@@ -575,3 +575,34 @@ func TestOversizedNotKept(t *testing.T) {
 		t.Errorf("copies kept by the rebuild of an upload over the limit: %q", packs)
 	}
 }
+
+// A file uploaded again, byte for byte, counts nothing: its receipt names
+// the earlier upload it repeats and the upload that counts for the
+// institution now (file and time), which is not the repeated one once a
+// newer upload replaced it.
+func TestDuplicateReceiptNamesWhatCounts(t *testing.T) {
+	w := newWorld(t)
+	a := w.filled(0, 1)
+	w.drop("a.xlsx", a)
+	w.run()
+	w.drop("b.xlsx", w.filled(0, 2)) // replaces a.xlsx
+	w.run()
+	w.drop("a-again.xlsx", a)
+	s, err := w.run()
+	if err != nil || s.Duplicates != 1 || len(s.Receipts) != 1 {
+		t.Fatalf("%+v, %v", s, err)
+	}
+	ra, rb := recordOf(t, w.state, "a.xlsx"), recordOf(t, w.state, "b.xlsx")
+	text := sheetText(dump(t, filepath.Join(w.out, s.Receipts[0])), "回执")
+	cfg := w.config()
+	cfg.Resolve()
+	loc := cfg.loc
+	for _, want := range []string{
+		"「a.xlsx」", sheets.FormatTime(ra.Received.In(loc)), // what it repeats
+		"「b.xlsx」", sheets.FormatTime(rb.Received.In(loc)), // what counts
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the duplicate's receipt does not say %s:\n%s", want, text)
+		}
+	}
+}

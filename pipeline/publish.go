@@ -307,6 +307,12 @@ func (r *run) answer(c consumed) *sheets.Receipt {
 		if c.dup.Receipt != "" {
 			notes = append(notes, "那个文件的结果见回执「"+path.Base(c.dup.Receipt)+"」")
 		}
+		switch { // what counts now: a newer upload may have replaced the one repeated
+		case counts != nil:
+			notes = append(notes, fmt.Sprintf("本机构现在按 %s 收到的「%s」计入", sheets.FormatTime(counts.Received.In(loc)), path.Base(counts.Name)))
+		case r.counted[c.rec.Institution] != nil: // the bytes repeated
+			notes = append(notes, "本机构现在仍按那个文件计入")
+		}
 	case c.rec.Outcome == state.OutcomeLate:
 		notes = append(notes, fmt.Sprintf("截止时间 %s，本文件 %s 收到，已过截止时间", sheets.FormatTime(r.cfg.deadline.In(loc)), sheets.FormatTime(u.Received)))
 	case c.rec.Outcome == state.OutcomeAccepted && c.rec.Via == viaWorkbook:
