@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -699,4 +700,49 @@ func TestRebuildKeepsReceivedTimes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A listing's time is taken once the listing is complete, one time for the
+// whole listing: a file seen by it arrived before that time, never after.
+// The clock here drops a file into the inbox each time it is read, just
+// after the time it returns: a listing timed before it lists would see
+// that file and say it was there before it arrived.
+func TestFirstSeenAtTheEndOfTheListing(t *testing.T) {
+	w := newWorld(t)
+	t0 := w.now
+	var mu sync.Mutex
+	arrived := map[string]time.Time{}
+	calls := 0
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		now := t0.Add(time.Duration(calls) * time.Second)
+		name := fmt.Sprintf("n%03d.xlsx", calls)
+		os.WriteFile(filepath.Join(w.inbox, name), []byte("x"), 0o644)
+		arrived[name] = now.Add(time.Second / 2) // after the time returned
+		return now
+	}
+	check := func(how string) {
+		t.Helper()
+		seen, err := state.ReadSeen(w.state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, f := range seen.Files {
+			if at, ok := arrived[name]; ok && f.First.Before(at) {
+				t.Errorf("%s: %s first seen %v, before it arrived at %v", how, name, f.First.Format(time.TimeOnly), at.Format(time.TimeOnly))
+			}
+		}
+	}
+	if err := Look(context.Background(), Options{Config: w.config(), Now: clock}); err != nil {
+		t.Fatal(err)
+	}
+	check("look")
+	cfg := w.config()
+	cfg.Settle = store.Duration(time.Millisecond)
+	if _, err := Run(context.Background(), Options{Config: cfg, Now: clock}); err != nil {
+		t.Fatal(err)
+	}
+	check("run")
 }
