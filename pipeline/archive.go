@@ -107,6 +107,7 @@ func (r *run) archive(ctx context.Context, rep *sheets.Report, answered []consum
 		}
 		notes = notes || noteOf(rec) != before
 	}
+	notes = r.replaced(moves) || notes
 	var dirs []string
 	for d, ok := range movedTo {
 		if ok {
@@ -131,6 +132,35 @@ func (r *run) archive(ctx context.Context, rep *sheets.Report, answered []consum
 	r.copyReceipts(ctx, answered)
 	r.clock.lap(&sum.Stages.Archive)
 	return nil
+}
+
+// replaced ends the failed moves of earlier uploads whose inbox name this
+// run read as another file (uploaded again under the same name): their
+// bytes are no longer in the inbox (they are in their copies), so they are
+// left, not failing to move. It reports whether a record's note changed.
+func (r *run) replaced(moves []*state.Record) bool {
+	readAs := map[string]string{} // inbox name → the hash this run read there
+	for _, m := range moves {
+		readAs[inboxName(m)] = m.Hash
+	}
+	other := func(name, hash string) bool { h, ok := readAs[name]; return ok && h != hash }
+	changed := false
+	for i := range r.ledger.Records {
+		rec := &r.ledger.Records[i]
+		left := leftChanged
+		if rec.NotKept {
+			left = leftNotKept[left]
+		}
+		if rec.MoveError != "" && other(inboxName(rec), rec.Hash) {
+			rec.MoveError, rec.Left, changed = "", left, true
+		}
+		for j := range rec.Repeats {
+			if rp := &rec.Repeats[j]; rp.MoveError != "" && other(rawOf(rp.Name, rp.RawName), rec.Hash) {
+				rp.MoveError, rp.Left = "", left
+			}
+		}
+	}
+	return changed
 }
 
 // repeatOf is the repeat of rec that the file name (its inbox name) is:

@@ -606,3 +606,34 @@ func TestDuplicateReceiptNamesWhatCounts(t *testing.T) {
 		}
 	}
 }
+
+// A move that failed is no longer said once the file's name is moved by a
+// later run: the institution uploaded again under the same name, the run
+// read the new file and moved it; the bytes whose move failed are no longer
+// in the inbox (they are in their copy), and the report says so instead of
+// 移动失败.
+func TestMoveNoteClearedWhenReplaced(t *testing.T) {
+	w := newWorld(t)
+	w.drop("a.xlsx", w.filled(0, 3))
+	block := filepath.Join(w.inbox, ArchiveDir)
+	if err := os.WriteFile(block, []byte("in the way"), 0o644); err != nil { // archive/ cannot be made
+		t.Fatal(err)
+	}
+	if s, err := w.run(); err != nil || len(s.MoveErrors) != 1 {
+		t.Fatalf("first run: %+v, %v", s, err)
+	}
+	os.Remove(block)
+	w.drop("a.xlsx", w.filled(0, 4)) // uploaded again under the same name
+	s, err := w.run()
+	if err != nil || s.New != 1 || len(s.MoveErrors) != 0 || len(inboxFiles(t, w.inbox)) != 0 {
+		t.Fatalf("second run: %+v, %v; left %q", s, err, inboxFiles(t, w.inbox))
+	}
+	report := filepath.Join(w.out, ReportName(w.std))
+	if cells := cellsText(t, report); strings.Contains(cells, "移动失败") {
+		t.Errorf("the report still says 移动失败 after the file of that name was replaced and moved:\n%s", cells)
+	}
+	l, _ := state.OpenLedger(w.state)
+	if rec := l.Records[0]; rec.MoveError != "" || rec.Left == "" {
+		t.Errorf("the first upload's record: move error %q, left %q", rec.MoveError, rec.Left)
+	}
+}
