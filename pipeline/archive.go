@@ -77,6 +77,9 @@ func (r *run) archive(ctx context.Context, rep *sheets.Report, answered []consum
 		if errors.Is(err, store.ErrUnavailable) {
 			down = err
 		}
+		if lr, ok := r.ledger.Lookup(m.Hash); ok && lr.NotKept && left != "" {
+			left = leftNotKept[left] // what was read is not kept: say so
+		}
 		switch {
 		case err != nil:
 			msg := fmt.Sprintf("移动 %s 失败: %v", shownName(name), err)
@@ -104,6 +107,7 @@ func (r *run) archive(ctx context.Context, rep *sheets.Report, answered []consum
 		}
 		notes = notes || noteOf(rec) != before
 	}
+	notes = r.replaced(moves) || notes
 	var dirs []string
 	for d, ok := range movedTo {
 		if ok {
@@ -130,6 +134,35 @@ func (r *run) archive(ctx context.Context, rep *sheets.Report, answered []consum
 	return nil
 }
 
+// replaced ends the failed moves of earlier uploads whose inbox name this
+// run read as another file (uploaded again under the same name): their
+// bytes are no longer in the inbox (they are in their copies), so they are
+// left, not failing to move. It reports whether a record's note changed.
+func (r *run) replaced(moves []*state.Record) bool {
+	readAs := map[string]string{} // inbox name → the hash this run read there
+	for _, m := range moves {
+		readAs[inboxName(m)] = m.Hash
+	}
+	other := func(name, hash string) bool { h, ok := readAs[name]; return ok && h != hash }
+	changed := false
+	for i := range r.ledger.Records {
+		rec := &r.ledger.Records[i]
+		left := leftChanged
+		if rec.NotKept {
+			left = leftNotKept[left]
+		}
+		if rec.MoveError != "" && other(inboxName(rec), rec.Hash) {
+			rec.MoveError, rec.Left, changed = "", left, true
+		}
+		for j := range rec.Repeats {
+			if rp := &rec.Repeats[j]; rp.MoveError != "" && other(rawOf(rp.Name, rp.RawName), rec.Hash) {
+				rp.MoveError, rp.Left = "", left
+			}
+		}
+	}
+	return changed
+}
+
 // repeatOf is the repeat of rec that the file name (its inbox name) is:
 // the newest one under that name not moved yet, or nil.
 func repeatOf(rec *state.Record, name string) *state.Repeat {
@@ -150,6 +183,13 @@ const (
 	leftChanged = "在读取之后被替换或改动过，没有移动：读取的内容已计入（副本在状态文件夹中），收件文件夹中现在的文件下次运行另行读取"
 	leftGone    = "在读取之后已不在收件文件夹（被删除或移走），没有移动：读取的内容已计入（副本在状态文件夹中）"
 )
+
+// leftNotKept are the reasons for an upload over max_file_mb, refused
+// unread and not kept (state.Record.NotKept): no copy to speak of.
+var leftNotKept = map[string]string{
+	leftChanged: "在读取之后被替换或改动过，没有移动（它超过大小限制，没有读取，也没有保存副本）；收件文件夹中现在的文件下次运行另行读取",
+	leftGone:    "在读取之后已不在收件文件夹（被删除或移走），没有移动（它超过大小限制，没有读取，也没有保存副本）",
+}
 
 // moveInput moves the file m read to to, if it is still the file read. It
 // returns the folder to sync (MoveLazy), or why the file was left where it
@@ -248,9 +288,17 @@ func (r *run) renote(ctx context.Context, rep *sheets.Report) {
 		}
 		u.Note = joinNotes(r.notes[u.Hash], noteOf(rec))
 	}
+	unchanged := r.sum.Unchanged
 	if err := r.putReport(ctx, rep, false); err != nil {
 		r.log.Warn("writing the report again with the moves' notes", "err", err)
 		r.sum.Warnings = append(r.sum.Warnings, fmt.Sprintf("汇总表未能按移动结果更新（移动情况以台账为准）: %v", err))
+		return
+	}
+	if unchanged && !r.sum.Unchanged { // this run publishes after all: the ledger records it
+		r.notePublished()
+		if err := r.ledger.Commit(); err != nil {
+			r.log.Warn("recording the report written again in the ledger", "err", err)
+		}
 	}
 }
 

@@ -47,13 +47,13 @@ func (r *run) bind(ctx context.Context) error {
 		out = r.outFeat.Path("")
 	}
 	if r.dry {
-		if found && b.Host == host && b.State != abs {
+		if found && b.Host == host && filepath.Clean(b.State) != abs {
 			if fi, err := os.Stat(b.State); err == nil && fi.IsDir() {
 				r.log.Info("preview: reading the state folder the inbox names", "state", b.State)
 				r.stateDir = b.State
 			}
 		}
-		if found && b.Out == out {
+		if found && samePlace(b.Out, out) {
 			return fmt.Errorf("%w：预览（--dry-run）不能写进正式的输出文件夹 %s；请用 --out 另给一个文件夹", ErrConfig, out)
 		}
 		return nil
@@ -66,7 +66,7 @@ func (r *run) bind(ctx context.Context) error {
 		return fmt.Errorf("%w：收件文件夹 %s 由 %s 上的状态文件夹 %s 管理（汇总表在 %s），这次运行用的是 %s；"+
 			"两个状态文件夹会互相拿走对方的上传，这次不汇总、不移动任何文件", ErrOtherState, r.inbox, b.Host, b.State, b.Out, abs)
 	}
-	if found && b.State == abs && b.Host == host && b.Out == out {
+	if found && filepath.Clean(b.State) == abs && b.Host == host && b.Out == out {
 		return nil
 	}
 	if !found {

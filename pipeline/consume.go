@@ -210,6 +210,8 @@ func (r *run) consumeOne(ctx context.Context, e store.Entry, order int) (c consu
 	r.stamp(rec, e)
 	if int64(len(b)) <= limit {
 		rec.Copy = r.keep(rec, b, order) // durable once the pack is committed
+	} else {
+		rec.NotKept = true // refused unread: nothing to read again
 	}
 	// What it is, whose, and its scores: the portal's check is this one
 	// (portal.go), given the time the upload counts as received.
@@ -236,7 +238,7 @@ func (r *run) keep(rec *state.Record, b []byte, order int) string {
 // missing or damaged: the report then reads them again, as 「请重新上传」
 // told the institution. The record's copy is repointed by consume.
 func (r *run) restore(rec *state.Record, b []byte, e store.Entry, order int) {
-	if r.dry { // rec is an earlier run's: readAll runs before this run adds to the ledger
+	if r.dry || rec.NotKept { // rec is an earlier run's: readAll runs before this run adds to the ledger
 		return
 	}
 	r.copiesMu.Lock()
@@ -248,6 +250,10 @@ func (r *run) restore(rec *state.Record, b []byte, e store.Entry, order int) {
 	if err == nil {
 		return
 	}
+	old := rec.Copy // moved aside once the ledger names the new one (retire)
+	if old == "" {
+		old = state.FilesDir + "/" + rec.Hash + ".xlsx"
+	}
 	meta := state.PackMeta{Name: rec.Name, RawName: rec.RawName, Modified: rec.Modified, Received: rec.Received,
 		FirstSeen: rec.FirstSeen, SeenAfter: rec.SeenAfter, ReceivedBy: rec.ReceivedBy, Run: rec.Run, Order: order}
 	if meta.Modified.IsZero() {
@@ -255,16 +261,50 @@ func (r *run) restore(rec *state.Record, b []byte, e store.Entry, order int) {
 	}
 	pack := r.pack.Add(rec.Hash, b, meta)
 	r.restoredMu.Lock()
-	r.restored[rec.Hash] = restoredCopy{pack, b}
+	r.restored[rec.Hash] = restoredCopy{pack, b, old}
 	r.restoredMu.Unlock()
 	r.log.Warn("the copy of an upload was lost; restored from the same bytes uploaded again", "file", e.Name, "as", rec.Name, "err", err)
 }
 
-// restoredCopy is a lost copy kept again (restore): the pack, and the
-// bytes, which the report reads before the pack is in place.
+// restoredCopy is a lost copy kept again (restore): the pack, the bytes,
+// which the report reads before the pack is in place, and the copy it
+// replaces (Record.Copy, or files/<hash>.xlsx), retired after the ledger
+// commit.
 type restoredCopy struct {
 	pack string
 	data []byte
+	old  string
+}
+
+// retire moves aside, into the state folder's files/retired/ (never
+// removed), each damaged copy that a copy kept again replaced (restore),
+// now that the committed ledger names the new one: left in files/, a copy
+// no record names would make the next run take the ledger for lost. A
+// copy some other record still names stays where it is. A failure is a
+// warning.
+func (r *run) retire() {
+	named := map[string]bool{}
+	for i := range r.ledger.Records {
+		rec := &r.ledger.Records[i]
+		if rec.Copy != "" {
+			named[rec.Copy] = true
+		} else {
+			named[state.FilesDir+"/"+rec.Hash+".xlsx"] = true
+		}
+	}
+	for _, rc := range r.restored {
+		if named[rc.old] {
+			continue
+		}
+		to, err := state.Retire(r.stateDir, rc.old)
+		switch {
+		case err != nil:
+			r.log.Warn("moving a damaged copy aside", "copy", rc.old, "err", err)
+			r.sum.Warnings = append(r.sum.Warnings, fmt.Sprintf("损坏的存档副本 %s 未能移到 %s/%s/: %v", rc.old, state.FilesDir, state.RetiredDir, err))
+		case to != "":
+			r.log.Info("a damaged copy moved aside", "copy", rc.old, "to", to)
+		}
+	}
 }
 
 // stamp sets when the upload e, whose bytes are rec's, counts as received
@@ -338,12 +378,17 @@ var errChanged = errors.New("changed since listing")
 // a larger file (the caller read one byte more) is rejected unread.
 func readSubmission(b []byte, base string, std *templates.Standard, cfg *Config) *sheets.Submission {
 	if int64(len(b)) > cfg.MaxFileMB<<20 {
-		return &sheets.Submission{File: base, Issues: []sheets.Issue{{Severity: sheets.Error, File: base,
-			Message: fmt.Sprintf("文件超过 %d MB，未读取。自评表通常不到 1 MB，请删除多余的内容或图片后重新上传", cfg.MaxFileMB)}}}
+		return oversized(base, cfg)
 	}
 	sub := (&sheets.Reader{Standard: std, Limits: readLimits(cfg)}).ReadBytes(b, base) // b is never changed
 	checkToken(sub, std, cfg)
 	return sub
+}
+
+// oversized is the answer to an upload over max_file_mb: refused unread.
+func oversized(base string, cfg *Config) *sheets.Submission {
+	return &sheets.Submission{File: base, Issues: []sheets.Issue{{Severity: sheets.Error, File: base,
+		Message: fmt.Sprintf("文件超过 %d MB，未读取。自评表通常不到 1 MB，请删除多余的内容或图片后重新上传", cfg.MaxFileMB)}}}
 }
 
 func readLimits(cfg *Config) sheets.Limits {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -549,4 +550,199 @@ func TestLostCopyRestoredByReuploadFTP(t *testing.T) {
 	if _, err := state.NewCopies(w.state).Read(recordOf(t, w.state, "a.xlsx")); err != nil {
 		t.Errorf("the copy is not restored: %v", err)
 	}
+}
+
+// A damaged copy restored by the same bytes uploaded again is not left
+// where it was, nor overwritten: it is moved aside into files/retired/ (its
+// bytes kept), and the runs after go on (a copy in files/ that no record
+// names would stop them: the ledger would look lost). The same for a copy
+// from before packs (files/<hash>.xlsx).
+func TestDamagedCopyRetired(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		t.Run(fmt.Sprint("legacy=", legacy), func(t *testing.T) {
+			w := newWorld(t)
+			b := w.filled(4, 1)
+			w.drop("a.xlsx", b)
+			if _, err := w.run(); err != nil {
+				t.Fatal(err)
+			}
+			rec := recordOf(t, w.state, "a.xlsx")
+			copyName := rec.Copy
+			if legacy { // the copy as runs kept it before packs: files/<hash>.xlsx, the pack gone
+				os.Remove(filepath.Join(w.state, filepath.FromSlash(rec.Copy)))
+				copyName = state.FilesDir + "/" + rec.Hash + ".xlsx"
+				l, _ := state.OpenLedger(w.state)
+				l.Records[0].Copy = ""
+				if err := l.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			damaged := []byte("damaged: not the upload")
+			if err := os.WriteFile(filepath.Join(w.state, filepath.FromSlash(copyName)), damaged, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.run(); err != nil {
+				t.Fatal(err)
+			}
+			w.drop("a-again.xlsx", b)
+			if s, err := w.run(); err != nil || s.Duplicates != 1 {
+				t.Fatalf("the upload again: %+v, %v", s, err)
+			}
+			if s, err := w.run(); err != nil {
+				t.Fatalf("the run after the copy was restored: %v", err)
+			} else if s.Ranked != 1 {
+				t.Errorf("the run after the copy was restored: %+v", s)
+			}
+			if _, err := os.Stat(filepath.Join(w.state, filepath.FromSlash(copyName))); err == nil {
+				t.Errorf("the damaged copy %s is still in its place", copyName)
+			}
+			retired := files(t, filepath.Join(w.state, state.FilesDir, state.RetiredDir))
+			if len(retired) != 1 {
+				t.Fatalf("files/%s: %q, want the damaged copy", state.RetiredDir, retired)
+			}
+			if got, _ := os.ReadFile(filepath.Join(w.state, state.FilesDir, state.RetiredDir, retired[0])); !bytes.Equal(got, damaged) {
+				t.Errorf("the retired copy is not the damaged one: %q", got)
+			}
+			if _, err := state.NewCopies(w.state).Read(recordOf(t, w.state, "a.xlsx")); err != nil {
+				t.Errorf("the copy is not restored: %v", err)
+			}
+		})
+	}
+}
+
+// Locations are places, not strings: ./inbox, inbox/ and the absolute path
+// are one folder. An outbox or a state folder that is the inbox however it
+// is written is refused before anything is read or moved; a preview into
+// the runs' outbox, however the inbox's record writes it, is refused.
+func TestSamePlaceHoweverWritten(t *testing.T) {
+	w := newWorld(t)
+	w.drop("a.xlsx", w.filled(0, 1))
+	t.Chdir(w.dir)
+	for _, c := range []struct{ inbox, out, state string }{
+		{"inbox", "./inbox/", ""},
+		{"./inbox", w.inbox + "/", ""},
+		{w.inbox, "out/../inbox", ""},
+		{"inbox/", "out", "./inbox"},
+		{w.inbox, "out", w.inbox + "/."},
+	} {
+		cfg := w.config()
+		cfg.Inbox, cfg.Out, cfg.State = c.inbox, c.out, c.state
+		if cfg.State == "" {
+			cfg.State = w.state
+		}
+		if _, err := Run(context.Background(), Options{Config: cfg, Now: func() time.Time { return w.now }}); !errors.Is(err, ErrConfig) {
+			t.Errorf("inbox %q, out %q, state %q: %v, want ErrConfig", c.inbox, c.out, cfg.State, err)
+		}
+	}
+	if got := inboxFiles(t, w.inbox); strings.Join(got, ",") != "a.xlsx" {
+		t.Fatalf("the refused runs changed the inbox: %q", got)
+	}
+	if _, err := w.run(); err != nil {
+		t.Fatal(err)
+	}
+	// The inbox's record of its outbox, written otherwise (by hand, or
+	// an older kaohe): a preview into that outbox is still refused.
+	p := filepath.Join(w.inbox, filepath.FromSlash(bindingName))
+	b, _ := os.ReadFile(p)
+	b = bytes.Replace(b, []byte(`"out": "`+w.out+`"`), []byte(`"out": "`+w.out+`/"`), 1)
+	if !bytes.Contains(b, []byte(w.out+`/"`)) {
+		t.Fatalf("binding: %s", b)
+	}
+	os.WriteFile(p, b, 0o600)
+	preview := w.config()
+	preview.Out = "out"
+	if _, err := Run(context.Background(), Options{Config: preview, DryRun: true, Now: func() time.Time { return w.now }}); !errors.Is(err, ErrConfig) {
+		t.Errorf("a preview into the runs' outbox, written out/: %v, want ErrConfig", err)
+	}
+}
+
+// A rebuild restores when each upload was received, not a zero time or the
+// rebuild's: from the packs, and, for uploads whose copy is lost, from the
+// archived original (a move keeps its time), no later than the run that
+// moved it.
+func TestRebuildKeepsReceivedTimes(t *testing.T) {
+	for _, lose := range []string{"ledger", "packs", "packs as before packs"} {
+		t.Run(lose, func(t *testing.T) {
+			w := newWorld(t)
+			_, l := threeDays(t, w)
+			switch lose {
+			case "packs":
+				os.RemoveAll(filepath.Join(w.state, state.FilesDir))
+			case "packs as before packs": // files/<hash>.xlsx, written (and so dated) when a run kept them
+				dir := filepath.Join(w.state, state.FilesDir)
+				for _, p := range files(t, dir) {
+					kept, closePack, err := state.ReadPack(w.state, state.FilesDir+"/"+p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, k := range kept {
+						b, _ := k.Bytes()
+						os.WriteFile(filepath.Join(dir, k.Hash+".xlsx"), b, 0o644)
+					}
+					closePack()
+					os.Remove(filepath.Join(dir, p))
+				}
+			}
+			os.Remove(filepath.Join(w.state, state.LedgerFile))
+			later := w.now.Add(100 * 24 * time.Hour)
+			if _, err := Rebuild(context.Background(), Options{Config: w.config(), Now: func() time.Time { return later }}); err != nil {
+				t.Fatal(err)
+			}
+			nl, _ := state.OpenLedger(w.state)
+			got := map[string]time.Time{}
+			for _, rec := range nl.Records {
+				got[rec.Hash] = rec.Received
+			}
+			for _, rec := range l.Records {
+				if g, ok := got[rec.Hash]; !ok || !g.Equal(rec.Received) {
+					t.Errorf("%s: received %v after the rebuild, was %v", rec.Name, g, rec.Received)
+				}
+			}
+		})
+	}
+}
+
+// A listing's time is taken once the listing is complete, one time for the
+// whole listing: a file seen by it arrived before that time, never after.
+// The clock here drops a file into the inbox each time it is read, just
+// after the time it returns: a listing timed before it lists would see
+// that file and say it was there before it arrived.
+func TestFirstSeenAtTheEndOfTheListing(t *testing.T) {
+	w := newWorld(t)
+	t0 := w.now
+	var mu sync.Mutex
+	arrived := map[string]time.Time{}
+	calls := 0
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		now := t0.Add(time.Duration(calls) * time.Second)
+		name := fmt.Sprintf("n%03d.xlsx", calls)
+		os.WriteFile(filepath.Join(w.inbox, name), []byte("x"), 0o644)
+		arrived[name] = now.Add(time.Second / 2) // after the time returned
+		return now
+	}
+	check := func(how string) {
+		t.Helper()
+		seen, err := state.ReadSeen(w.state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, f := range seen.Files {
+			if at, ok := arrived[name]; ok && f.First.Before(at) {
+				t.Errorf("%s: %s first seen %v, before it arrived at %v", how, name, f.First.Format(time.TimeOnly), at.Format(time.TimeOnly))
+			}
+		}
+	}
+	if err := Look(context.Background(), Options{Config: w.config(), Now: clock}); err != nil {
+		t.Fatal(err)
+	}
+	check("look")
+	cfg := w.config()
+	cfg.Settle = store.Duration(time.Millisecond)
+	if _, err := Run(context.Background(), Options{Config: cfg, Now: clock}); err != nil {
+		t.Fatal(err)
+	}
+	check("run")
 }

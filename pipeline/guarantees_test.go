@@ -413,3 +413,227 @@ func TestEveryUploadAnsweredFTP(t *testing.T) {
 		t.Errorf("summary: %+v", s)
 	}
 }
+
+// Receipts are named by the minute of their run: two runs within a minute
+// (kaohe run, then 立即汇总) answering the same institution, or a repeat of
+// the same bytes, must not give a receipt the name of one the ledger
+// already names: each receipt stays, each record names its own.
+func TestReceiptNamesNeverReused(t *testing.T) {
+	w := newWorld(t)
+	at := w.now
+	run := func(d time.Duration) *Summary {
+		t.Helper()
+		s, err := Run(context.Background(), Options{Config: w.config(), Now: func() time.Time { return at.Add(d) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	first := w.filled(0, 1)
+	w.drop("a.xlsx", first)
+	run(0)
+	w.drop("a2.xlsx", w.filled(0, 2))
+	run(10 * time.Second)
+	w.drop("a-again.xlsx", first)
+	run(20 * time.Second)
+	w.drop("a-again2.xlsx", first)
+	run(30 * time.Second)
+	l, err := state.OpenLedger(w.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	n := 0
+	for _, rec := range l.Records {
+		for _, name := range append([]string{rec.Receipt}, func() (out []string) {
+			for _, rp := range rec.Repeats {
+				out = append(out, rp.Receipt)
+			}
+			return out
+		}()...) {
+			n++
+			if name == "" || names[name] {
+				t.Errorf("receipt %q named twice (or not at all) in the ledger", name)
+			}
+			names[name] = true
+		}
+	}
+	if got := files(t, filepath.Join(w.out, ReceiptDir)); n != 4 || len(got) != 4 {
+		t.Errorf("%d receipts named, %d in the outbox: %q", n, len(got), got)
+	}
+}
+
+// A report written again for its move notes (renote) is a report written:
+// a run whose first report was the same as the one in place, but whose
+// moves changed what it says, does not say the report was left as it was,
+// and the ledger records it among the runs that published.
+func TestRenotedReportPublished(t *testing.T) {
+	w := newWorld(t)
+	w.drop("a.xlsx", w.filled(0, 3))
+	block := filepath.Join(w.inbox, ArchiveDir)
+	if err := os.WriteFile(block, []byte("in the way"), 0o644); err != nil { // archive/ cannot be made
+		t.Fatal(err)
+	}
+	if s, err := w.run(); err != nil || len(s.MoveErrors) != 1 {
+		t.Fatalf("first run: %+v, %v", s, err)
+	}
+	os.Remove(block)
+	report := filepath.Join(w.out, ReportName(w.std))
+	before, _ := os.ReadFile(report)
+	s, err := w.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(report); bytes.Equal(before, after) {
+		t.Fatal("the report was not written again with the move done")
+	}
+	if s.Unchanged {
+		t.Error("the summary says the report is unchanged, but it was written again")
+	}
+	l, _ := state.OpenLedger(w.state)
+	if n := len(l.Published); n == 0 || l.Published[n-1].Run != s.Run {
+		t.Errorf("the ledger's published runs %+v do not include run %s, which wrote the report", l.Published, s.Run)
+	}
+	if _, err := os.Stat(filepath.Join(w.out, strings.TrimSuffix(ReportName(w.std), ".xlsx")+"-"+s.Run+".xlsx")); err != nil {
+		t.Errorf("no dated copy of the report written again: %v", err)
+	}
+}
+
+// An upload over max_file_mb is refused unread and not kept (no copy in a
+// pack: the ledger says so). The runs after it say it was too large, not
+// that its copy is lost; the same file uploaded again is a repeat, not a
+// lost copy restored.
+func TestOversizedNotKept(t *testing.T) {
+	w := newWorld(t)
+	cfg := w.config()
+	cfg.MaxFileMB = 1
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16+100) // a little over 1 MB
+	name := templates.ShortName(w.std.Institutions[0].Name) + "-自评表.xlsx"
+	run := func(h Hooks) *Summary {
+		t.Helper()
+		now := w.now
+		w.now = w.now.Add(24 * time.Hour)
+		s, err := Run(context.Background(), Options{Config: cfg, Now: func() time.Time { return now }, Hooks: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	w.drop(name, big)
+	// Rewritten after it was read: left in the inbox, and the report says
+	// why without speaking of a copy.
+	s := run(Hooks{Moving: func(string) {
+		changed := append([]byte("X"), big[1:]...)
+		os.WriteFile(filepath.Join(w.inbox, name), changed, 0o644)
+	}})
+	if s.Rejected != 1 {
+		t.Fatalf("first run: %+v", s)
+	}
+	rec := recordOf(t, w.state, name)
+	if !rec.NotKept || rec.Copy != "" || rec.Left == "" {
+		t.Errorf("record of the oversized upload: not kept %t, copy %q, left %q", rec.NotKept, rec.Copy, rec.Left)
+	}
+	if packs := files(t, filepath.Join(w.state, state.FilesDir)); len(packs) != 0 {
+		t.Errorf("copies kept of an upload over the limit: %q", packs)
+	}
+	report := filepath.Join(w.out, ReportName(w.std))
+	if cells := cellsText(t, report); strings.Contains(cells, "副本在") || strings.Contains(cells, "存档副本") {
+		t.Errorf("run 1: the report speaks of the copy of an upload not kept:\n%s", cells)
+	}
+	for i := range 2 {
+		if i == 1 {
+			w.drop("again-"+name, big)
+		}
+		s := run(Hooks{})
+		cells := cellsText(t, report)
+		if strings.Contains(cells, "副本在") || strings.Contains(cells, "存档副本") || !strings.Contains(cells, "文件超过 1 MB") {
+			t.Errorf("run %d: the report does not say the upload was too large, or speaks of its copy:\n%s", i+2, cells)
+		}
+		if strings.Contains(strings.Join(s.Warnings, "\n"), "恢复") {
+			t.Errorf("run %d: %q", i+2, s.Warnings)
+		}
+	}
+	if packs := files(t, filepath.Join(w.state, state.FilesDir)); len(packs) != 0 {
+		t.Errorf("copies kept of an upload over the limit: %q", packs)
+	}
+	// Rebuilt from the archive (the rewritten one read by run 2, and the
+	// repeat of the first, are in rejected/): still not kept.
+	os.Remove(filepath.Join(w.state, state.LedgerFile))
+	if _, err := Rebuild(context.Background(), Options{Config: cfg, Now: func() time.Time { return w.now }}); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := state.OpenLedger(w.state)
+	for _, rec := range l.Records {
+		if !rec.NotKept || rec.Copy != "" {
+			t.Errorf("rebuilt: %+v", rec)
+		}
+	}
+	if len(l.Records) == 0 {
+		t.Error("nothing rebuilt from the archive")
+	}
+	if packs := files(t, filepath.Join(w.state, state.FilesDir)); len(packs) != 0 {
+		t.Errorf("copies kept by the rebuild of an upload over the limit: %q", packs)
+	}
+}
+
+// A file uploaded again, byte for byte, counts nothing: its receipt names
+// the earlier upload it repeats and the upload that counts for the
+// institution now (file and time), which is not the repeated one once a
+// newer upload replaced it.
+func TestDuplicateReceiptNamesWhatCounts(t *testing.T) {
+	w := newWorld(t)
+	a := w.filled(0, 1)
+	w.drop("a.xlsx", a)
+	w.run()
+	w.drop("b.xlsx", w.filled(0, 2)) // replaces a.xlsx
+	w.run()
+	w.drop("a-again.xlsx", a)
+	s, err := w.run()
+	if err != nil || s.Duplicates != 1 || len(s.Receipts) != 1 {
+		t.Fatalf("%+v, %v", s, err)
+	}
+	ra, rb := recordOf(t, w.state, "a.xlsx"), recordOf(t, w.state, "b.xlsx")
+	text := sheetText(dump(t, filepath.Join(w.out, s.Receipts[0])), "回执")
+	cfg := w.config()
+	cfg.Resolve()
+	loc := cfg.loc
+	for _, want := range []string{
+		"「a.xlsx」", sheets.FormatTime(ra.Received.In(loc)), // what it repeats
+		"「b.xlsx」", sheets.FormatTime(rb.Received.In(loc)), // what counts
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the duplicate's receipt does not say %s:\n%s", want, text)
+		}
+	}
+}
+
+// A move that failed is no longer said once the file's name is moved by a
+// later run: the institution uploaded again under the same name, the run
+// read the new file and moved it; the bytes whose move failed are no longer
+// in the inbox (they are in their copy), and the report says so instead of
+// 移动失败.
+func TestMoveNoteClearedWhenReplaced(t *testing.T) {
+	w := newWorld(t)
+	w.drop("a.xlsx", w.filled(0, 3))
+	block := filepath.Join(w.inbox, ArchiveDir)
+	if err := os.WriteFile(block, []byte("in the way"), 0o644); err != nil { // archive/ cannot be made
+		t.Fatal(err)
+	}
+	if s, err := w.run(); err != nil || len(s.MoveErrors) != 1 {
+		t.Fatalf("first run: %+v, %v", s, err)
+	}
+	os.Remove(block)
+	w.drop("a.xlsx", w.filled(0, 4)) // uploaded again under the same name
+	s, err := w.run()
+	if err != nil || s.New != 1 || len(s.MoveErrors) != 0 || len(inboxFiles(t, w.inbox)) != 0 {
+		t.Fatalf("second run: %+v, %v; left %q", s, err, inboxFiles(t, w.inbox))
+	}
+	report := filepath.Join(w.out, ReportName(w.std))
+	if cells := cellsText(t, report); strings.Contains(cells, "移动失败") {
+		t.Errorf("the report still says 移动失败 after the file of that name was replaced and moved:\n%s", cells)
+	}
+	l, _ := state.OpenLedger(w.state)
+	if rec := l.Records[0]; rec.MoveError != "" || rec.Left == "" {
+		t.Errorf("the first upload's record: move error %q, left %q", rec.MoveError, rec.Left)
+	}
+}

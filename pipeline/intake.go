@@ -17,11 +17,13 @@ import (
 // link or special file, older than min_age and of the same size both times.
 func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
 	defer r.clock.lap(&r.sum.Stages.List)
-	t1 := r.now()
+	// Each listing is timed once it is complete (as look does): a file it
+	// saw was there by then, whenever in the listing it was seen.
 	first, err := listInbox(ctx, r.inbox, r.inFeat.Clean)
 	if err != nil {
 		return nil, fmt.Errorf("listing the inbox %s: %w", r.inbox, err)
 	}
+	t1 := r.now()
 	if r.cfg.Settle > 0 && len(first) > 0 {
 		select {
 		case <-time.After(time.Duration(r.cfg.Settle)):
@@ -29,11 +31,11 @@ func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
 			return nil, ctx.Err()
 		}
 	}
-	t2 := r.now()
 	second, err := listInbox(ctx, r.inbox, nil)
 	if err != nil {
 		return nil, fmt.Errorf("listing the inbox %s: %w", r.inbox, err)
 	}
+	t2 := r.now()
 	if err := r.observe(func(s *state.Seen) { s.Observe(first, t1); s.Observe(second, t2) }); err != nil {
 		return nil, err
 	}

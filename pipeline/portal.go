@@ -106,12 +106,6 @@ func CheckUpload(std *templates.Standard, cfg *Config, rv *sheets.ReviewFile, da
 	return ck
 }
 
-// ReceiptName is the name a receipt issued at t for ck gets (the run's
-// rule, without its suffix for two in the same minute).
-func (ck *Checked) ReceiptName(t time.Time) string {
-	return sheets.ReceiptFileName(ck.Receipt.Upload, t)
-}
-
 // InboxName is the name in the inbox of a file uploaded as file by
 // institution, received at received: under the subfolder named as the
 // institution, <received time>-<file's name reduced to safe characters>.

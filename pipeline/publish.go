@@ -97,6 +97,7 @@ func (r *run) putReport(ctx context.Context, rep *sheets.Report, first bool) err
 	if err := errors.Join(datedErr, latestErr); err != nil {
 		return fmt.Errorf("writing the report to %s: %w", r.out, err)
 	}
+	r.sum.Unchanged = false // written again by renote after it was found the same: written
 	return nil
 }
 
@@ -243,7 +244,14 @@ func receiptStatus(c consumed) sheets.Status {
 // nothing.
 func (r *run) recordPending(answers []consumed) {
 	r.named = make([]string, len(answers))
-	used := map[string]bool{}
+	used := map[string]bool{} // the names the ledger has given, in any run: a run within the same minute makes the same names
+	for i := range r.ledger.Records {
+		rec := &r.ledger.Records[i]
+		used[strings.TrimPrefix(rec.Receipt, ReceiptDir+"/")] = true
+		for _, rp := range rec.Repeats {
+			used[strings.TrimPrefix(rp.Receipt, ReceiptDir+"/")] = true
+		}
+	}
 	for i, c := range answers {
 		r.named[i] = receiptName(c, r.t, used)
 	}
@@ -266,11 +274,16 @@ func (r *run) recordPending(answers []consumed) {
 	r.pending = sync.OnceValue(func() error { return <-done })
 }
 
-// receiptName is the name of c's receipt, made unique among used.
+// receiptName is the name of c's receipt, made unique among used: with
+// its hash's prefix, and then a number (a repeat of the same bytes).
 func receiptName(c consumed, t time.Time, used map[string]bool) string {
 	name := sheets.ReceiptFileName(uploadOf(c.rec, t.Location(), receiptStatus(c)), t)
 	if used[name] {
-		name = strings.TrimSuffix(name, ".xlsx") + "-" + c.rec.Hash[:8] + ".xlsx"
+		stem := strings.TrimSuffix(name, ".xlsx") + "-" + c.rec.Hash[:8]
+		name = stem + ".xlsx"
+		for i := 2; used[name]; i++ {
+			name = fmt.Sprintf("%s-%d.xlsx", stem, i)
+		}
 	}
 	used[name] = true
 	return name
@@ -293,6 +306,12 @@ func (r *run) answer(c consumed) *sheets.Receipt {
 		notes = append(notes, fmt.Sprintf("与 %s 收到的「%s」完全相同", sheets.FormatTime(c.dup.Received.In(loc)), path.Base(c.dup.Name)))
 		if c.dup.Receipt != "" {
 			notes = append(notes, "那个文件的结果见回执「"+path.Base(c.dup.Receipt)+"」")
+		}
+		switch { // what counts now: a newer upload may have replaced the one repeated
+		case counts != nil:
+			notes = append(notes, fmt.Sprintf("本机构现在按 %s 收到的「%s」计入", sheets.FormatTime(counts.Received.In(loc)), path.Base(counts.Name)))
+		case r.counted[c.rec.Institution] != nil: // the bytes repeated
+			notes = append(notes, "本机构现在仍按那个文件计入")
 		}
 	case c.rec.Outcome == state.OutcomeLate:
 		notes = append(notes, fmt.Sprintf("截止时间 %s，本文件 %s 收到，已过截止时间", sheets.FormatTime(r.cfg.deadline.In(loc)), sheets.FormatTime(u.Received)))

@@ -41,9 +41,10 @@ type RebuildSummary struct {
 
 // archived is a file in the inbox's archive/ or rejected/.
 type archived struct {
-	path    string // in the inbox store
-	name    string // the upload's name in the inbox it says: [subfolder/]name
-	run     string // the run that moved it, as its id: 20140105-020000
+	path    string    // in the inbox store
+	name    string    // the upload's name in the inbox it says: [subfolder/]name
+	run     string    // the run that moved it, as its id: 20140105-020000
+	mod     time.Time // its modification time: the upload's (a move keeps it)
 	outcome state.Outcome
 }
 
@@ -141,9 +142,19 @@ func Rebuild(ctx context.Context, o Options) (*RebuildSummary, error) {
 				continue
 			}
 			seen[hash] = true
-			meta := state.PackMeta{Run: a.run}
+			// Received as a run takes it from the file's time: no later
+			// than the run that moved it (when the listings bounded it
+			// closer, that is lost with the copy).
+			meta := state.PackMeta{Run: a.run, Modified: a.mod, Received: a.mod}
+			if t, err := time.ParseInLocation("20060102-150405", a.run, r.cfg.loc); err == nil && meta.Received.After(t) {
+				meta.Received = t
+			}
 			meta.Name, meta.RawName = names(a.name)
 			k := state.KeptBytes(hash, b, meta)
+			if int64(len(b)) > r.cfg.MaxFileMB<<20 { // refused unread, never kept (Record.NotKept)
+				todo = append(todo, found{k, ""})
+				continue
+			}
 			todo = append(todo, found{k, r.pack.Add(hash, b, meta)})
 			sum.Archived++
 		}
@@ -212,7 +223,8 @@ func (r *run) rebuilt(k state.Kept, copy string, arch []archived) (*state.Record
 	}
 	m := k.Meta
 	rec := &state.Record{Hash: k.Hash, Name: m.Name, RawName: m.RawName, Size: int64(len(b)), Received: m.Received, Modified: m.Modified,
-		FirstSeen: m.FirstSeen, SeenAfter: m.SeenAfter, ReceivedBy: m.ReceivedBy, Run: m.Run, Copy: copy, Outcome: state.OutcomeAccepted}
+		FirstSeen: m.FirstSeen, SeenAfter: m.SeenAfter, ReceivedBy: m.ReceivedBy, Run: m.Run, Copy: copy, Outcome: state.OutcomeAccepted,
+		NotKept: int64(len(b)) > r.cfg.MaxFileMB<<20}
 	for _, a := range arch { // where it went; for packs from before they kept names, its name and run too
 		if rec.Name == "" || rec.Name == a.name { // archived under the name as shown
 			if rec.Name == "" {
@@ -220,6 +232,9 @@ func (r *run) rebuilt(k state.Kept, copy string, arch []archived) (*state.Record
 			}
 			if rec.Run == "" {
 				rec.Run = a.run
+			}
+			if m.Received.IsZero() && !a.mod.IsZero() { // a copy from before packs is dated when it was kept: the original has the upload's time
+				rec.Modified = a.mod
 			}
 			rec.MovedTo = a.path
 			break
@@ -233,8 +248,11 @@ func (r *run) rebuilt(k state.Kept, copy string, arch []archived) (*state.Record
 	if rec.Name == "" {
 		rec.Name = k.Hash[:12] + ".xlsx" // no name anywhere: the report shows the hash's
 	}
-	if rec.Received.IsZero() {
-		rec.Received = m.Modified
+	if rec.Received.IsZero() { // kept before packs kept it: the file's time, as a run takes it, no later than that run
+		rec.Received = rec.Modified
+		if t, err := time.ParseInLocation("20060102-150405", rec.Run, r.cfg.loc); err == nil && rec.Received.After(t) {
+			rec.Received = t
+		}
 	}
 	base := path.Base(rec.Name)
 	sub := readSubmission(b, base, r.std, &r.cfg)
@@ -300,7 +318,7 @@ func (r *run) listArchive(ctx context.Context) ([]archived, error) {
 					if !ok || !ok2 || len(hhmmss) != 6 {
 						continue
 					}
-					out = append(out, archived{path: f.Name, name: sub + name, run: strings.ReplaceAll(path.Base(day.Name), "-", "") + "-" + hhmmss, outcome: top.outcome})
+					out = append(out, archived{path: f.Name, name: sub + name, run: strings.ReplaceAll(path.Base(day.Name), "-", "") + "-" + hhmmss, mod: f.ModTime, outcome: top.outcome})
 				}
 			}
 		}

@@ -235,6 +235,7 @@ func Run(ctx context.Context, o Options) (sum *Summary, err error) {
 	if err := state.ClearPending(r.stateDir); err != nil { // the ledger names the receipts now
 		r.log.Warn("clearing pending.json", "err", err)
 	}
+	r.retire() // the damaged copies the ledger no longer names
 	r.clock.lap(&r.sum.Stages.Ledger)
 	r.crash("before-archiving")
 	if err := r.archive(ctx, rep, answers, redo); err != nil {

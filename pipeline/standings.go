@@ -137,6 +137,9 @@ func (r *run) standings(fresh []consumed) (*sheets.Report, error) {
 
 // loadSubmission reads a consumed file again from its copy.
 func loadSubmission(copies *state.Copies, rec *state.Record, std *templates.Standard, cfg *Config) *sheets.Submission {
+	if rec.NotKept { // refused unread for its size: no copy, the same answer
+		return oversized(path.Base(rec.Name), cfg)
+	}
 	b, err := copies.Read(rec)
 	if err != nil {
 		return &sheets.Submission{File: path.Base(rec.Name), Issues: []sheets.Issue{{Severity: sheets.Error, File: path.Base(rec.Name),

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"kaohe/sheets"
 	"kaohe/templates"
 	"kaohe/templates/score"
 )
@@ -163,17 +162,4 @@ func sheetsTarget(t templates.Targets, name string) (int64, bool) {
 		return t.HighSkill, true
 	}
 	return 0, false
-}
-
-// SynthWorkbook writes in's template and fills it with values, as an
-// institution would: the bytes of a real upload.
-func SynthWorkbook(std *templates.Standard, in templates.Institution, values map[string]any) ([]byte, error) {
-	var tmpl, out bytes.Buffer
-	if err := sheets.WriteTemplate(&tmpl, std, in); err != nil {
-		return nil, err
-	}
-	if err := sheets.Fill(bytes.NewReader(tmpl.Bytes()), &out, values); err != nil {
-		return nil, fmt.Errorf("filling %s: %w", in.Name, err)
-	}
-	return out.Bytes(), nil
 }

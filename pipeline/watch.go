@@ -43,13 +43,15 @@ func Look(ctx context.Context, o Options) error {
 	return look(ctx, inbox, cfg.StateDir(), now)
 }
 
-// look is one listing of the inbox, recorded in the state folder dir.
+// look is one listing of the inbox, recorded in the state folder dir at
+// the time it was complete: a file it saw was there by then (one listing
+// of many folders, on a server, takes a while).
 func look(ctx context.Context, inbox store.Store, dir string, now func() time.Time) error {
-	at := now()
 	es, err := listInbox(ctx, inbox, nil)
 	if err != nil {
 		return fmt.Errorf("listing the inbox %s: %w", inbox, err)
 	}
+	at := now()
 	if err := state.Create(dir); err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -67,8 +69,11 @@ func (c *Config) checkLocations() error {
 			}
 		}
 	}
-	if ib, ob := c.Inbox, c.Out; ib == ob {
+	if ib, ob := c.Inbox, c.Out; samePlace(ib, ob) {
 		return &keyError{"out", maskURL(ob), "不能与 inbox 相同：回执和汇总表会被当作上传的文件"}
+	}
+	if c.State != "" && samePlace(c.State, c.Inbox) {
+		return &keyError{"state", c.State, "不能与 inbox 相同：台账和副本会被当作上传的文件"}
 	}
 	if err := c.FTP.Check(remote != nil); err != nil {
 		var ke *ftp.KeyError
@@ -78,6 +83,42 @@ func (c *Config) checkLocations() error {
 		return err
 	}
 	return nil
+}
+
+// samePlace reports whether two locations are one folder, however they
+// are written: local folders as absolute, cleaned paths (./inbox, inbox/
+// and /srv/kaohe/inbox are one), FTP folders by server, user and cleaned
+// path.
+func samePlace(a, b string) bool {
+	la, errA := parseLocation(a)
+	lb, errB := parseLocation(b)
+	switch {
+	case errA != nil || errB != nil:
+		return a == b
+	case la == nil && lb == nil:
+		return absPath(a) == absPath(b)
+	case la != nil && lb != nil:
+		return la.Host == lb.Host && la.User == lb.User && cleanFTPPath(la.Path) == cleanFTPPath(lb.Path)
+	}
+	return false
+}
+
+// absPath is the local path p absolute and cleaned.
+func absPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	return abs
+}
+
+// cleanFTPPath is an FTP location's path cleaned, an absolute one
+// ("//srv/ftp/inbox") kept apart from one relative to the login folder.
+func cleanFTPPath(p string) string {
+	if strings.HasPrefix(p, "//") {
+		return "/" + path.Clean(p)
+	}
+	return path.Clean("/" + p)
 }
 
 // OpenStore returns the store at a location (the value of key, "inbox" or

@@ -56,13 +56,3 @@ func ID(dir string) (string, error) {
 	}
 	return id, nil
 }
-
-// PeekID returns the id of the state folder dir, or "" when it has none
-// (a folder no run has used), without making one.
-func PeekID(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, idFile))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
-}

@@ -54,10 +54,14 @@ type Record struct {
 	Late        bool      `json:"late,omitempty"`
 	Errors      int       `json:"errors"`
 	Warnings    int       `json:"warnings"`
-	Run         string    `json:"run"`                  // the run that consumed it
-	Copy        string    `json:"copy,omitempty"`       // its copy's pack in the state folder (Pack); "": files/<hash>.xlsx
-	MovedTo     string    `json:"moved_to,omitempty"`   // where the original went in the inbox store
-	MoveError   string    `json:"move_error,omitempty"` // the last move failed: the next run tries again
+	Run         string    `json:"run"`            // the run that consumed it
+	Copy        string    `json:"copy,omitempty"` // its copy's pack in the state folder (Pack); "": files/<hash>.xlsx, unless NotKept
+	// NotKept: no copy was kept (an upload over max_file_mb, refused
+	// unread: only its first max_file_mb bytes and one were read, and
+	// Hash is theirs).
+	NotKept   bool   `json:"not_kept,omitempty"`
+	MovedTo   string `json:"moved_to,omitempty"`   // where the original went in the inbox store
+	MoveError string `json:"move_error,omitempty"` // the last move failed: the next run tries again
 	// Left says why the file was deliberately not moved (a Chinese
 	// sentence): it changed or went after it was read, so what is in the
 	// inbox under its name is not these bytes (those are in the copy).

@@ -346,3 +346,56 @@ func KeptFile(hash, path string, mod time.Time) Kept {
 func KeptBytes(hash string, b []byte, meta PackMeta) Kept {
 	return Kept{Hash: hash, Meta: meta, open: func() ([]byte, error) { return b, nil }}
 }
+
+// RetiredDir, in the state folder's FilesDir, holds the copies put aside
+// (Retire): a damaged copy whose upload was kept again from the same bytes
+// uploaded again. Nothing reads them; they are kept, not removed.
+const RetiredDir = "retired"
+
+// Retire moves the copy name (relative to the state folder dir: a pack,
+// or files/<hash>.xlsx from before packs) into files/retired/, under a
+// name no retired copy has yet, and returns where it went; ("", nil) when
+// it is not there (lost, or retired already).
+func Retire(dir, name string) (string, error) {
+	from := filepath.Join(dir, filepath.FromSlash(name))
+	if _, err := os.Lstat(from); errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	rd := filepath.Join(dir, FilesDir, RetiredDir)
+	if err := os.MkdirAll(rd, 0o755); err != nil {
+		return "", fmt.Errorf("retiring %s: %w", name, err)
+	}
+	base := filepath.Base(from)
+	ext := filepath.Ext(base)
+	for i := 1; ; i++ {
+		to := filepath.Join(rd, base)
+		if i > 1 {
+			to = filepath.Join(rd, fmt.Sprintf("%s-%d%s", strings.TrimSuffix(base, ext), i, ext))
+		}
+		err := os.Link(from, to) // never over a copy retired before
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("retiring %s: %w", name, err)
+		}
+		if err := syncDir(rd); err != nil {
+			return "", fmt.Errorf("retiring %s: %w", name, err)
+		}
+		if err := os.Remove(from); err != nil {
+			return "", fmt.Errorf("retiring %s: %w", name, err)
+		}
+		rel, _ := filepath.Rel(dir, to)
+		return filepath.ToSlash(rel), syncDir(filepath.Dir(from))
+	}
+}
+
+// syncDir makes the entries of the folder dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

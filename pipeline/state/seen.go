@@ -77,7 +77,8 @@ func (s *Seen) Lookup(e store.Entry) (SeenFile, bool) {
 	return f, true
 }
 
-// Observe records a complete listing of the inbox made at: a file not
+// Observe records a complete listing of the inbox, complete at (the time
+// is taken once the listing is done, one for the whole listing): a file not
 // listed before, or listed otherwise (replaced, rewritten, touched), is
 // first seen at; the files no longer there are forgotten. Folders and
 // entries never read (Odd) are not recorded. A listing made before the
