@@ -94,14 +94,26 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// cmdHelp prints the list of commands, or a command's help: kaohe help
+// run, kaohe help standard new. A -h among the arguments asks for the same
+// help; help never hands a help word back to itself.
 func cmdHelp(args []string) error {
-	if len(args) == 1 {
-		if c, ok := commands[args[0]]; ok && args[0] != "help" {
-			return c([]string{"-h"})
+	var words []string
+	for _, a := range args {
+		if !isHelp([]string{a}) {
+			words = append(words, a)
 		}
 	}
-	fmt.Print(usage)
-	return nil
+	if len(words) == 0 || words[0] == "help" {
+		fmt.Print(usage)
+		return nil
+	}
+	c, ok := commands[words[0]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "kaohe: error: 未知的命令 %q\nkaohe: hint: 运行 kaohe help 查看可用命令\n", words[0])
+		return errUsage
+	}
+	return c(append(words[1:], "-h"))
 }
 
 func cmdVersion([]string) error {
