@@ -53,7 +53,7 @@ func cmdPortal(args []string) error {
 	out := fs.String("out", "", "写出的链接工作簿（.xlsx，必填）")
 	var reset multiFlag
 	fs.Var(&reset, "reset", "给这个机构换新链接，旧链接失效（可写多次；「全部」为所有机构）")
-	if err := parse(fs, args[1:]); err != nil || isHelp(args[1:]) {
+	if err := parse(fs, args[1:], noArgs); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -108,7 +108,7 @@ func cmdPasswd(args []string) error {
 
 密码至少 10 个字符。配置文件里只有哈希，没有密码本身。
 `)
-	if err := parse(fs, args); err != nil || isHelp(args) {
+	if err := parse(fs, args, noArgs); err != nil {
 		return err
 	}
 	pass, err := readPassword(os.Stdin, os.Stderr)
