@@ -117,7 +117,7 @@ func cmdPasswd(args []string) error {
 		fmt.Fprintln(os.Stderr, "kaohe: error: 密码太长（bcrypt 只用前 72 个字节）")
 		return errUsage
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(pass), 12)
+	hash, err := bcrypt.GenerateFromPassword([]byte(pass), web.PasswordCost)
 	if err != nil {
 		return err
 	}

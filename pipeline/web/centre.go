@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -58,9 +59,38 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "login.html", loginView{Base: s.base})
 }
 
-// dummyHash is compared with when the user is unknown, so that an unknown
-// name takes as long as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("kaohe: no such user"), bcrypt.DefaultCost)
+// PasswordCost is the bcrypt cost of the hashes kaohe passwd makes.
+const PasswordCost = 12
+
+// dummyCost is the cost of the hash a login compares with when the user
+// is unknown: the highest of the configured users' hashes (PasswordCost
+// when there are none), so that an unknown name takes as long as a wrong
+// password.
+func dummyCost(users []pipeline.WebUser) int {
+	cost := 0
+	for _, u := range users {
+		if c, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil {
+			cost = max(cost, c)
+		}
+	}
+	if cost == 0 {
+		return PasswordCost
+	}
+	return cost
+}
+
+// newDummyHash makes, on its first call and only then, the hash a login
+// compares with when the user is unknown, at dummyCost.
+func newDummyHash(users []pipeline.WebUser) func() []byte {
+	cost := dummyCost(users)
+	return sync.OnceValue(func() []byte {
+		h, err := bcrypt.GenerateFromPassword([]byte("kaohe: no such user"), cost)
+		if err != nil { // only for a cost out of range, which Resolve refuses
+			h, _ = bcrypt.GenerateFromPassword([]byte("kaohe: no such user"), PasswordCost)
+		}
+		return h
+	})
+}
 
 // login checks a centre user's password, at most 5 wrong ones per address
 // and per user name in 15 minutes.
@@ -79,7 +109,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	hash := dummyHash
+	hash := s.dummyHash()
 	known := false
 	for _, u := range s.cfg.Web.Users {
 		if subtle.ConstantTimeCompare([]byte(u.Name), []byte(user)) == 1 {

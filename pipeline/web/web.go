@@ -61,11 +61,13 @@ type Server struct {
 	audit   *Audit
 	sess    *sessions
 	logins  *limiter // wrong passwords, per address and per user
-	guesses *limiter // unknown links, per address
-	pages   *template.Template
-	css     []byte
-	handler http.Handler
-	maxBody int64
+	// dummyHash is compared with when the user is unknown (newDummyHash).
+	dummyHash func() []byte
+	guesses   *limiter // unknown links, per address
+	pages     *template.Template
+	css       []byte
+	handler   http.Handler
+	maxBody   int64
 
 	viewMu sync.Mutex
 	view   *view
@@ -104,7 +106,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, std: std, log: o.Log, now: o.Now, inbox: o.Inbox, out: o.Out, runJob: o.Run,
 		dir: filepath.Join(cfg.StateDir(), Dir), sess: newSessions(time.Duration(cfg.Web.SessionTTL)),
-		logins: newLimiter(5, 15*time.Minute), guesses: newLimiter(20, 15*time.Minute),
+		logins: newLimiter(5, 15*time.Minute), guesses: newLimiter(20, 15*time.Minute), dummyHash: newDummyHash(cfg.Web.Users),
 		maxBody: cfg.MaxFileMB<<20 + 64<<10}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
