@@ -162,7 +162,9 @@ type dashView struct {
 	Dated         []string // run ids of the dated copies, newest first
 	Uploads       []uploadRow
 	PendingUpload int
-	Review        string // which 核查表 the standings apply; "" when none is configured
+	Review        string   // which 核查表 the standings apply; "" when none is configured
+	ReviewProblem string   // the 核查表 cannot be read or has errors: what that means
+	ReviewErrors  []string // its errors, each with its cell
 }
 
 type count struct {
@@ -289,7 +291,11 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, user string) 
 	}
 	s.runMu.Unlock()
 	if s.cfg.Review != "" {
-		v.Review = s.reviewed().Describe()
+		rv, err := s.reviewState()
+		v.ReviewProblem, v.ReviewErrors = reviewProblem(err)
+		if rv != nil || err == nil {
+			v.Review = rv.Describe()
+		}
 	}
 	v.Report = s.exists(r.Context(), pipeline.ReportName(s.std))
 	v.Dated = s.datedReports(r.Context())

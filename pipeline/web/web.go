@@ -72,9 +72,11 @@ type Server struct {
 	viewMu sync.Mutex
 	view   *view
 
-	reviewMu  sync.Mutex
-	review    *sheets.ReviewFile // the 核查表 as last read (review.go)
-	reviewKey string
+	reviewMu      sync.Mutex
+	review        *sheets.ReviewFile // the 核查表 as last read without errors (review.go)
+	reviewErr     error              // the error of the last reading, nil when it was good
+	reviewKey     string
+	reviewReading chan struct{} // closed when the reading under way ends; nil when none is
 
 	ledgerMu   sync.Mutex
 	ledgerRead *state.Ledger // the ledger as last read, never changed here
@@ -349,6 +351,7 @@ type view struct {
 // the one at hand does not: in a burst of uploads one making answers
 // every upload made before it started. Callers wait for one making.
 func (s *Server) current(need int) (*view, error) {
+	rv := s.reviewed() // read outside the lock: it may be on a slow server
 	s.viewMu.Lock()
 	defer s.viewMu.Unlock()
 	last := s.journal.Last()
@@ -359,7 +362,6 @@ func (s *Server) current(need int) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	rv := s.reviewed()
 	key += "|" + reviewKey(rv)
 	if v := s.view; v != nil && v.key == key && v.seq >= need {
 		return v, nil
