@@ -113,12 +113,19 @@ func InboxName(cfg *Config, institution, file string, received time.Time) string
 	return institution + "/" + received.In(cfg.Location()).Format("20060102-150405") + "-" + safeBase(file)
 }
 
+// depositTries bounds the names Deposit tries: name, name-2 … name-100.
+const depositTries = 100
+
 // Deposit puts an upload into the inbox for the next run, as if dropped
 // there, under name (InboxName) or, when a file has that name already,
-// under name-2, name-3 …: written to a temp name, synced and renamed. In a
-// local inbox its modification time is set to received, the time a run
-// takes as its upload time. It returns the name used. Deposits into one
-// folder are made one at a time.
+// under name-2, name-3 … name-100: written to a temporary name (Put syncs
+// it), then renamed to the first free name by Move, which never
+// overwrites. In a local inbox its modification time is set to received,
+// the time a run takes as its upload time. It returns the name used; an
+// error wrapping store.ErrExists when all those names are taken, and the
+// inbox's error when it cannot tell whether a name is free or cannot take
+// the file (nothing is left in the inbox then, where the store can remove
+// a file). Deposits into one folder are made one at a time.
 func Deposit(ctx context.Context, inbox store.Store, cfg *Config, name string, data []byte, received time.Time) (string, error) {
 	folder, base, ok := strings.Cut(name, "/")
 	if !ok || folder == "" || strings.Contains(base, "/") || store.CheckName(name) != nil {
@@ -127,34 +134,71 @@ func Deposit(ctx context.Context, inbox store.Store, cfg *Config, name string, d
 	mu := depositLock(folder)
 	mu.Lock()
 	defer mu.Unlock()
-	ext := path.Ext(base)
-	for i := 2; ; i++ {
-		rc, err := inbox.Open(ctx, name)
-		if errors.Is(err, store.ErrNotFound) {
-			break
-		}
-		if err == nil {
-			rc.Close()
-		}
-		name = fmt.Sprintf("%s/%s-%d%s", folder, strings.TrimSuffix(base, ext), i, ext)
-	}
-	// The time it was received, recorded before the file appears in the
-	// inbox: a run judges lateness and order by it (state.NoteArrival), not
-	// by the file's modification time.
 	sum := sha256.Sum256(data)
-	if err := state.NoteArrival(cfg.StateDir(), state.Arrival{Hash: hex.EncodeToString(sum[:]), At: received, By: "网上提交",
-		Institution: folder, Name: name}); err != nil {
-		return "", err
-	}
-	if err := inbox.Put(ctx, name, bytes.NewReader(data)); err != nil {
+	hash := hex.EncodeToString(sum[:])
+	feat := store.FeaturesOf(inbox)
+	tmp := folder + "/" + store.TempPrefix + "deposit-" + hash[:16] // hidden: a run leaves it alone
+	if err := inbox.Put(ctx, tmp, bytes.NewReader(data)); err != nil {
 		return "", fmt.Errorf("putting %s into the inbox: %w", name, err)
 	}
-	if p := store.FeaturesOf(inbox).Path; p != nil {
-		if err := os.Chtimes(p(name), received, received); err != nil {
-			return name, fmt.Errorf("setting the time of %s: %w", name, err)
+	placed := false
+	defer func() {
+		if !placed && feat.Remove != nil {
+			feat.Remove(context.WithoutCancel(ctx), tmp)
+		}
+	}()
+	if feat.Path != nil { // before the rename: the file appears with its time
+		if err := os.Chtimes(feat.Path(tmp), received, received); err != nil {
+			return "", fmt.Errorf("setting the time of %s: %w", name, err)
 		}
 	}
-	return name, nil
+	ext := path.Ext(base)
+	for i := 1; i <= depositTries; i++ {
+		try := name
+		if i > 1 {
+			try = fmt.Sprintf("%s/%s-%d%s", folder, strings.TrimSuffix(base, ext), i, ext)
+		}
+		free, err := nameFree(ctx, inbox, try)
+		if err != nil {
+			return "", fmt.Errorf("depositing %s: %w", try, err)
+		}
+		if !free {
+			continue
+		}
+		// The time it was received, recorded before the file appears in
+		// the inbox: a run judges lateness and order by it
+		// (state.NoteArrival), not by the file's modification time.
+		if err := state.NoteArrival(cfg.StateDir(), state.Arrival{Hash: hash, At: received, By: "网上提交",
+			Institution: folder, Name: try}); err != nil {
+			return "", err
+		}
+		err = inbox.Move(ctx, tmp, try)
+		if errors.Is(err, store.ErrExists) {
+			continue // taken since it was looked at: the next name
+		}
+		if err != nil {
+			return "", fmt.Errorf("putting %s into the inbox: %w", try, err)
+		}
+		placed = true
+		return try, nil
+	}
+	return "", fmt.Errorf("depositing %s: %s to -%d%s: %w", name, base, depositTries, ext, store.ErrExists)
+}
+
+// nameFree says whether the inbox has no file (nor link nor anything
+// else) called name.
+func nameFree(ctx context.Context, inbox store.Store, name string) (bool, error) {
+	rc, err := inbox.Open(ctx, name)
+	switch {
+	case err == nil:
+		rc.Close()
+		return false, nil
+	case errors.Is(err, store.ErrNotFound):
+		return true, nil
+	case errors.Is(err, store.ErrNotRegular):
+		return false, nil
+	}
+	return false, err
 }
 
 var depositLocks sync.Map // folder -> *sync.Mutex

@@ -49,8 +49,8 @@ type NewStandardResult struct {
 // (templates.ErrExists). The result says what was found even then.
 func NewStandard(opt NewStandardOptions) (*NewStandardResult, error) {
 	res := &NewStandardResult{}
-	if opt.Year < 1990 || opt.Year > 2200 {
-		return res, fmt.Errorf("%w: 年度 %d 不是有效年度", ErrConfig, opt.Year)
+	if err := templates.CheckYear(opt.Year); err != nil {
+		return res, fmt.Errorf("%w: 年度 %v", ErrConfig, err)
 	}
 	fromFS, from, err := openStandard(opt.From)
 	if err != nil {

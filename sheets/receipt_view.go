@@ -1,6 +1,9 @@
 package sheets
 
-import "kaohe/templates"
+import (
+	"kaohe/templates"
+	"kaohe/templates/score"
+)
 
 // ReceiptView is a receipt's content for a page (the portal shows it the
 // moment a file is uploaded): the same parts, in the same words, as the
@@ -20,6 +23,25 @@ type ReceiptView struct {
 	ErrorsTitle, WarningsTitle string // 错误（共 3 处）, 提醒（共 1 处，不影响校验结果）
 	Advice                     string // what to do next
 	Source                     string // the standard
+	// Review is the 市中心核查 section: the facts the centre verified and
+	// the 核定分 they give; nil when the receipt has none (no 核查表 is
+	// configured, or the file was not accepted).
+	Review *ReceiptReview
+}
+
+// ReceiptReview is the receipt's 市中心核查 section.
+type ReceiptReview struct {
+	Findings []ReceiptFinding
+	Summary  string // the sentence under the findings, or instead of them
+}
+
+// ReceiptFinding is one verified fact's line: 事项, 自报值, 核定值, 对总分的影响, 依据.
+type ReceiptFinding struct {
+	No                    int
+	Label, Claimed, Value string
+	Changed               bool // the verified value differs from the claimed one
+	Effect                string
+	Basis                 string // with 核查人 and 日期
 }
 
 // ReceiptItem is one item's line: 自评分, 核定分, 差值, 评分依据.
@@ -53,6 +75,14 @@ func ViewReceipt(rc *Receipt) ReceiptView {
 	}
 	for _, it := range d.items {
 		v.Items = append(v.Items, ReceiptItem{No: it.no, Title: it.title, Self: it.self, SelfSet: it.selfSet, Points: it.points, Diff: it.diff, Basis: it.basis})
+	}
+	if r := d.review; r != nil {
+		v.Review = &ReceiptReview{Summary: r.summary()}
+		for i, a := range r.applied {
+			v.Review.Findings = append(v.Review.Findings, ReceiptFinding{No: i + 1, Label: repFactLabel(a.Field),
+				Claimed: score.FactText(a.Field, a.Claimed), Value: a.ValueText(), Changed: a.Changed(),
+				Effect: rcptSigned(a.Effect), Basis: rcptFindingBasis(a)})
+		}
 	}
 	return v
 }

@@ -31,6 +31,21 @@ const (
 // DefaultYear is the year of the embedded standard used when none is named.
 const DefaultYear = 2013
 
+// The years a standard may be for (rules.toml's year, kaohe standard new
+// --year): anything else is a typing mistake.
+const (
+	FirstYear = 1990
+	LastYear  = 2200
+)
+
+// CheckYear returns nil for a year a standard may be for, else why not.
+func CheckYear(y int) error {
+	if y < FirstYear || y > LastYear {
+		return fmt.Errorf("%d 不是有效年度（应在 %d–%d 之间）", y, FirstYear, LastYear)
+	}
+	return nil
+}
+
 // Errors of this package; messages wrapping them say where and what.
 var (
 	// ErrInvalid marks a standard that failed validation.
@@ -227,8 +242,8 @@ func parseRules(b []byte, file string) (*Standard, error) {
 	}
 	var problems []string
 	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
-	if std.Year < 1990 || std.Year > 2200 {
-		bad("year = %d 不是有效年度", std.Year)
+	if err := CheckYear(std.Year); err != nil {
+		bad("year = %v", err)
 	}
 	if std.Title == "" {
 		bad("title 不能为空")

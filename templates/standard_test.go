@@ -178,3 +178,12 @@ func TestInstitutionLookup(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckYear: one range of years, for rules.toml and kaohe standard new.
+func TestCheckYear(t *testing.T) {
+	for y, ok := range map[int]bool{1989: false, FirstYear: true, 2013: true, LastYear: true, 2201: false, 0: false, 20014: false} {
+		if err := CheckYear(y); (err == nil) != ok {
+			t.Errorf("CheckYear(%d) = %v, want ok %v", y, err, ok)
+		}
+	}
+}

@@ -84,27 +84,36 @@ func newFlags(name, help string) *flag.FlagSet {
 	return fs
 }
 
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+// cmdHelp prints the list of commands, or a command's help: kaohe help
+// run, kaohe help standard new. A -h among the arguments asks for the same
+// help; help never hands a help word back to itself.
+func cmdHelp(args []string) error {
+	var words []string
+	for _, a := range args {
+		if !isHelp([]string{a}) {
+			words = append(words, a)
 		}
+	}
+	if len(words) == 0 || words[0] == "help" {
+		fmt.Print(usage)
+		return nil
+	}
+	c, ok := commands[words[0]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "kaohe: error: 未知的命令 %q\nkaohe: hint: 运行 kaohe help 查看可用命令\n", words[0])
 		return errUsage
 	}
-	return nil
+	return c(append(words[1:], "-h"))
 }
 
-func cmdHelp(args []string) error {
-	if len(args) == 1 {
-		if c, ok := commands[args[0]]; ok && args[0] != "help" {
-			return c([]string{"-h"})
-		}
+func cmdVersion(args []string) error {
+	fs := newFlags("version", `用法: kaohe version
+
+显示 kaohe 的版本和内置评分标准的年度。
+`)
+	if err := parse(fs, args, noArgs); err != nil {
+		return err
 	}
-	fmt.Print(usage)
-	return nil
-}
-
-func cmdVersion([]string) error {
 	fmt.Println("kaohe 0.1 (内置评分标准年度:", templates.Years(), ")")
 	return nil
 }
@@ -173,7 +182,7 @@ func cmdDemo(args []string) error {
 再次运行会替换上一次的演示文件夹。
 `)
 	dir := fs.String("dir", "kaohe-demo", "演示文件夹")
-	if err := parse(fs, args); err != nil || isHelp(args) {
+	if err := parse(fs, args, noArgs); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -215,7 +224,7 @@ func cmdTemplate(args []string) error {
 	out := fs.String("out", "", "输出文件夹（必填）")
 	inst := fs.String("institution", "", "只生成这个鉴定机构的自评表")
 	sf := addStandardFlags(fs, "year、standard_dir、deadline、late 和 token_secret_env")
-	if err := parse(fs, args); err != nil || isHelp(args) {
+	if err := parse(fs, args, noArgs); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -305,7 +314,7 @@ func cmdCheck(args []string) error {
 `)
 	sf := addStandardFlags(fs, "year、standard_dir、max_file_mb、deadline、token_secret_env、review 和 state")
 	review := addReviewFlag(fs)
-	if err := parse(fs, args); err != nil || isHelp(args) {
+	if err := parse(fs, args, manyArgs); err != nil {
 		return err
 	}
 	cfg, std, _, err := sf.load()
@@ -355,7 +364,7 @@ func cmdCheck(args []string) error {
 }
 
 func cmdRun(args []string) error {
-	fs := newFlags("run", `用法: kaohe run [--config 配置文件] [--inbox 收件文件夹] [--out 输出文件夹] [--state 状态文件夹] [--dry-run]
+	fs := newFlags("run", `用法: kaohe run [--config 配置文件] [--inbox 收件文件夹] [--out 输出文件夹] [--state 状态文件夹] [--review 核查表] [--dry-run]
 
 立即做一次汇总：取收件文件夹中已上传完的 .xlsx，校验、评分、排名，写出
 汇总排名表（汇总排名表-2013.xlsx 及带时间的副本）和每个文件的回执（回执/），
@@ -371,7 +380,7 @@ func cmdRun(args []string) error {
 	cf := addConfigFlags(fs)
 	review := addReviewFlag(fs)
 	dry := fs.Bool("dry-run", false, "预览：汇总表和回执写到 --out（不能是正式的输出文件夹），不移动文件、不记台账")
-	if err := parse(fs, args); err != nil || isHelp(args) {
+	if err := parse(fs, args, noArgs); err != nil {
 		return err
 	}
 	if *dry && *cf.out == "" {

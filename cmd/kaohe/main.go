@@ -23,7 +23,7 @@ func main() {
 	}
 	err := cmd(os.Args[2:])
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 		return
 	case errors.Is(err, errUsage):
 		os.Exit(exitUsage)

@@ -13,9 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/sys/unix"
 
-	"kaohe/pipeline/store/local"
 	"kaohe/pipeline/web"
-	"kaohe/sheets"
 )
 
 func init() {
@@ -53,7 +51,7 @@ func cmdPortal(args []string) error {
 	out := fs.String("out", "", "写出的链接工作簿（.xlsx，必填）")
 	var reset multiFlag
 	fs.Var(&reset, "reset", "给这个机构换新链接，旧链接失效（可写多次；「全部」为所有机构）")
-	if err := parse(fs, args[1:]); err != nil || isHelp(args[1:]) {
+	if err := parse(fs, args[1:], noArgs); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -65,7 +63,7 @@ func cmdPortal(args []string) error {
 	if err != nil {
 		return err
 	}
-	links, kept, err := web.IssueLinks(cfg, reset, time.Now())
+	links, kept, err := web.IssueLinks(cfg, reset, *out, time.Now())
 	if errors.Is(err, web.ErrNoNewLinks) {
 		fmt.Fprintf(os.Stderr, "kaohe: error: %v（%d 家），没有写出 %s\n", err, kept, *out)
 		fmt.Fprintln(os.Stderr, "kaohe: hint: 链接只在生成时出现一次；要给某个机构重发，用 --reset 名称（旧链接随即失效），全部重发用 --reset 全部")
@@ -74,10 +72,6 @@ func cmdPortal(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := local.WriteFile(*out, func(w io.Writer) error { return sheets.WriteLinks(w, links) }); err != nil {
-		return err
-	}
-	os.Chmod(*out, 0o600)
 	fmt.Printf("已生成 %d 个上传链接，写入 %s（链接本身只在这个文件里，请妥善保管，发给各机构后可删除）。\n", len(links), *out)
 	if kept > 0 {
 		fmt.Printf("另有 %d 家机构已有链接，保持不变。\n", kept)
@@ -108,7 +102,7 @@ func cmdPasswd(args []string) error {
 
 密码至少 10 个字符。配置文件里只有哈希，没有密码本身。
 `)
-	if err := parse(fs, args); err != nil || isHelp(args) {
+	if err := parse(fs, args, noArgs); err != nil {
 		return err
 	}
 	pass, err := readPassword(os.Stdin, os.Stderr)
@@ -123,7 +117,7 @@ func cmdPasswd(args []string) error {
 		fmt.Fprintln(os.Stderr, "kaohe: error: 密码太长（bcrypt 只用前 72 个字节）")
 		return errUsage
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(pass), 12)
+	hash, err := bcrypt.GenerateFromPassword([]byte(pass), web.PasswordCost)
 	if err != nil {
 		return err
 	}

@@ -34,10 +34,10 @@ kaohe check --review 文件 先检查它，并列出每个鉴定机构将被改�
 	out := flags.String("out", "", "要写出的核查表文件（必填），如 2013-核查表.xlsx")
 	force := flags.Bool("force", false, "文件已存在时覆盖它")
 	sf := addStandardFlags(flags, "year 和 standard_dir")
-	if err := parse(flags, args); err != nil || isHelp(args) {
+	if err := parse(flags, args, noArgs); err != nil {
 		return err
 	}
-	if *out == "" || flags.NArg() > 0 {
+	if *out == "" {
 		fmt.Fprintln(os.Stderr, "kaohe: error: 缺少 --out 核查表文件\nkaohe: hint: kaohe review --out 2013-核查表.xlsx")
 		return errUsage
 	}

@@ -21,7 +21,7 @@ func init() {
 }
 
 func cmdServe(args []string) error {
-	fs := newFlags("serve", `用法: kaohe serve [--config 配置文件] [--inbox 收件文件夹] [--out 输出文件夹] [--schedule 计划] [--run-now]
+	fs := newFlags("serve", `用法: kaohe serve [--config 配置文件] [--inbox 收件文件夹] [--out 输出文件夹] [--state 状态文件夹] [--review 核查表] [--schedule 计划] [--run-now]
 
 按计划定时做汇总（与 kaohe run 相同），一直运行，直到收到 SIGTERM 或 Ctrl-C。
 默认计划是每天北京时间 2:00（配置项 schedule）。
@@ -48,7 +48,7 @@ func cmdServe(args []string) error {
 	schedule := fs.String("schedule", "", "计划（cron 表达式，覆盖配置中的 schedule）")
 	runNow := fs.Bool("run-now", false, "启动时先立即汇总一次")
 	review := addReviewFlag(fs)
-	if err := parse(fs, args); err != nil || isHelp(args) {
+	if err := parse(fs, args, noArgs); err != nil {
 		return err
 	}
 	cfg, err := loadWithSchedule(cf, *schedule)
@@ -118,7 +118,7 @@ func loadWithSchedule(cf configFlags, schedule string) (pipeline.Config, error) 
 }
 
 func cmdStatus(args []string) error {
-	fs := newFlags("status", `用法: kaohe status [--config 配置文件] [--out 输出文件夹] [--schedule 计划]
+	fs := newFlags("status", `用法: kaohe status [--config 配置文件] [--inbox 收件文件夹] [--out 输出文件夹] [--state 状态文件夹] [--schedule 计划]
 
 显示状态文件夹中记录的上次汇总（开始和结束时间、成功或失败的原因、接受和退回的文件数、
 汇总排名表的位置），上次成功的时间，以及按计划下次运行的时间。
@@ -126,7 +126,7 @@ func cmdStatus(args []string) error {
 `)
 	cf := addConfigFlags(fs)
 	schedule := fs.String("schedule", "", "计划（cron 表达式，覆盖配置中的 schedule）")
-	if err := parse(fs, args); err != nil || isHelp(args) {
+	if err := parse(fs, args, noArgs); err != nil {
 		return err
 	}
 	cfg, err := loadWithSchedule(cf, *schedule)

@@ -70,7 +70,7 @@ func cmdStandardNew(args []string) error {
 	out := fs.String("out", "", "写出新标准的文件夹（必填），如 标准2014")
 	from := fs.String("from", "", fmt.Sprintf("复制评分规则、比较变化的标准：上一年的标准文件夹，或内置年度（%s）；默认内置最新年度", strings.Trim(fmt.Sprint(years), "[]")))
 	force := fs.Bool("force", false, "文件夹中已有 allocation.csv、rules.toml 时替换它们")
-	if err := parse(fs, args); err != nil || isHelp(args) {
+	if err := parse(fs, args, noArgs); err != nil {
 		return err
 	}
 	var missing []string
@@ -83,12 +83,8 @@ func cmdStandardNew(args []string) error {
 	if *out == "" {
 		missing = append(missing, "--out 文件夹")
 	}
-	if len(missing) > 0 || fs.NArg() > 0 {
-		if len(missing) > 0 {
-			fmt.Fprintf(os.Stderr, "kaohe: error: 缺少 %s\n", strings.Join(missing, "、"))
-		} else {
-			fmt.Fprintf(os.Stderr, "kaohe: error: 多余的参数 %q\n", fs.Args())
-		}
+	if len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "kaohe: error: 缺少 %s\n", strings.Join(missing, "、"))
 		fmt.Fprintln(os.Stderr, "kaohe: hint: kaohe standard new --year 2014 --allocation 附件2.xlsx --out 标准2014")
 		return errUsage
 	}
@@ -209,12 +205,8 @@ func cmdStandardShow(args []string) error {
 --year、--standard 覆盖配置文件。
 `)
 	sf := addStandardFlags(fs, "year 和 standard_dir")
-	if err := parse(fs, args); err != nil || isHelp(args) {
+	if err := parse(fs, args, noArgs); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "kaohe: error: 多余的参数 %q\nkaohe: hint: kaohe standard show --standard 标准2014\n", fs.Args())
-		return errUsage
 	}
 	cfg, std, warns, err := sf.load()
 	if err != nil {

@@ -56,7 +56,7 @@ ledger.json.bak-时间。之后运行 kaohe run，汇总表与台账丢失之前
 退出码: 0 成功；1 出错；75 另一个 kaohe 运行正持有锁（稍后再试）。
 `)
 	cf := addConfigFlags(fs)
-	if err := parse(fs, args); err != nil || isHelp(args) {
+	if err := parse(fs, args, noArgs); err != nil {
 		return err
 	}
 	cfg, err := cf.load()

@@ -8,6 +8,7 @@ package web
 // -run TestBrowser -update).
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"os"
@@ -23,6 +24,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"kaohe/pipeline"
+	"kaohe/sheets"
+	"kaohe/templates/score"
 )
 
 var update = flag.Bool("update", false, "write the README's screenshots into screenshots/")
@@ -127,10 +130,19 @@ func TestBrowser(t *testing.T) {
 	y, m, d := time.Now().In(cst).AddDate(0, 0, 10).Date()
 	closing := time.Date(y, m, d, 18, 0, 0, 0, cst)
 	closingText := closing.Format("2006年1月2日 15:04")
-	f := newFixture(t, func(c *pipeline.Config) {
-		c.Deadline, c.Late = closing.Format(time.RFC3339), "refuse"
-	})
 	dir := t.TempDir()
+	review := filepath.Join(dir, "核查表.xlsx") // written once the standard is loaded
+	f := newFixture(t, func(c *pipeline.Config) {
+		c.Deadline, c.Late, c.Review = closing.Format(time.RFC3339), "refuse", review
+	})
+	var rb bytes.Buffer
+	if err := sheets.WriteReview(&rb, f.std, []score.Finding{{Institution: "常柴国家职业技能鉴定所", Field: "actual_certified", Value: 900,
+		Basis: "鉴定记录（常人社鉴〔2013〕12号）", Checker: "张三", Date: "2013-12-20"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(review, rb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	good, bad := filepath.Join(dir, "常柴-自评表.xlsx"), filepath.Join(dir, "常柴-自评表-有错.xlsx")
 	os.WriteFile(good, f.workbook("常柴", nil), 0o644)
 	os.WriteFile(bad, f.workbook("常柴", map[string]any{"actual_certified": "一千二"}), 0o644)
@@ -148,7 +160,7 @@ func TestBrowser(t *testing.T) {
 	step(t, ctx, "choosing the good file", chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{good}))
 	submit(t, ctx, `form button[type=submit]`)
 	res := text(t, ctx, "#result")
-	for _, want := range []string{"已接受", "核定分", "评分依据", "合计", "下载回执"} {
+	for _, want := range []string{"已接受", "核定分", "评分依据", "合计", "市中心核查", "核查人 张三", "下载回执"} {
 		if !strings.Contains(res, want) {
 			t.Errorf("accepted answer lacks %q:\n%s", want, res)
 		}

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -58,9 +59,38 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "login.html", loginView{Base: s.base})
 }
 
-// dummyHash is compared with when the user is unknown, so that an unknown
-// name takes as long as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("kaohe: no such user"), bcrypt.DefaultCost)
+// PasswordCost is the bcrypt cost of the hashes kaohe passwd makes.
+const PasswordCost = 12
+
+// dummyCost is the cost of the hash a login compares with when the user
+// is unknown: the highest of the configured users' hashes (PasswordCost
+// when there are none), so that an unknown name takes as long as a wrong
+// password.
+func dummyCost(users []pipeline.WebUser) int {
+	cost := 0
+	for _, u := range users {
+		if c, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil {
+			cost = max(cost, c)
+		}
+	}
+	if cost == 0 {
+		return PasswordCost
+	}
+	return cost
+}
+
+// newDummyHash makes, on its first call and only then, the hash a login
+// compares with when the user is unknown, at dummyCost.
+func newDummyHash(users []pipeline.WebUser) func() []byte {
+	cost := dummyCost(users)
+	return sync.OnceValue(func() []byte {
+		h, err := bcrypt.GenerateFromPassword([]byte("kaohe: no such user"), cost)
+		if err != nil { // only for a cost out of range, which Resolve refuses
+			h, _ = bcrypt.GenerateFromPassword([]byte("kaohe: no such user"), PasswordCost)
+		}
+		return h
+	})
+}
 
 // login checks a centre user's password, at most 5 wrong ones per address
 // and per user name in 15 minutes.
@@ -79,7 +109,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	hash := dummyHash
+	hash := s.dummyHash()
 	known := false
 	for _, u := range s.cfg.Web.Users {
 		if subtle.ConstantTimeCompare([]byte(u.Name), []byte(user)) == 1 {
@@ -132,7 +162,9 @@ type dashView struct {
 	Dated         []string // run ids of the dated copies, newest first
 	Uploads       []uploadRow
 	PendingUpload int
-	Review        string // which 核查表 the standings apply; "" when none is configured
+	Review        string   // which 核查表 the standings apply; "" when none is configured
+	ReviewProblem string   // the 核查表 cannot be read or has errors: what that means
+	ReviewErrors  []string // its errors, each with its cell
 }
 
 type count struct {
@@ -154,7 +186,8 @@ type rankRow struct {
 
 type uploadRow struct {
 	Time, Institution, File, Outcome, Receipt string
-	Good, Pending                             bool
+	Class                                     string // the outcome's tag: ok, late, bad
+	Pending                                   bool
 }
 
 var flashes = map[string]string{
@@ -190,44 +223,48 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, user string) 
 	for _, st := range cv.report.Standings {
 		byName[st.Institution.Name] = st
 	}
-	n := map[string]int{}
+	n := map[string]int{} // by status as shown
 	for _, in := range s.std.Institutions {
 		st := byName[in.Name]
 		row := instRow{Name: in.Name}
-		status, class := string(st.Status), "missing"
-		switch st.Status {
-		case sheets.StatusAccepted:
-			class = "ok"
-			if st.Ranked != nil {
-				row.Total, row.Rank = st.Ranked.Total.String(), fmt.Sprint(st.Ranked.Rank)
-			}
-		case sheets.StatusRejected:
-			class = "bad"
-		case sheets.StatusLateRefused:
-			class = "late"
+		row.Status, row.Class = standingLabel(st)
+		if st.Status == sheets.StatusAccepted && st.Ranked != nil {
+			row.Total, row.Rank = st.Ranked.Total.String(), fmt.Sprint(st.Ranked.Rank)
 		}
 		if st.Upload != nil {
 			row.Pending = cv.pending[st.Upload.Hash]
-			if st.Upload.Late {
-				status, class = "逾期", "late"
-				if st.Status == sheets.StatusAccepted {
-					status = "已接受（逾期）"
-				}
-			}
 		}
 		if t, ok := last[in.Name]; ok {
 			row.Last = t.In(loc).Format("2006-01-02 15:04")
 		}
-		if st.Status == sheets.StatusMissing || st.Status == "" {
-			status, class = string(sheets.StatusMissing), "missing"
+		if row.Status == string(sheets.StatusMissing) {
 			v.Missing = append(v.Missing, in.Name)
 		}
-		row.Status, row.Class = status, class
-		n[class]++
+		n[row.Status]++
 		v.Rows = append(v.Rows, row)
 	}
 	v.MissingText = strings.Join(v.Missing, "\n")
-	v.Counts = []count{{"已接受", n["ok"], "ok"}, {"逾期", n["late"], "late"}, {"未通过校验", n["bad"], "bad"}, {"未提交", n["missing"], "missing"}}
+	// One tile for each status the table shows, in the same words; the
+	// late ones only where the deadline can give them.
+	deadline := !s.cfg.DeadlineTime().IsZero()
+	lateKind := acceptedLate // the late status this configuration gives
+	if s.cfg.LateRefused() {
+		lateKind = string(sheets.StatusLateRefused)
+	}
+	for _, c := range []struct {
+		status, class string
+		late          bool
+	}{
+		{string(sheets.StatusAccepted), "ok", false},
+		{acceptedLate, "late", true},
+		{string(sheets.StatusLateRefused), "late", true},
+		{string(sheets.StatusRejected), "bad", false},
+		{string(sheets.StatusMissing), "missing", false},
+	} {
+		if !c.late || n[c.status] > 0 || deadline && c.status == lateKind {
+			v.Counts = append(v.Counts, count{c.status, n[c.status], c.class})
+		}
+	}
 	for _, st := range cv.report.Standings {
 		if st.Ranked == nil {
 			continue
@@ -254,7 +291,11 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, user string) 
 	}
 	s.runMu.Unlock()
 	if s.cfg.Review != "" {
-		v.Review = s.reviewed().Describe()
+		rv, err := s.reviewState()
+		v.ReviewProblem, v.ReviewErrors = reviewProblem(err)
+		if rv != nil || err == nil {
+			v.Review = rv.Describe()
+		}
 	}
 	v.Report = s.exists(r.Context(), pipeline.ReportName(s.std))
 	v.Dated = s.datedReports(r.Context())
@@ -265,6 +306,39 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, user string) 
 		}
 	}
 	s.render(w, http.StatusOK, "centre.html", v)
+}
+
+// acceptedLate is the status of an upload taken after the deadline (late =
+// "flag"), as the report words it.
+var acceptedLate = string(sheets.StatusAccepted) + "（" + string(sheets.StatusLate) + "）"
+
+// standingLabel is an institution's status as the report words it
+// (已接受, 已接受（逾期）, 逾期，不予受理, 未通过校验, 未提交) and the class
+// of its tag.
+func standingLabel(st sheets.Standing) (status, class string) {
+	switch {
+	case st.Status == sheets.StatusAccepted && st.Upload != nil && st.Upload.Late:
+		return acceptedLate, "late"
+	case st.Status == sheets.StatusAccepted:
+		return string(sheets.StatusAccepted), "ok"
+	case st.Status == sheets.StatusRejected:
+		return string(sheets.StatusRejected), "bad"
+	case st.Status == sheets.StatusLateRefused:
+		return string(sheets.StatusLateRefused), "late"
+	}
+	return string(sheets.StatusMissing), "missing"
+}
+
+// outcomeClass is the class of an upload's outcome tag: ok, late (taken
+// late, or refused for it) or bad.
+func outcomeClass(o state.Outcome, late bool) string {
+	switch {
+	case o == state.OutcomeLate, o == state.OutcomeAccepted && late:
+		return "late"
+	case o == state.OutcomeAccepted:
+		return "ok"
+	}
+	return "bad"
 }
 
 // uploadRows are every upload, newest first: the ledger's, and those
@@ -280,9 +354,8 @@ func (s *Server) uploadRows(cv *view, uploads []Upload) []uploadRow {
 	for i := range cv.ledger.Records {
 		rec := &cv.ledger.Records[i]
 		in[rec.Hash] = true
-		r := row{uploadRow{Time: rec.Received.In(loc).Format("2006-01-02 15:04:05"), Institution: rec.Institution, File: sheets.PlainText(lastPart(rec.Name)),
-			Good: rec.Outcome == state.OutcomeAccepted}, rec.Received}
-		r.Outcome = outcome(rec.Outcome, rec.Late)
+		r := row{uploadRow{Time: rec.Received.In(loc).Format("2006-01-02 15:04:05"), Institution: rec.Institution, File: sheets.PlainText(lastPart(rec.Name))}, rec.Received}
+		r.Outcome, r.Class = outcome(rec.Outcome, rec.Late), outcomeClass(rec.Outcome, rec.Late)
 		if rec.Receipt != "" {
 			r.Receipt = "r" + rec.Hash[:16]
 		}
@@ -293,10 +366,10 @@ func (s *Server) uploadRows(cv *view, uploads []Upload) []uploadRow {
 			continue
 		}
 		r := row{uploadRow{Time: u.Time.In(loc).Format("2006-01-02 15:04:05"), Institution: u.Institution, File: sheets.PlainText(u.File),
-			Good: u.Accepted() && u.Refused == "", Pending: u.Refused == "" && cv.pending[u.Hash], Receipt: fmt.Sprintf("p%d", u.Seq)}, u.Time}
-		r.Outcome = outcome(u.Outcome, u.Late)
+			Pending: u.Refused == "" && cv.pending[u.Hash], Receipt: fmt.Sprintf("p%d", u.Seq)}, u.Time}
+		r.Outcome, r.Class = outcome(u.Outcome, u.Late), outcomeClass(u.Outcome, u.Late)
 		if u.Refused != "" {
-			r.Outcome = "未收取：" + refusedNote(u.Refused)
+			r.Outcome, r.Class = "未收取："+refusedNote(u.Refused), "bad"
 		}
 		rows = append(rows, r)
 	}

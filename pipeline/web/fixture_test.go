@@ -89,7 +89,8 @@ func newFixture(t testing.TB, edit func(*pipeline.Config)) *fixture {
 	for _, in := range f.std.Institutions {
 		names = append(names, in.Name)
 	}
-	tokens, err := OpenLinks(cfg.StateDir()).Issue(names, time.Now())
+	var tokens []string
+	err = OpenLinks(cfg.StateDir()).Issue(names, time.Now(), func(t []string) error { tokens = t; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,7 @@ type histRow struct {
 	File     string
 	Outcome  string
 	Good     bool
+	Class    string // the outcome's tag: ok, late, bad
 	Total    string
 	Counts   bool   // the upload that counts in the report
 	Pending  bool   // not yet consumed by a run
@@ -108,17 +109,20 @@ func (s *Server) history(name string, cv *view) []histRow {
 		rec, consumed := cv.ledger.Lookup(u.Hash)
 		switch {
 		case u.Refused != "":
-			row.Outcome, row.Note = "未通过校验", refusedNote(u.Refused)
+			row.Outcome, row.Note, row.Class = "未通过校验", refusedNote(u.Refused), "bad"
 			if u.Refused == refusedDuplicate {
 				row.Outcome, row.Good = string(sheets.StatusDuplicate), u.Accepted()
+				if row.Good {
+					row.Class = "ok"
+				}
 			}
 		case consumed:
-			row.Good, row.Outcome = rec.Outcome == state.OutcomeAccepted, outcome(rec.Outcome, rec.Late)
+			row.Good, row.Outcome, row.Class = rec.Outcome == state.OutcomeAccepted, outcome(rec.Outcome, rec.Late), outcomeClass(rec.Outcome, rec.Late)
 			if rec.Receipt != "" {
 				row.Receipt = "r" + rec.Hash[:16]
 			}
 		default:
-			row.Good, row.Pending, row.Outcome = u.Accepted(), cv.pending[u.Hash], outcome(u.Outcome, u.Late)
+			row.Good, row.Pending, row.Outcome, row.Class = u.Accepted(), cv.pending[u.Hash], outcome(u.Outcome, u.Late), outcomeClass(u.Outcome, u.Late)
 		}
 		if u.Refused == "" {
 			if row.Good {
@@ -136,7 +140,7 @@ func (s *Server) history(name string, cv *view) []histRow {
 		}
 		row := histRow{sortTime: rec.Received, Time: rec.Received.In(loc).Format("2006-01-02 15:04:05"), File: sheets.PlainText(lastPart(rec.Name)),
 			Good: rec.Outcome == state.OutcomeAccepted, Counts: rec.Hash == counts}
-		row.Outcome = outcome(rec.Outcome, rec.Late)
+		row.Outcome, row.Class = outcome(rec.Outcome, rec.Late), outcomeClass(rec.Outcome, rec.Late)
 		if rec.Receipt != "" {
 			row.Receipt = "r" + rec.Hash[:16]
 		}
@@ -419,6 +423,11 @@ func (s *Server) instUpload(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case u.Refused != "":
 		v.ResultNote = refusedNote(u.Refused) + "。"
+	case u.Outcome == state.OutcomeLate: // as the receipt says: nothing to change
+		v.ResultNote = "文件在截止时间之后收到，逾期，不予受理；不需要修改或重新上传。"
+	case u.Accepted() && u.Late:
+		view.Verdict = acceptedLate // as the report and the history word it; the receipt: 收到时间（逾期）
+		v.ResultNote = "文件在截止时间之后收到，已接受，标为逾期，将计入下一次汇总（汇总后以本机构最新一次通过校验的提交为准）。"
 	case u.Accepted():
 		v.ResultNote = "文件已收下，将计入下一次汇总（汇总后以本机构最新一次通过校验的提交为准）。"
 	default:

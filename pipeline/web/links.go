@@ -23,6 +23,7 @@ import (
 
 	"kaohe/pipeline"
 	"kaohe/pipeline/state"
+	"kaohe/pipeline/store"
 	"kaohe/pipeline/store/local"
 	"kaohe/sheets"
 )
@@ -117,26 +118,30 @@ func (l *Links) List() ([]Link, error) {
 	return append([]Link(nil), l.list...), nil
 }
 
-// Issue gives each of names a new link, revoking any old one, and returns
-// their tokens in names' order. The file is rewritten atomically, under a
-// lock that keeps two kaohe portal links from losing each other's links.
-func (l *Links) Issue(names []string, now time.Time) ([]string, error) {
+// Issue gives each of names a new link, revoking any old one: it makes
+// their tokens, hands them (in names' order) to publish, and only when
+// publish succeeds records their hashes, so that a failed publish revokes
+// nothing. The file is rewritten atomically, under a lock that keeps two
+// kaohe portal links from losing each other's links. It returns publish's
+// error, or the error of recording the hashes (the new links then do not
+// work; the old ones still do).
+func (l *Links) Issue(names []string, now time.Time, publish func(tokens []string) error) error {
 	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", filepath.Dir(l.path), err)
+		return fmt.Errorf("creating %s: %w", filepath.Dir(l.path), err)
 	}
 	lock, err := os.OpenFile(l.path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer lock.Close()
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return nil, err
+		return err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.byH = nil // read afresh under the lock
 	if err := l.load(); err != nil {
-		return nil, err
+		return err
 	}
 	keep := map[string]Link{}
 	for _, k := range l.list {
@@ -162,14 +167,17 @@ func (l *Links) Issue(names []string, now time.Time) ([]string, error) {
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if err := publish(tokens); err != nil {
+		return err
 	}
 	if err := local.WriteFile(l.path, func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err }); err != nil {
-		return nil, err
+		return err
 	}
 	os.Chmod(l.path, 0o600)
 	l.byH = nil
-	return tokens, nil
+	return nil
 }
 
 // tokenLen is the length of a token: 32 random bytes, base64url.
@@ -196,10 +204,15 @@ const ResetAll = "全部"
 // IssueLinks issues upload links for kaohe portal links: to every
 // institution of the standard without one, or, when reset names some
 // (parts of names as kaohe template takes them, or ResetAll), new ones to
-// those, revoking their old ones. It returns the links, in the
-// allocation's order, and how many institutions kept the link they had. A
-// link is base_url/i/<token>; only the token's hash is stored.
-func IssueLinks(cfg pipeline.Config, reset []string, now time.Time) ([]sheets.Link, int, error) {
+// those, revoking their old ones. It writes them to the workbook out
+// (sheets.WriteLinks; a temporary file readable only by its owner, synced,
+// then renamed) and only then records their hashes in the state folder:
+// a workbook that cannot be written leaves every link as it was, and when
+// the hashes cannot be recorded the workbook is removed again. It returns
+// the links, in the allocation's order, and how many institutions kept
+// the link they had. A link is base_url/i/<token>; only the token's hash
+// is stored.
+func IssueLinks(cfg pipeline.Config, reset []string, out string, now time.Time) ([]sheets.Link, int, error) {
 	if err := cfg.Resolve(); err != nil {
 		return nil, 0, err
 	}
@@ -255,14 +268,56 @@ func IssueLinks(cfg pipeline.Config, reset []string, now time.Time) ([]sheets.Li
 	if len(names) == 0 {
 		return nil, kept, ErrNoNewLinks
 	}
-	tokens, err := links.Issue(names, now)
+	base := strings.TrimSuffix(cfg.Web.BaseURL, "/")
+	issued := make([]sheets.Link, len(names))
+	written := false
+	err = links.Issue(names, now, func(tokens []string) error {
+		for i, n := range names {
+			issued[i] = sheets.Link{Institution: n, URL: base + "/i/" + tokens[i]}
+		}
+		if err := writePrivate(out, func(w io.Writer) error { return sheets.WriteLinks(w, issued) }); err != nil {
+			return err
+		}
+		written = true
+		return nil
+	})
 	if err != nil {
+		if written { // its links would not open anything
+			os.Remove(out)
+		}
 		return nil, 0, err
 	}
-	base := strings.TrimSuffix(cfg.Web.BaseURL, "/")
-	out := make([]sheets.Link, len(names))
-	for i, n := range names {
-		out[i] = sheets.Link{Institution: n, URL: base + "/i/" + tokens[i]}
+	return issued, kept, nil
+}
+
+// writePrivate writes a file only its owner can read (it holds the links'
+// tokens): to a temporary file beside it, synced, then renamed into place.
+func writePrivate(path string, write func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), store.TempPrefix+"*") // 0600
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return out, kept, nil
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = write(f); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("renaming into %s: %w", path, err)
+	}
+	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
 }

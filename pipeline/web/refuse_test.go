@@ -53,7 +53,8 @@ func TestWrongLink(t *testing.T) {
 	}
 	// A link issued again revokes the old one.
 	old := f.link("常柴")
-	tokens, err := OpenLinks(f.cfg.StateDir()).Issue([]string{"常柴国家职业技能鉴定所"}, time.Now())
+	var tokens []string
+	err := OpenLinks(f.cfg.StateDir()).Issue([]string{"常柴国家职业技能鉴定所"}, time.Now(), func(t []string) error { tokens = t; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,18 +61,22 @@ type Server struct {
 	audit   *Audit
 	sess    *sessions
 	logins  *limiter // wrong passwords, per address and per user
-	guesses *limiter // unknown links, per address
-	pages   *template.Template
-	css     []byte
-	handler http.Handler
-	maxBody int64
+	// dummyHash is compared with when the user is unknown (newDummyHash).
+	dummyHash func() []byte
+	guesses   *limiter // unknown links, per address
+	pages     *template.Template
+	css       []byte
+	handler   http.Handler
+	maxBody   int64
 
 	viewMu sync.Mutex
 	view   *view
 
-	reviewMu  sync.Mutex
-	review    *sheets.ReviewFile // the 核查表 as last read (review.go)
-	reviewKey string
+	reviewMu      sync.Mutex
+	review        *sheets.ReviewFile // the 核查表 as last read without errors (review.go)
+	reviewErr     error              // the error of the last reading, nil when it was good
+	reviewKey     string
+	reviewReading chan struct{} // closed when the reading under way ends; nil when none is
 
 	ledgerMu   sync.Mutex
 	ledgerRead *state.Ledger // the ledger as last read, never changed here
@@ -104,7 +108,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, std: std, log: o.Log, now: o.Now, inbox: o.Inbox, out: o.Out, runJob: o.Run,
 		dir: filepath.Join(cfg.StateDir(), Dir), sess: newSessions(time.Duration(cfg.Web.SessionTTL)),
-		logins: newLimiter(5, 15*time.Minute), guesses: newLimiter(20, 15*time.Minute),
+		logins: newLimiter(5, 15*time.Minute), guesses: newLimiter(20, 15*time.Minute), dummyHash: newDummyHash(cfg.Web.Users),
 		maxBody: cfg.MaxFileMB<<20 + 64<<10}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -347,6 +351,7 @@ type view struct {
 // the one at hand does not: in a burst of uploads one making answers
 // every upload made before it started. Callers wait for one making.
 func (s *Server) current(need int) (*view, error) {
+	rv := s.reviewed() // read outside the lock: it may be on a slow server
 	s.viewMu.Lock()
 	defer s.viewMu.Unlock()
 	last := s.journal.Last()
@@ -357,7 +362,6 @@ func (s *Server) current(need int) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	rv := s.reviewed()
 	key += "|" + reviewKey(rv)
 	if v := s.view; v != nil && v.key == key && v.seq >= need {
 		return v, nil

@@ -90,7 +90,7 @@ func TestReviewApplied(t *testing.T) {
 	review := filepath.Join(t.TempDir(), "2013-核查表.xlsx")
 	f := newFixture(t, func(c *pipeline.Config) { c.Review = review })
 	_, before := f.upload("常柴", "a.xlsx", f.workbook("常柴", nil))
-	if !strings.Contains(before, "<strong>30.30</strong>") || strings.Contains(before, "核查") {
+	if !strings.Contains(before, "<strong>30.30</strong>") || !strings.Contains(before, "市中心尚未核查（核查表尚不存在）") {
 		t.Fatalf("without a 核查表, item 1 should be 30.30:\n%s", before)
 	}
 	var b bytes.Buffer
@@ -103,7 +103,7 @@ func TestReviewApplied(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, after := f.upload("常柴", "b.xlsx", f.workbook("常柴", map[string]any{"contact_phone": "1"}))
-	if strings.Contains(after, "<strong>30.30</strong>") || !strings.Contains(after, "核查") {
+	if strings.Contains(after, "<strong>30.30</strong>") || !strings.Contains(after, "市中心核定了本机构的 1 项事实") {
 		t.Errorf("the 核查表 was not applied to the answer:\n%s", after)
 	}
 	c := f.login()
