@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 // Points is a score in hundredths of a point: 104.20 is Points(10420).
@@ -38,7 +41,43 @@ func digits(s string) bool {
 	return true
 }
 
-// UnmarshalText lets rules files write points as strings ("0.1").
+// UnmarshalTOML reads points in a rules file (rules.toml, decoded with
+// EnableUnmarshalerInterface): a bare number (max = 10, points = 0.5) or a
+// string (points = "0.1"), both in points; at most two decimals, never
+// negative. The error is a parser error on the value, so the message says
+// its line and key.
+func (p *Points) UnmarshalTOML(data []byte) error {
+	raw := strings.TrimSpace(string(data))
+	s := raw
+	if strings.HasPrefix(s, `"`) || strings.HasPrefix(s, "'") {
+		var v struct {
+			V string `toml:"v"`
+		}
+		if err := toml.Unmarshal([]byte("v = "+s), &v); err != nil {
+			return pointsError(data, fmt.Sprintf("「%s」不是分数；分数写成 10、0.5 或 \"0.5\"，最多两位小数", raw))
+		}
+		s = v.V
+	} else {
+		s = strings.ReplaceAll(strings.TrimPrefix(s, "+"), "_", "") // TOML's 1_000 and +3
+		if s == "" || strings.ContainsFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' && r != '-' }) {
+			return pointsError(data, fmt.Sprintf("「%s」不是分数；分数写成 10、0.5 或 \"0.5\"，最多两位小数", raw))
+		}
+	}
+	v, err := ParsePoints(s)
+	if err != nil {
+		return pointsError(data, err.Error())
+	}
+	*p = v
+	return nil
+}
+
+// pointsError is an error on the value data, for go-toml to place.
+func pointsError(data []byte, msg string) error {
+	return &unstable.ParserError{Highlight: data, Message: msg}
+}
+
+// UnmarshalText lets points be written as strings ("0.1") where TOML's own
+// decoding is not used.
 func (p *Points) UnmarshalText(b []byte) error {
 	v, err := ParsePoints(string(b))
 	if err != nil {
