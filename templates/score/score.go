@@ -46,7 +46,9 @@ type ItemScore struct {
 	Basis   string           // 评分依据, e.g. "取证超目标950人 +0.30；合格率83% −3.00"
 }
 
-// Diff is the self-score minus the verified score.
+// Diff is the self-score minus the verified score; meaningless when the
+// self-score was left blank (SelfSet false), where receipts and the
+// report show 未自评 instead.
 func (s ItemScore) Diff() templates.Points { return s.Self - s.Points }
 
 // Result is one institution's scored submission.
