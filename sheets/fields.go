@@ -72,7 +72,10 @@ func (rd *fieldReader) read() {
 		fd := &templates.Fields[i]
 		at, why, ok := rd.names.Lookup(fd.Name)
 		if !ok {
-			rd.issue(Error, fd, book.Place{}, "", why+"；请使用市中心下发的模板，不要删除或修改定义名称")
+			if !rd.names.Defined(fd.Name) {
+				why = fmt.Sprintf("自评表中找不到「%s」所在的单元格（定义名称 %s 已被删除或改名）", fd.Label, fd.Name)
+			}
+			rd.issue(Error, fd, book.Place{}, "", "缺少位置："+why+"；请用市中心下发的自评表模板重新填写，不要删除或修改定义名称（公式 → 名称管理器）")
 			continue
 		}
 		rd.places[fd.Name] = at

@@ -569,20 +569,20 @@ func TestReadNotATemplate(t *testing.T) {
 			want: []readTestIssue{{Error, "", "", "工作簿解压后超过 0.03 MB，不像是自评表（正常不到 1 MB）；请删除多余的图片或内容，或使用市中心下发的模板重新填写后上传"}}},
 		{name: "name deleted", data: edited(func(f *excelize.File) error {
 			return f.DeleteDefinedName(&excelize.DefinedName{Name: "i1_competitions"})
-		}), want: []readTestIssue{{Error, "i1_competitions", "", "找不到定义名称 i1_competitions；请使用市中心下发的模板，不要删除或修改定义名称"}}},
+		}), want: []readTestIssue{{Error, "i1_competitions", "", "缺少位置：自评表中找不到「配合市中心赛事活动次数」所在的单元格（定义名称 i1_competitions 已被删除或改名）；请用市中心下发的自评表模板重新填写，不要删除或修改定义名称（公式 → 名称管理器）"}}},
 		{name: "name made a range", data: edited(func(f *excelize.File) error {
 			if err := f.DeleteDefinedName(&excelize.DefinedName{Name: "i4_leaks"}); err != nil {
 				return err
 			}
 			return f.SetDefinedName(&excelize.DefinedName{Name: "i4_leaks", RefersTo: "'完成情况'!$D$20:$D$21"})
-		}), want: []readTestIssue{{Error, "i4_leaks", "", "定义名称 i4_leaks 指向「'完成情况'!$D$20:$D$21」，是一个区域，应指向一个单元格；请使用市中心下发的模板，不要删除或修改定义名称"}}},
+		}), want: []readTestIssue{{Error, "i4_leaks", "", "缺少位置：定义名称 i4_leaks 指向「'完成情况'!$D$20:$D$21」，是一个区域，应指向一个单元格；请用市中心下发的自评表模板重新填写，不要删除或修改定义名称（公式 → 名称管理器）"}}},
 		{name: "name made sheet-scoped", data: edited(func(f *excelize.File) error {
 			at, _, _ := places.Lookup("i4_leaks")
 			if err := f.DeleteDefinedName(&excelize.DefinedName{Name: "i4_leaks"}); err != nil {
 				return err
 			}
 			return f.SetDefinedName(&excelize.DefinedName{Name: "i4_leaks", RefersTo: book.AbsRef(at.Sheet, at.Cell), Scope: TemplateSheetFacts})
-		}), want: []readTestIssue{{Error, "i4_leaks", "", "定义名称 i4_leaks 只定义在工作表「完成情况」范围内，应为工作簿范围；请使用市中心下发的模板，不要删除或修改定义名称"}}},
+		}), want: []readTestIssue{{Error, "i4_leaks", "", "缺少位置：定义名称 i4_leaks 只定义在工作表「完成情况」范围内，应为工作簿范围；请用市中心下发的自评表模板重新填写，不要删除或修改定义名称（公式 → 名称管理器）"}}},
 		{name: "sheet-scoped duplicate does not shadow", data: edited(func(f *excelize.File) error {
 			return f.SetDefinedName(&excelize.DefinedName{Name: "actual_passed", RefersTo: "'填表说明'!$B$3", Scope: TemplateSheetGuide})
 		})},
