@@ -336,6 +336,12 @@ func TestReadBadInput(t *testing.T) {
 	tpl := readTestTemplates(t, std, dir, "省常技")
 	places := book.Resolve(tmplTestOpen(t, readTestMust(os.ReadFile(tpl["省常技"]))))
 	countMsg := func(v string) string { return "「" + v + "」不是非负整数；应填写非负整数，如 1200" }
+	fracMsg := func(v string) string {
+		return "「" + v + "」有小数部分，不是整数；应填写非负整数，如 1200（整数写成 1200.0 也可以）"
+	}
+	negMsg := func(v string) string {
+		return "「" + v + "」是负数；应填写非负整数，如 1200，没有请填 0"
+	}
 	yesNoMsg := func(v string) string {
 		return "「" + v + "」不是“是”或“否”；应从下拉列表中选择“是”或“否”"
 	}
@@ -353,13 +359,26 @@ func TestReadBadInput(t *testing.T) {
 		{name: "count in Chinese words", values: map[string]any{"actual_certified": "一千二"},
 			want: []readTestIssue{{Error, "actual_certified", "一千二", countMsg("一千二")}}},
 		{name: "fraction as text", values: map[string]any{"actual_appraised": "1.5"},
-			want: []readTestIssue{{Error, "actual_appraised", "1.5", countMsg("1.5")}}},
+			want: []readTestIssue{{Error, "actual_appraised", "1.5", fracMsg("1.5")}}},
 		{name: "fraction as number", values: map[string]any{"i1_competitions": 1.5},
-			want: []readTestIssue{{Error, "i1_competitions", "1.5", countMsg("1.5")}}},
+			want: []readTestIssue{{Error, "i1_competitions", "1.5", fracMsg("1.5")}}},
+		{name: "fraction after a whole number with grouping", values: map[string]any{"i7_arrears_yuan": "1,200.5"},
+			want: []readTestIssue{{Error, "i7_arrears_yuan", "1,200.5", fracMsg("1,200.5")}}},
 		{name: "negative as text", values: map[string]any{"i4_dev_projects": "-3"},
-			want: []readTestIssue{{Error, "i4_dev_projects", "-3", countMsg("-3")}}},
+			want: []readTestIssue{{Error, "i4_dev_projects", "-3", negMsg("-3")}}},
 		{name: "negative as number", values: map[string]any{"i7_arrears_yuan": -3},
-			want: []readTestIssue{{Error, "i7_arrears_yuan", "-3", countMsg("-3")}}},
+			want: []readTestIssue{{Error, "i7_arrears_yuan", "-3", negMsg("-3")}}},
+		{name: "whole numbers written with .0 are the numbers",
+			values: map[string]any{"i7_arrears_yuan": "1200.0", "i1_competitions": "2.0", "i4_dev_projects": "１．０", "i4_meetings_hosted": "1,000.00", "self_1": "30.000", "self_4": "17.900"},
+			check: func(t *testing.T, s *Submission) {
+				v := s.Facts.Values
+				if v["i7_arrears_yuan"] != 1200 || v["i1_competitions"] != 2 || v["i4_dev_projects"] != 1 || v["i4_meetings_hosted"] != 1000 {
+					t.Errorf("values = %v", v)
+				}
+				if s.Facts.Self[1] != 3000 || s.Facts.Self[4] != 1790 {
+					t.Errorf("self = %v", s.Facts.Self)
+				}
+			}},
 		{name: "bad thousands grouping", values: map[string]any{"i7_arrears_yuan": "1,20"},
 			want: []readTestIssue{{Error, "i7_arrears_yuan", "1,20", countMsg("1,20")}}},
 		{name: "count with unit", values: map[string]any{"i4_experts_recommended": "3人"},
@@ -415,7 +434,7 @@ func TestReadBadInput(t *testing.T) {
 				}
 			}},
 		{name: "self-score with three decimals", values: map[string]any{"self_4": "17.905"},
-			want: []readTestIssue{{Error, "self_4", "17.905", "「17.905」不是最多两位小数的非负分数；应填写如 29.3 的分数"}}},
+			want: []readTestIssue{{Error, "self_4", "17.905", "「17.905」超过两位小数；应填写如 29.3 的分数，最多两位小数"}}},
 		{name: "negative self-score", values: map[string]any{"self_4": -1},
 			want: []readTestIssue{{Error, "self_4", "-1", "「-1」不是最多两位小数的非负分数；应填写如 29.3 的分数"}}},
 		{name: "yes/no not a choice", values: map[string]any{"i6_online_pilot": "可能"},

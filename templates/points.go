@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,13 +14,24 @@ import (
 // Scoring never uses floating point; Points is formatted only for people.
 type Points int64
 
+// ErrPointsDecimals marks points with a digit other than 0 past the
+// second decimal ("17.905"): a number, but not one in 0.01 points.
+var ErrPointsDecimals = errors.New("超过两位小数")
+
 // ParsePoints reads a non-negative decimal with at most two decimals
-// ("30", "0.1", "17.90") into Points.
+// ("30", "0.1", "17.90") into Points; zeros past the second decimal are
+// the same number ("30.000" is 30).
 func ParsePoints(s string) (Points, error) {
 	s = strings.TrimSpace(s)
 	whole, frac, hasDot := strings.Cut(s, ".")
-	if whole == "" || (hasDot && frac == "") || len(frac) > 2 || !digits(whole) || !digits(frac) || len(whole) > 12 {
+	if whole == "" || (hasDot && frac == "") || !digits(whole) || !digits(frac) || len(whole) > 12 {
 		return 0, fmt.Errorf("「%s」不是最多两位小数的非负分数", s)
+	}
+	if len(frac) > 2 {
+		if strings.Trim(frac[2:], "0") != "" {
+			return 0, fmt.Errorf("「%s」%w", s, ErrPointsDecimals)
+		}
+		frac = frac[:2]
 	}
 	w, _ := strconv.ParseInt(whole, 10, 64)
 	f := int64(0)

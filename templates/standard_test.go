@@ -146,7 +146,7 @@ func TestLoadDirAndMissingYear(t *testing.T) {
 }
 
 func TestPoints(t *testing.T) {
-	for in, want := range map[string]Points{"30": 3000, "0.1": 10, "0.30": 30, "17.9": 1790, " 5 ": 500} {
+	for in, want := range map[string]Points{"30": 3000, "0.1": 10, "0.30": 30, "17.9": 1790, " 5 ": 500, "30.000": 3000, "17.900": 1790} {
 		if got, err := ParsePoints(in); err != nil || got != want {
 			t.Errorf("ParsePoints(%q) = %v, %v", in, got, err)
 		}
