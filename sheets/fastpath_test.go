@@ -96,6 +96,20 @@ func fastTestPart(t testing.TB, data []byte, part string, edit func(string) stri
 	return out
 }
 
+// fastTestRenameSheet renames a sheet in the workbook part, its defined
+// names following it, as a spreadsheet program that allows the name would.
+func fastTestRenameSheet(t testing.TB, data []byte, from, to string) []byte {
+	t.Helper()
+	return fastTestPart(t, data, "xl/workbook.xml", func(x string) string {
+		quoted := "'" + strings.ReplaceAll(to, "'", "''") + "'!"
+		for _, q := range []string{"'", "&#39;", "&apos;"} {
+			x = strings.ReplaceAll(x, q+from+q+"!", quoted)
+		}
+		x = strings.ReplaceAll(x, ">"+from+"!", ">"+quoted)
+		return strings.Replace(x, `<sheet name="`+from+`"`, `<sheet name="`+strings.ReplaceAll(to, "'", "&apos;")+`"`, 1)
+	})
+}
+
 // fastTestPrefix puts every unprefixed element of x under prefix p.
 func fastTestPrefix(x, p string) string {
 	return regexp.MustCompile(`<(/?)([A-Za-z][A-Za-z0-9]*)([ />])`).ReplaceAllString(x, "<${1}"+p+":${2}${3}")
@@ -293,6 +307,12 @@ func TestFastOpenMatchesExcelize(t *testing.T) {
 		{"a name defined twice", fastTestEditPart(t, filled, "xl/workbook.xml", `</definedNames>`, `<definedName name="Actual_Passed">'完成情况'!$D$20</definedName></definedNames>`), false},
 		{"very hidden sheet", fastTestEditPart(t, filled, "xl/workbook.xml", `<sheet name="完成情况"`, `<sheet state="veryHidden" name="完成情况"`), true},
 		{"sheet state twice", fastTestEditPart(t, filled, "xl/workbook.xml", `<sheet name="完成情况"`, `<sheet state="hidden" xmlns:q="urn:q" q:state="veryHidden" name="完成情况"`), true},
+		// Sheet names excelize refuses to read from (GetCellValue fails on
+		// them, checkSheetName): the fields there are unreadable on both paths.
+		{"sheet name with brackets", fastTestRenameSheet(t, filled, "完成情况", "完成[情况]"), true},
+		{"sheet name with a colon", fastTestRenameSheet(t, filled, "完成情况", "完成:情况"), true},
+		{"sheet name ending in a quote", fastTestRenameSheet(t, filled, "完成情况", "完成情况''"), true},
+		{"sheet name of 32 characters", fastTestRenameSheet(t, filled, "完成情况", strings.Repeat("完", 32)), true},
 		{"name scoped to a missing sheet", fastTestEditPart(t, filled, "xl/workbook.xml", `<definedName ([^>]*)name="i1_competitions"`, `<definedName localSheetId="7" ${1}name="i1_competitions"`), true},
 	}
 	for _, c := range cases {

@@ -1,6 +1,7 @@
 package sheets
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -72,7 +73,10 @@ func (rd *fieldReader) read() {
 		fd := &templates.Fields[i]
 		at, why, ok := rd.names.Lookup(fd.Name)
 		if !ok {
-			rd.issue(Error, fd, book.Place{}, "", why+"；请使用市中心下发的模板，不要删除或修改定义名称")
+			if !rd.names.Defined(fd.Name) {
+				why = fmt.Sprintf("自评表中找不到「%s」所在的单元格（定义名称 %s 已被删除或改名）", fd.Label, fd.Name)
+			}
+			rd.issue(Error, fd, book.Place{}, "", "缺少位置："+why+"；请用市中心下发的自评表模板重新填写，不要删除或修改定义名称（公式 → 名称管理器）")
 			continue
 		}
 		rd.places[fd.Name] = at
@@ -330,9 +334,33 @@ func (rd *fieldReader) count(fd *templates.Field, at book.Place, c readCell) (in
 	}
 	v, ok := readCount(c)
 	if !ok {
-		rd.issue(Error, fd, at, c.shown(), fmt.Sprintf("「%s」不是非负整数；%s", c.shown(), readCountExpect))
+		rd.issue(Error, fd, at, c.shown(), readCountWhy(c))
 	}
 	return v, ok
+}
+
+// readCountWhy says why c, which readCount refused, is not a count: a
+// fraction (a whole number written 1200.0 is one, and is read), a negative
+// number, or no number at all.
+func readCountWhy(c readCell) string {
+	shown := c.shown()
+	var r *big.Rat
+	switch {
+	case c.numeric():
+		r, _ = readNumber(c.Raw)
+	case c.Type != excelize.CellTypeBool && c.Type != excelize.CellTypeError && c.Type != excelize.CellTypeDate:
+		s := strings.ReplaceAll(strings.ReplaceAll(readNormalize(c.Raw), ",", ""), "，", "")
+		if strings.ContainsAny(s, "0123456789") && !strings.ContainsAny(s, "eE") {
+			r, _ = readNumber(s)
+		}
+	}
+	switch {
+	case r != nil && r.Sign() < 0:
+		return fmt.Sprintf("「%s」是负数；%s，没有请填 0", shown, readCountExpect)
+	case r != nil && !r.IsInt():
+		return fmt.Sprintf("「%s」有小数部分，不是整数；%s（整数写成 1200.0 也可以）", shown, readCountExpect)
+	}
+	return fmt.Sprintf("「%s」不是非负整数；%s", shown, readCountExpect)
 }
 
 // readYesNo reads 是/否 and its common spellings; blank is 否.
@@ -362,20 +390,26 @@ func (rd *fieldReader) yesNo(fd *templates.Field, at book.Place, c readCell) (in
 	return v, ok
 }
 
-// readPoints reads a score: a number ≥ 0 with at most two decimals.
-func readPoints(c readCell) (templates.Points, bool) {
+// readPoints reads a score: a number ≥ 0 with at most two decimals (zeros
+// after them change nothing: 30.000 is 30). The error says why not, for
+// people.
+func readPoints(c readCell) (templates.Points, error) {
+	notPoints := fmt.Errorf("「%s」不是最多两位小数的非负分数", c.shown())
 	s := readNormalize(c.Raw)
 	if c.numeric() {
 		r, ok := readNumber(c.Raw)
 		if !ok {
-			return 0, false
+			return 0, notPoints
 		}
 		s = readRatText(r)
 	} else if c.Type == excelize.CellTypeBool || c.Type == excelize.CellTypeError || c.Type == excelize.CellTypeDate {
-		return 0, false
+		return 0, notPoints
 	}
 	p, err := templates.ParsePoints(s)
-	return p, err == nil
+	if err != nil && !errors.Is(err, templates.ErrPointsDecimals) {
+		err = notPoints
+	}
+	return p, err
 }
 
 func (rd *fieldReader) points(fd *templates.Field, at book.Place, c readCell) (templates.Points, bool) {
@@ -383,11 +417,15 @@ func (rd *fieldReader) points(fd *templates.Field, at book.Place, c readCell) (t
 		rd.issue(Warning, fd, at, "", "自评分未填写")
 		return 0, false
 	}
-	p, ok := readPoints(c)
-	if !ok {
-		rd.issue(Error, fd, at, c.shown(), fmt.Sprintf("「%s」不是最多两位小数的非负分数；应填写如 29.3 的分数", c.shown()))
+	p, err := readPoints(c)
+	if err != nil {
+		msg := err.Error() + "；应填写如 29.3 的分数"
+		if errors.Is(err, templates.ErrPointsDecimals) {
+			msg = fmt.Sprintf("「%s」超过两位小数；应填写如 29.3 的分数，最多两位小数", c.shown())
+		}
+		rd.issue(Error, fd, at, c.shown(), msg)
 	}
-	return p, ok
+	return p, err == nil
 }
 
 // readText is a text field's value, trimmed; a number is written as shown.

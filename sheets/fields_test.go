@@ -336,6 +336,12 @@ func TestReadBadInput(t *testing.T) {
 	tpl := readTestTemplates(t, std, dir, "省常技")
 	places := book.Resolve(tmplTestOpen(t, readTestMust(os.ReadFile(tpl["省常技"]))))
 	countMsg := func(v string) string { return "「" + v + "」不是非负整数；应填写非负整数，如 1200" }
+	fracMsg := func(v string) string {
+		return "「" + v + "」有小数部分，不是整数；应填写非负整数，如 1200（整数写成 1200.0 也可以）"
+	}
+	negMsg := func(v string) string {
+		return "「" + v + "」是负数；应填写非负整数，如 1200，没有请填 0"
+	}
 	yesNoMsg := func(v string) string {
 		return "「" + v + "」不是“是”或“否”；应从下拉列表中选择“是”或“否”"
 	}
@@ -353,13 +359,26 @@ func TestReadBadInput(t *testing.T) {
 		{name: "count in Chinese words", values: map[string]any{"actual_certified": "一千二"},
 			want: []readTestIssue{{Error, "actual_certified", "一千二", countMsg("一千二")}}},
 		{name: "fraction as text", values: map[string]any{"actual_appraised": "1.5"},
-			want: []readTestIssue{{Error, "actual_appraised", "1.5", countMsg("1.5")}}},
+			want: []readTestIssue{{Error, "actual_appraised", "1.5", fracMsg("1.5")}}},
 		{name: "fraction as number", values: map[string]any{"i1_competitions": 1.5},
-			want: []readTestIssue{{Error, "i1_competitions", "1.5", countMsg("1.5")}}},
+			want: []readTestIssue{{Error, "i1_competitions", "1.5", fracMsg("1.5")}}},
+		{name: "fraction after a whole number with grouping", values: map[string]any{"i7_arrears_yuan": "1,200.5"},
+			want: []readTestIssue{{Error, "i7_arrears_yuan", "1,200.5", fracMsg("1,200.5")}}},
 		{name: "negative as text", values: map[string]any{"i4_dev_projects": "-3"},
-			want: []readTestIssue{{Error, "i4_dev_projects", "-3", countMsg("-3")}}},
+			want: []readTestIssue{{Error, "i4_dev_projects", "-3", negMsg("-3")}}},
 		{name: "negative as number", values: map[string]any{"i7_arrears_yuan": -3},
-			want: []readTestIssue{{Error, "i7_arrears_yuan", "-3", countMsg("-3")}}},
+			want: []readTestIssue{{Error, "i7_arrears_yuan", "-3", negMsg("-3")}}},
+		{name: "whole numbers written with .0 are the numbers",
+			values: map[string]any{"i7_arrears_yuan": "1200.0", "i1_competitions": "2.0", "i4_dev_projects": "１．０", "i4_meetings_hosted": "1,000.00", "self_1": "30.000", "self_4": "17.900"},
+			check: func(t *testing.T, s *Submission) {
+				v := s.Facts.Values
+				if v["i7_arrears_yuan"] != 1200 || v["i1_competitions"] != 2 || v["i4_dev_projects"] != 1 || v["i4_meetings_hosted"] != 1000 {
+					t.Errorf("values = %v", v)
+				}
+				if s.Facts.Self[1] != 3000 || s.Facts.Self[4] != 1790 {
+					t.Errorf("self = %v", s.Facts.Self)
+				}
+			}},
 		{name: "bad thousands grouping", values: map[string]any{"i7_arrears_yuan": "1,20"},
 			want: []readTestIssue{{Error, "i7_arrears_yuan", "1,20", countMsg("1,20")}}},
 		{name: "count with unit", values: map[string]any{"i4_experts_recommended": "3人"},
@@ -415,7 +434,7 @@ func TestReadBadInput(t *testing.T) {
 				}
 			}},
 		{name: "self-score with three decimals", values: map[string]any{"self_4": "17.905"},
-			want: []readTestIssue{{Error, "self_4", "17.905", "「17.905」不是最多两位小数的非负分数；应填写如 29.3 的分数"}}},
+			want: []readTestIssue{{Error, "self_4", "17.905", "「17.905」超过两位小数；应填写如 29.3 的分数，最多两位小数"}}},
 		{name: "negative self-score", values: map[string]any{"self_4": -1},
 			want: []readTestIssue{{Error, "self_4", "-1", "「-1」不是最多两位小数的非负分数；应填写如 29.3 的分数"}}},
 		{name: "yes/no not a choice", values: map[string]any{"i6_online_pilot": "可能"},
@@ -569,20 +588,20 @@ func TestReadNotATemplate(t *testing.T) {
 			want: []readTestIssue{{Error, "", "", "工作簿解压后超过 0.03 MB，不像是自评表（正常不到 1 MB）；请删除多余的图片或内容，或使用市中心下发的模板重新填写后上传"}}},
 		{name: "name deleted", data: edited(func(f *excelize.File) error {
 			return f.DeleteDefinedName(&excelize.DefinedName{Name: "i1_competitions"})
-		}), want: []readTestIssue{{Error, "i1_competitions", "", "找不到定义名称 i1_competitions；请使用市中心下发的模板，不要删除或修改定义名称"}}},
+		}), want: []readTestIssue{{Error, "i1_competitions", "", "缺少位置：自评表中找不到「配合市中心赛事活动次数」所在的单元格（定义名称 i1_competitions 已被删除或改名）；请用市中心下发的自评表模板重新填写，不要删除或修改定义名称（公式 → 名称管理器）"}}},
 		{name: "name made a range", data: edited(func(f *excelize.File) error {
 			if err := f.DeleteDefinedName(&excelize.DefinedName{Name: "i4_leaks"}); err != nil {
 				return err
 			}
 			return f.SetDefinedName(&excelize.DefinedName{Name: "i4_leaks", RefersTo: "'完成情况'!$D$20:$D$21"})
-		}), want: []readTestIssue{{Error, "i4_leaks", "", "定义名称 i4_leaks 指向「'完成情况'!$D$20:$D$21」，是一个区域，应指向一个单元格；请使用市中心下发的模板，不要删除或修改定义名称"}}},
+		}), want: []readTestIssue{{Error, "i4_leaks", "", "缺少位置：定义名称 i4_leaks 指向「'完成情况'!$D$20:$D$21」，是一个区域，应指向一个单元格；请用市中心下发的自评表模板重新填写，不要删除或修改定义名称（公式 → 名称管理器）"}}},
 		{name: "name made sheet-scoped", data: edited(func(f *excelize.File) error {
 			at, _, _ := places.Lookup("i4_leaks")
 			if err := f.DeleteDefinedName(&excelize.DefinedName{Name: "i4_leaks"}); err != nil {
 				return err
 			}
 			return f.SetDefinedName(&excelize.DefinedName{Name: "i4_leaks", RefersTo: book.AbsRef(at.Sheet, at.Cell), Scope: TemplateSheetFacts})
-		}), want: []readTestIssue{{Error, "i4_leaks", "", "定义名称 i4_leaks 只定义在工作表「完成情况」范围内，应为工作簿范围；请使用市中心下发的模板，不要删除或修改定义名称"}}},
+		}), want: []readTestIssue{{Error, "i4_leaks", "", "缺少位置：定义名称 i4_leaks 只定义在工作表「完成情况」范围内，应为工作簿范围；请用市中心下发的自评表模板重新填写，不要删除或修改定义名称（公式 → 名称管理器）"}}},
 		{name: "sheet-scoped duplicate does not shadow", data: edited(func(f *excelize.File) error {
 			return f.SetDefinedName(&excelize.DefinedName{Name: "actual_passed", RefersTo: "'填表说明'!$B$3", Scope: TemplateSheetGuide})
 		})},

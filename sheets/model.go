@@ -6,7 +6,6 @@ package sheets
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"kaohe/sheets/internal/layout"
@@ -177,16 +176,6 @@ func FormatTime(t time.Time) string {
 		return ""
 	}
 	return t.Format("2006-01-02 15:04")
-}
-
-// Percent formats part/whole as a percentage with one decimal, exactly
-// (no floating point): 9500/9000 is "105.6%". Empty when whole is 0.
-func Percent(part, whole int64) string {
-	if whole <= 0 {
-		return ""
-	}
-	tenths := (part*1000 + whole/2) / whole
-	return fmt.Sprintf("%d.%d%%", tenths/10, tenths%10)
 }
 
 // ErrUnknownName marks a field name that is not a workbook-scope defined

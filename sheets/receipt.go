@@ -305,13 +305,13 @@ func rcptTable(d *rcptDoc, st *layout.Styles) *layout.Table {
 		t.AddH(22, layout.S(st.Header, "序号"), layout.S(st.Header, "考核内容"), layout.S(st.Header, "自评分"),
 			layout.S(st.Header, "核定分"), layout.S(st.Header, "差值"), layout.S(st.Header, "评分依据"))
 		for _, it := range d.items {
-			self := layout.E(st.Score)
+			self, diff := layout.E(st.Score), layout.S(st.Diff, rcptNoSelf)
 			if it.selfSet {
-				self = layout.F(st.Score, it.self.Float())
+				self, diff = layout.F(st.Score, it.self.Float()), layout.F(st.Diff, it.diff.Float())
 			}
 			t.AddH(rcptH(it.title, rcptWidths[1], it.basis, rcptWidths[5]),
 				layout.I(st.Center, int64(it.no)), layout.S(st.Wrap, it.title), self,
-				layout.F(st.Score, it.points.Float()), layout.F(st.Diff, it.diff.Float()), layout.S(st.Wrap, it.basis))
+				layout.F(st.Score, it.points.Float()), diff, layout.S(st.Wrap, it.basis))
 		}
 		sum := fmt.Sprintf("分值合计 %s 分", d.max)
 		t.Add(layout.S(st.SumText, ""), layout.S(st.SumText, "合计"), layout.F(st.SumScore, d.self.Float()),
@@ -389,11 +389,11 @@ func ReceiptText(rc *Receipt) string {
 		line("")
 		line("核定分：")
 		for _, it := range d.items {
-			self := "未填"
 			if it.selfSet {
-				self = it.self.String()
+				line("  %d. %s：自评 %s，核定 %s，差值 %s", it.no, it.title, it.self, it.points, rcptSigned(it.diff))
+			} else {
+				line("  %d. %s：%s，核定 %s", it.no, it.title, rcptNoSelf, it.points)
 			}
-			line("  %d. %s：自评 %s，核定 %s，差值 %s", it.no, it.title, self, it.points, rcptSigned(it.diff))
 			line("     评分依据：%s", rcptClean(it.basis))
 		}
 		line("  合计：自评 %s，核定 %s，差值 %s（分值合计 %s）", d.self, d.total, rcptSigned(d.self-d.total), d.max)

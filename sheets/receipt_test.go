@@ -100,6 +100,13 @@ func TestReceiptAccepted(t *testing.T) {
 			t.Errorf("the accepted receipt lacks %s:\n%s", want, dump)
 		}
 	}
+	// Item 9's self-score was left blank: no difference against 0.
+	if !strings.Contains(dump, `E21 "未自评"`) || strings.Contains(dump, `E21 "-5.00"`) {
+		t.Errorf("the accepted receipt shows a 差值 for item 9, whose self-score is blank:\n%s", dump)
+	}
+	if v := ViewReceipt(rc); v.Items[8].DiffText() != "未自评" || v.Items[0].DiffText() != "+0.20" {
+		t.Errorf("view: 差值 %q (blank self-score), %q", v.Items[8].DiffText(), v.Items[0].DiffText())
+	}
 	for _, is := range rc.Result.Items {
 		if !strings.Contains(dump, `"`+is.Basis+`"`) {
 			t.Errorf("the accepted receipt lacks the basis of item %d: %s", is.No, is.Basis)
@@ -111,7 +118,7 @@ func TestReceiptAccepted(t *testing.T) {
 
 	text := ReceiptText(rc)
 	for _, want := range []string{"校验结果：已接受", "1. 完成鉴定、发证目标任务：自评 30.00，核定 29.80，差值 +0.20",
-		"9. 鉴定所管理：自评 未填，核定 5.00，差值 −5.00", "合计：自评 95.00，核定 91.80", "评优资格：取消评优资格（第7项：",
+		"9. 鉴定所管理：未自评，核定 5.00\n", "合计：自评 95.00，核定 91.80", "评优资格：取消评优资格（第7项：",
 		"位置 自评!C12，字段「自评分 第9项」：自评分空白，按 0 分计"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("ReceiptText lacks %q:\n%s", want, text)

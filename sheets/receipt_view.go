@@ -55,8 +55,18 @@ type ReceiptItem struct {
 	Basis   string
 }
 
-// DiffText is the difference as the receipt writes it (+1.50, −2.00, 0.00).
-func (it ReceiptItem) DiffText() string { return rcptSigned(it.Diff) }
+// DiffText is the difference as the receipt writes it (+1.50, −2.00,
+// 0.00), or 未自评 where the self-score was left blank.
+func (it ReceiptItem) DiffText() string {
+	if !it.SelfSet {
+		return rcptNoSelf
+	}
+	return rcptSigned(it.Diff)
+}
+
+// rcptNoSelf stands in the 差值 of an item whose self-score was left
+// blank: no difference against 0 is shown.
+const rcptNoSelf = "未自评"
 
 // TotalDiffText is the totals' difference as the receipt writes it.
 func (v ReceiptView) TotalDiffText() string { return rcptSigned(v.SelfTotal - v.Total) }

@@ -267,9 +267,9 @@ func (b *repBuilder) details() *layout.Table {
 		if j := i - first[k]; j < len(r.Items) {
 			is := r.Items[j]
 			it := items[is.No]
-			self := layout.E(st.Score)
+			self, diff := layout.E(st.Score), layout.S(st.Diff, rcptNoSelf)
 			if is.SelfSet {
-				self = layout.F(st.Score, is.Self.Float())
+				self, diff = layout.F(st.Score, is.Self.Float()), layout.F(st.Diff, is.Diff().Float())
 			}
 			return layout.Row{Cells: []excelize.Cell{
 				layout.S(st.Wrap, s.Institution.Name),
@@ -279,7 +279,7 @@ func (b *repBuilder) details() *layout.Table {
 				self,
 				layout.F(st.Score, r.AsClaimed().Items[j].Points.Float()),
 				layout.F(st.Score, is.Points.Float()),
-				layout.F(st.Diff, is.Diff().Float()),
+				diff,
 				layout.S(st.Wrap, is.Basis),
 			}}
 		}
@@ -297,7 +297,7 @@ func (b *repBuilder) details() *layout.Table {
 	})
 	t.Filter = fmt.Sprintf("A1:I%d", t.NextRow()-1)
 	t.Add()
-	t.Add(layout.S(st.Note, "说明：差值 = 自评分 − 核定分；自评分空白表示未填，按 0 分计入自评总分。"))
+	t.Add(layout.S(st.Note, "说明：差值 = 自评分 − 核定分；自评分空白表示未填（差值写「未自评」），按 0 分计入自评总分。"))
 	t.AddH(-1, layout.S(st.Note, "按自报计算 = 按鉴定机构在自评表中自报的事实计算的分数；核定分 = 市中心核查表核定的事实取代自报的事实后计算的分数（评分依据中注明“经核查”和依据）。没有核查结果时两者相同。"))
 	return t
 }

@@ -389,6 +389,26 @@ func TestReportDetailsAndTargets(t *testing.T) {
 		t.Errorf("评分明细 row 11 = %q, want the 合计 row", total)
 	}
 
+	// The fixture's fourth institution left item 9's self-score blank: no
+	// 差值 against 0 there.
+	rows, err := f.GetRows("评分明细")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blank := fx.rep.Standard.Institutions[3].Name
+	seen := false
+	for _, r := range rows {
+		if len(r) > 7 && r[0] == blank && r[1] == "9" {
+			seen = true
+			if r[4] != "" || r[7] != "未自评" {
+				t.Errorf("评分明细 of %s item 9 = %q, want no 自评分 and 差值 未自评", blank, r)
+			}
+		}
+	}
+	if !seen {
+		t.Errorf("评分明细 has no row of %s item 9", blank)
+	}
+
 	// 目标完成: 常柴 (row 3) has no 统考 target: its rate is empty.
 	row := repRow(t, f, "目标完成", 3)
 	if row[0] != "常柴国家职业技能鉴定所" || row[1] != "120" || row[7] != "0" || (len(row) > 9 && row[9] != "") {

@@ -41,8 +41,10 @@ const (
 // the sheet and cell, the value and what to write: errors for a workbook
 // that is not a 核查表, a header without a column, an unknown institution or
 // 事项, a bad or blank 核定值, a missing 依据, a number of 核定数据 without
-// 依据, the same institution and 事项 twice (in either sheet), or more
-// passes verified than appraisals; a warning for a 依据 that verifies no
+// 依据, the same institution and 事项 twice (in either sheet), passes
+// verified without appraisals or appraisals without passes (the pass rate
+// is made of both; the error names the cell to fill), or more passes
+// verified than appraisals; a warning for a 依据 that verifies no
 // number. The findings are meant to be used only when no issue is an
 // error: a 核查表 is applied whole or not at all.
 func ReadReview(r io.Reader, file string, std *templates.Standard) ([]score.Finding, []Issue) {
@@ -127,6 +129,10 @@ type reviewReader struct {
 	findings []score.Finding
 	issues   []Issue
 	seen     map[[2]string]string // institution, field → the place of its finding
+	// actualsTable and actualsRows are 核定数据's table and each
+	// institution's row there (1-based), for messages naming a cell to fill.
+	actualsTable *reviewTable
+	actualsRows  map[string]int
 }
 
 func (rd *reviewReader) issue(sev Severity, sheet, cell, label, value, msg string) {
@@ -321,6 +327,7 @@ func (rd *reviewReader) actuals(sheet string) {
 		return
 	}
 	rows := map[string]int{} // institution → its row, 1-based
+	rd.actualsTable, rd.actualsRows = t, rows
 	for r := t.header + 1; r < t.rows; r++ {
 		type num struct {
 			field, word, at, shown string
@@ -551,8 +558,9 @@ func (rd *reviewReader) date(t *reviewTable, r int) (string, bool) {
 	return s, true
 }
 
-// crossCheck compares the findings of an institution with each other: no
-// more passes than appraisals where both are verified.
+// crossCheck compares the findings of an institution with each other: the
+// pass rate is passes over appraisals, so both are verified or neither, and
+// no more passes than appraisals.
 func (rd *reviewReader) crossCheck() {
 	type pair struct{ appraised, passed *score.Finding }
 	by := map[string]*pair{}
@@ -570,13 +578,62 @@ func (rd *reviewReader) crossCheck() {
 			p.passed = fd
 		}
 	}
+	header := func(field string) string {
+		for _, c := range ReviewActualColumns {
+			if c.Field == field {
+				return c.Header
+			}
+		}
+		return field
+	}
 	for _, in := range rd.std.Institutions {
 		p := by[in.Name]
-		if p == nil || p.appraised == nil || p.passed == nil || p.passed.Value <= p.appraised.Value {
+		if p == nil || (p.appraised == nil && p.passed == nil) {
+			continue
+		}
+		if p.appraised == nil || p.passed == nil {
+			have, lack := p.passed, templates.FieldActualAppraised
+			if have == nil {
+				have, lack = p.appraised, templates.FieldActualPassed
+			}
+			where := "「" + ReviewSheetActuals + "」中「" + in.Name + "」一行的「" + header(lack) + "」列"
+			if at, ok := rd.actualsCell(in.Name, header(lack)); ok {
+				where = ReviewSheetActuals + "!" + at
+			}
+			sheet, cell, _ := strings.Cut(have.Place, "!")
+			rd.issue(Error, sheet, cell, header(have.Field), strconv.FormatInt(have.Value, 10),
+				fmt.Sprintf("「%s」核定了%s %d，没有核定%s；合格率由两者算出，必须一起核定：请在 %s 填写核定的%s（与自报的相同也要填写），或删去 %s 的%s",
+					in.Name, header(have.Field), have.Value, header(lack), where, header(lack), have.Place, header(have.Field)))
+			continue
+		}
+		if p.passed.Value <= p.appraised.Value {
 			continue
 		}
 		sheet, cell, _ := strings.Cut(p.passed.Place, "!")
 		rd.issue(Error, sheet, cell, "鉴定合格人数", strconv.FormatInt(p.passed.Value, 10),
 			fmt.Sprintf("「%s」核定的鉴定合格人数 %d 大于 %s 核定的职业技能鉴定人数 %d；合格人数不能超过鉴定人数", in.Name, p.passed.Value, p.appraised.Place, p.appraised.Value))
 	}
+}
+
+// actualsCell is the cell of 核定数据's column word in institution's row:
+// the row read, or else the row whose 鉴定机构 is its name.
+func (rd *reviewReader) actualsCell(institution, word string) (string, bool) {
+	t := rd.actualsTable
+	if t == nil {
+		return "", false
+	}
+	col, ok := t.cols[word]
+	if !ok {
+		return "", false
+	}
+	if r, ok := rd.actualsRows[institution]; ok {
+		return t.cell(col, r-1), true
+	}
+	for r := t.header + 1; r < t.rows; r++ {
+		c, err := rd.bk.Cell(book.Place{Sheet: t.sheet, Cell: t.cell(t.cols[ReviewColInstitution], r)})
+		if err == nil && readText(readCell(c)) == institution {
+			return t.cell(col, r), true
+		}
+	}
+	return "", false
 }

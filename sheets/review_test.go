@@ -29,6 +29,7 @@ func revTestBlank(t testing.TB, std *templates.Standard) []byte {
 // a 是/否, one with 核查人 and 日期.
 func revTestFindings() []score.Finding {
 	return []score.Finding{
+		{Institution: "常柴国家职业技能鉴定所", Field: "actual_appraised", Value: 120, Basis: "鉴定管理系统2013年度统计"},
 		{Institution: "常柴国家职业技能鉴定所", Field: "actual_certified", Value: 90, Basis: "鉴定管理系统2013年度统计"},
 		{Institution: "常柴国家职业技能鉴定所", Field: "actual_passed", Value: 95, Basis: "鉴定管理系统2013年度统计"},
 		{Institution: "常武国家职业技能鉴定所", Field: "i4_leaks", Value: 1, Basis: "常人社鉴〔2013〕12号", Checker: "张三", Date: "2013-12-20"},
@@ -38,7 +39,7 @@ func revTestFindings() []score.Finding {
 }
 
 // revTestPlaces are where WriteReview puts revTestFindings.
-var revTestPlaces = []string{"核定数据!C2", "核定数据!F2", "查实事项!C2", "查实事项!C3", "查实事项!C4"}
+var revTestPlaces = []string{"核定数据!B2", "核定数据!C2", "核定数据!F2", "查实事项!C2", "查实事项!C3", "查实事项!C4"}
 
 func revTestRead(t testing.TB, std *templates.Standard, b []byte) ([]score.Finding, []Issue) {
 	t.Helper()
@@ -174,8 +175,8 @@ func revTestFill(t testing.TB, std *templates.Standard, jobs ...revTestJob) [][]
 // the ways people type them, the findings it must give.
 var revTestOutside = revTestJob{
 	Actuals: []map[string]any{
-		{"鉴定机构": "常柴国家职业技能鉴定所", "职业资格取证人数": "９０", "鉴定合格人数": 95, "依据": "鉴定管理系统2013年度统计"},
-		{"鉴定机构": "省常技国家职业技能鉴定所", "职业技能鉴定人数": "9,500", "依据": " 鉴定管理系统 "},
+		{"鉴定机构": "常柴国家职业技能鉴定所", "职业技能鉴定人数": 120, "职业资格取证人数": "９０", "鉴定合格人数": 95, "依据": "鉴定管理系统2013年度统计"},
+		{"鉴定机构": "省常技国家职业技能鉴定所", "职业技能鉴定人数": "9,500", "鉴定合格人数": "7925", "依据": " 鉴定管理系统 "},
 	},
 	Facts: []map[string]any{
 		{"鉴定机构": "常武国家职业技能鉴定所", "事项": "试题泄密次数", "核定值": 1, "依据": "常人社鉴〔2013〕12号", "核查人": "张三", "日期": map[string]any{"date": "2013-12-20"}},
@@ -186,9 +187,11 @@ var revTestOutside = revTestJob{
 }
 
 var revTestOutsideWant = []score.Finding{
+	{Institution: "常柴国家职业技能鉴定所", Field: "actual_appraised", Value: 120, Basis: "鉴定管理系统2013年度统计", Place: "核定数据!B2"},
 	{Institution: "常柴国家职业技能鉴定所", Field: "actual_certified", Value: 90, Basis: "鉴定管理系统2013年度统计", Place: "核定数据!C2"},
 	{Institution: "常柴国家职业技能鉴定所", Field: "actual_passed", Value: 95, Basis: "鉴定管理系统2013年度统计", Place: "核定数据!F2"},
 	{Institution: "省常技国家职业技能鉴定所", Field: "actual_appraised", Value: 9500, Basis: "鉴定管理系统", Place: "核定数据!B8"},
+	{Institution: "省常技国家职业技能鉴定所", Field: "actual_passed", Value: 7925, Basis: "鉴定管理系统", Place: "核定数据!F8"},
 	{Institution: "常武国家职业技能鉴定所", Field: "i4_leaks", Value: 1, Basis: "常人社鉴〔2013〕12号", Checker: "张三", Date: "2013-12-20", Place: "查实事项!C2"},
 	{Institution: "常坛国家职业技能鉴定所", Field: "i7_arrears_yuan", Value: 25000, Basis: "财务对账单", Date: "2013年12月", Place: "查实事项!C3"},
 	{Institution: "常坛国家职业技能鉴定所", Field: "i6_online_pilot", Value: 0, Basis: "考务科核查", Place: "查实事项!C4"},
@@ -335,6 +338,13 @@ func TestReviewErrors(t *testing.T) {
 			[]string{"核定数据!A6「鉴定机构」: 「常饮服国家职业技能鉴定所」在第 4 行已有一行"}},
 		{"more passes than appraisals", map[string]string{"核定数据!B2": "100", "核定数据!F2": "120", "核定数据!G2": "统计"},
 			[]string{"核定数据!F2「鉴定合格人数」: 「常柴国家职业技能鉴定所」核定的鉴定合格人数 120 大于 核定数据!B2 核定的职业技能鉴定人数 100"}},
+		// The pass rate is passes over appraisals: both verified or neither.
+		{"passes verified without appraisals", map[string]string{"核定数据!F2": "95", "核定数据!G2": "统计"},
+			[]string{"核定数据!F2「鉴定合格人数」: 「常柴国家职业技能鉴定所」核定了鉴定合格人数 95，没有核定职业技能鉴定人数；合格率由两者算出，必须一起核定：请在 核定数据!B2 填写核定的职业技能鉴定人数（与自报的相同也要填写），或删去 核定数据!F2 的鉴定合格人数"}},
+		{"appraisals verified without passes", map[string]string{"核定数据!B8": "9500", "核定数据!G8": "统计"},
+			[]string{"核定数据!B8「职业技能鉴定人数」: 「省常技国家职业技能鉴定所」核定了职业技能鉴定人数 9500，没有核定鉴定合格人数；", "请在 核定数据!F8 填写"}},
+		{"passes verified in 查实事项 alone", fact(4, "常柴国家职业技能鉴定所", "鉴定合格人数", "95", "统计"),
+			[]string{"查实事项!C4「鉴定合格人数」: 「常柴国家职业技能鉴定所」核定了鉴定合格人数 95，没有核定职业技能鉴定人数；", "请在 核定数据!B2 填写"}},
 		{"a header word changed", map[string]string{"查实事项!D1": "文号"},
 			[]string{"查实事项!A1: 表头（第 1 行）中没有「依据」列"}},
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -237,20 +238,40 @@ func parseRules(b []byte, file string) (*Standard, error) {
 	var std Standard
 	dec := toml.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
+	dec.EnableUnmarshalerInterface() // Points: bare numbers and strings
 	if err := dec.Decode(&std); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, describeTOMLError(file, err))
+	}
+	var doc map[string]any // which keys are written at all
+	if err := toml.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrInvalid, describeTOMLError(file, err))
 	}
 	var problems []string
 	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
-	if err := CheckYear(std.Year); err != nil {
-		bad("year = %v", err)
+	lacks := func(table map[string]any, where string, keys ...string) {
+		for _, k := range keys {
+			if _, ok := table[k]; !ok {
+				bad("%s缺少 %s", where, k)
+			}
+		}
 	}
-	if std.Title == "" {
+	lacks(doc, "", "year", "title")
+	if _, ok := doc["year"]; ok {
+		if err := CheckYear(std.Year); err != nil {
+			bad("year = %v", err)
+		}
+	}
+	if _, ok := doc["title"]; ok && strings.TrimSpace(std.Title) == "" {
 		bad("title 不能为空")
 	}
 	ct := std.CityTargets
-	if ct.Appraised < 0 || ct.Certified < 0 || ct.UnifiedExam < 0 || ct.HighSkill < 0 {
-		bad("city_targets 不能为负数")
+	for _, t := range []struct {
+		key string
+		v   int64
+	}{{"appraised", ct.Appraised}, {"certified", ct.Certified}, {"unified_exam", ct.UnifiedExam}, {"high_skill", ct.HighSkill}} {
+		if t.v < 0 {
+			bad("city_targets.%s = %d 不能为负数", t.key, t.v)
+		}
 	}
 	if std.MinCertifiedRatioPercent < 0 || std.MinCertifiedRatioPercent > 100 {
 		bad("min_certified_ratio_percent = %d 应在 0 到 100 之间", std.MinCertifiedRatioPercent)
@@ -258,46 +279,80 @@ func parseRules(b []byte, file string) (*Standard, error) {
 	if len(std.Items) == 0 {
 		bad("没有 [[items]]")
 	}
+	rawItems, _ := doc["items"].([]any)
+	table := func(list []any, i int) map[string]any {
+		if i < len(list) {
+			m, _ := list[i].(map[string]any)
+			return m
+		}
+		return nil
+	}
 	for i := range std.Items {
 		it := &std.Items[i]
+		raw := table(rawItems, i)
 		where := fmt.Sprintf("第 %d 个 [[items]]（no = %d）", i+1, it.No)
-		if it.No != i+1 {
+		lacks(raw, where+": ", "no", "title", "content", "criteria", "max", "base")
+		if _, ok := raw["no"]; ok && it.No != i+1 {
 			bad("%s: no 应为 %d，按顺序编号", where, i+1)
 		}
-		if it.Title == "" || it.Content == "" || it.Criteria == "" {
-			bad("%s: title、content、criteria 都不能为空", where)
+		for _, f := range []struct{ key, v string }{{"title", it.Title}, {"content", it.Content}, {"criteria", it.Criteria}} {
+			if _, ok := raw[f.key]; ok && strings.TrimSpace(f.v) == "" {
+				bad("%s: %s 不能为空", where, f.key)
+			}
 		}
-		if it.Max <= 0 {
+		if _, ok := raw["max"]; ok && it.Max <= 0 {
 			bad("%s: max 应大于 0", where)
 		}
-		for k, c := range append(append([]Condition{}, it.ZeroIf...), it.DisqualifyIf...) {
-			if !IsMeasure(c.Measure) {
-				bad("%s: 条件 %d 的 measure = %q 不是已知的字段或派生量", where, k+1, c.Measure)
-			}
-			if c.AtLeast < 1 {
-				bad("%s: 条件 %d 的 at_least 应至少为 1", where, k+1)
-			}
-			if c.Reason == "" {
-				bad("%s: 条件 %d 缺少 reason", where, k+1)
+		// base may be 0 (an item of bonuses only) or below max (2013's
+		// item 6: 5 of its 10 come as a bonus), never above it.
+		if it.Base > it.Max && it.Max > 0 {
+			bad("%s: base = %s 大于 max = %s；基础分不能超过该项分值", where, it.Base, it.Max)
+		}
+		for _, conds := range []struct {
+			key  string
+			list []Condition
+		}{{"zero_if", it.ZeroIf}, {"disqualify_if", it.DisqualifyIf}} {
+			rawList, _ := raw[conds.key].([]any)
+			for k, c := range conds.list {
+				cw := fmt.Sprintf("%s的第 %d 个 [[items.%s]]", where, k+1, conds.key)
+				lacks(table(rawList, k), cw+": ", "measure", "at_least", "reason")
+				if c.Measure != "" && !IsMeasure(c.Measure) {
+					bad("%s: measure = %q 不是已知的字段或派生量", cw, c.Measure)
+				}
+				if c.AtLeast < 1 {
+					bad("%s: at_least 应至少为 1（写成了 %d）", cw, c.AtLeast)
+				}
+				if strings.TrimSpace(c.Reason) == "" {
+					bad("%s: reason 不能为空", cw)
+				}
 			}
 		}
-		for _, terms := range [][]Term{it.Deduct, it.Bonus} {
-			for k := range terms {
-				t := &terms[k]
+		for _, terms := range []struct {
+			key  string
+			list []Term
+		}{{"deduct", it.Deduct}, {"bonus", it.Bonus}} {
+			rawList, _ := raw[terms.key].([]any)
+			for k := range terms.list {
+				t := &terms.list[k]
+				tw := fmt.Sprintf("%s的第 %d 个 [[items.%s]]", where, k+1, terms.key)
+				lacks(table(rawList, k), tw+": ", "measure", "points", "label")
 				if t.Per == 0 {
 					t.Per = 1
 				}
-				if !IsMeasure(t.Measure) {
-					bad("%s: deduct/bonus %d 的 measure = %q 不是已知的字段或派生量", where, k+1, t.Measure)
+				if t.Measure != "" && !IsMeasure(t.Measure) {
+					bad("%s: measure = %q 不是已知的字段或派生量", tw, t.Measure)
 				}
-				if t.Per < 0 || t.Above < 0 {
-					bad("%s: deduct/bonus %d 的 per、above 不能为负数", where, k+1)
+				if t.Per < 0 {
+					bad("%s: per = %d 不能为负数", tw, t.Per)
 				}
-				if t.Points == 0 {
-					bad("%s: deduct/bonus %d 的 points 应大于 0", where, k+1)
+				if t.Above < 0 {
+					bad("%s: above = %d 不能为负数", tw, t.Above)
 				}
-				if t.Label == "" {
-					bad("%s: deduct/bonus %d 缺少 label", where, k+1)
+				if _, ok := table(rawList, k)["points"]; ok && t.Points == 0 {
+					bad("%s: points 应大于 0", tw)
+				}
+				if _, ok := table(rawList, k)["label"]; ok && strings.TrimSpace(t.Label) == "" {
+					bad("%s: label 不能为空", tw)
 				}
 			}
 		}
@@ -308,7 +363,19 @@ func parseRules(b []byte, file string) (*Standard, error) {
 	return &std, nil
 }
 
-// describeTOMLError turns go-toml's errors into messages with line numbers.
+// tomlKinds names TOML's kinds of values and Go's types for people.
+var tomlKinds = map[string]string{
+	"string": "字符串", "integer": "整数", "float": "小数", "boolean": "true/false",
+	"array": "数组", "table": "表", "datetime": "日期时间", "local datetime": "日期时间",
+	"local date": "日期", "local time": "时间",
+	"int64": "整数（不加引号）", "int": "整数（不加引号）", "string.": "用引号括起的文字",
+}
+
+// typeMismatch matches go-toml's message for a value of the wrong kind.
+var typeMismatch = regexp.MustCompile(`cannot decode TOML ([a-z ]+) into (?:struct field \S+ of type )?(\S+)$`)
+
+// describeTOMLError turns go-toml's errors into messages with line numbers
+// and keys.
 func describeTOMLError(file string, err error) string {
 	var strict *toml.StrictMissingError
 	if errors.As(err, &strict) {
@@ -322,7 +389,22 @@ func describeTOMLError(file string, err error) string {
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
 		row, _ := de.Position()
-		return fmt.Sprintf("%s 第 %d 行: %v", file, row, de)
+		where := fmt.Sprintf("%s 第 %d 行", file, row)
+		if k := de.Key(); len(k) > 0 {
+			where += " " + strings.Join(k, ".")
+		}
+		msg := strings.TrimPrefix(de.Error(), "toml: ")
+		if m := typeMismatch.FindStringSubmatch(msg); m != nil {
+			want, ok := tomlKinds[m[2]]
+			if m[2] == "string" {
+				want, ok = tomlKinds["string."], true
+			}
+			got, gok := tomlKinds[m[1]]
+			if ok && gok {
+				msg = fmt.Sprintf("应为%s，写成了%s", want, got)
+			}
+		}
+		return where + ": " + msg
 	}
 	return fmt.Sprintf("%s: %v", file, err)
 }

@@ -63,7 +63,20 @@ func TestLoadErrors(t *testing.T) {
 		{"negative points", strings.Replace(goodRules, `points = "1"`, `points = "-1"`, 1), goodAllocation, "「-1」不是最多两位小数的非负分数"},
 		{"three decimals", strings.Replace(goodRules, `points = "1"`, `points = "0.125"`, 1), goodAllocation, "0.125"},
 		{"unknown measure", strings.Replace(goodRules, "i8_dispatch_violations", "i8_dispatch", 1), goodAllocation, `measure = "i8_dispatch" 不是已知的字段或派生量`},
-		{"negative unit", strings.Replace(goodRules, `points = "1"`, "points = \"1\"\n  per = -5", 1), goodAllocation, "per、above 不能为负数"},
+		{"negative unit", strings.Replace(goodRules, `points = "1"`, "points = \"1\"\n  per = -5", 1), goodAllocation, "第 1 个 [[items]]（no = 1）的第 1 个 [[items.deduct]]: per = -5 不能为负数"},
+		{"bare negative points", strings.Replace(goodRules, `points = "1"`, `points = -1`, 1), goodAllocation, "第 15 行 items.deduct.points: 「-1」不是最多两位小数的非负分数"},
+		{"three decimals, bare", strings.Replace(goodRules, `points = "1"`, `points = 0.125`, 1), goodAllocation, "第 15 行 items.deduct.points: 「0.125」"},
+		{"points as an exponent", strings.Replace(goodRules, `points = "1"`, `points = 1e1`, 1), goodAllocation, "items.deduct.points: 「1e1」不是分数"},
+		{"points as a boolean", strings.Replace(goodRules, `max = "10"`, `max = true`, 1), goodAllocation, "第 11 行 items.max: 「true」不是分数"},
+		{"a count as a string", strings.Replace(goodRules, `appraised = 1`, `appraised = "1"`, 1), goodAllocation, "第 5 行 city_targets.appraised: 应为整数（不加引号），写成了字符串"},
+		{"base above max", strings.Replace(goodRules, `base = "10"`, `base = "12"`, 1), goodAllocation, "base = 12.00 大于 max = 10.00"},
+		{"negative at_least", strings.Replace(goodRules, `label = "x{value}"`, "label = \"x{value}\"\n  [[items.zero_if]]\n  measure = \"i4_leaks\"\n  at_least = -1\n  reason = \"r\"", 1), goodAllocation, "第 1 个 [[items]]（no = 1）的第 1 个 [[items.zero_if]]: at_least 应至少为 1（写成了 -1）"},
+		{"negative city target", strings.Replace(goodRules, `appraised = 1`, `appraised = -1`, 1), goodAllocation, "city_targets.appraised = -1 不能为负数"},
+		{"base missing", strings.Replace(goodRules, "base = \"10\"\n", "", 1), goodAllocation, "第 1 个 [[items]]（no = 1）: 缺少 base"},
+		{"a bonus-only item: base 0", strings.Replace(goodRules, `base = "10"`, `base = 0`, 1), goodAllocation, ""},
+		{"base below max", strings.Replace(goodRules, `base = "10"`, `base = 5`, 1), goodAllocation, ""},
+		{"points missing", strings.Replace(goodRules, "points = \"1\"\n", "", 1), goodAllocation, "[[items.deduct]]: 缺少 points"},
+		{"year missing", strings.Replace(goodRules, "year = 2014\n", "", 1), goodAllocation, "缺少 year"},
 		{"items out of order", strings.Replace(goodRules, "no = 1", "no = 2", 1), goodAllocation, "no 应为 1"},
 		{"duplicate institution", goodRules, goodAllocation + "A,1,1,,\n", "第 3 行: 鉴定机构「A」与第 2 行重复"},
 		{"negative target", goodRules, goodAllocation + "B,-1,1,,\n", "第 3 行「职业技能鉴定人数」: 「-1」是负数"},
@@ -91,6 +104,34 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+// A bare number in a rules file is points, as the string is: max = 10 is
+// 10.00, not 0.10.
+func TestRulesBareNumbers(t *testing.T) {
+	for _, c := range []struct {
+		from, to    string
+		max, points Points
+	}{
+		{`max = "10"`, `max = 10`, 1000, 100},
+		{`max = "10"`, `max = 10.5`, 1050, 100},
+		{`max = "10"`, `max = 1_0`, 1000, 100},
+		{`points = "1"`, `points = 0.1`, 1000, 10},
+		{`points = "1"`, `points = 0.25`, 1000, 25},
+		{`points = "1"`, `points = '0.3'`, 1000, 30},
+		{`points = "1"`, `points = "0.30"`, 1000, 30},
+	} {
+		rules := strings.Replace(goodRules, c.from, c.to, 1)
+		fsys := fstest.MapFS{RulesFile: {Data: []byte(rules)}, AllocationFile: {Data: []byte(goodAllocation)}}
+		s, _, err := LoadFS(fsys, "test")
+		if err != nil {
+			t.Errorf("%s: %v", c.to, err)
+			continue
+		}
+		if it := s.Items[0]; it.Max != c.max || it.Deduct[0].Points != c.points {
+			t.Errorf("%s: max %s, points %s; want %s, %s", c.to, it.Max, it.Deduct[0].Points, c.max, c.points)
+		}
+	}
+}
+
 func TestLoadDirAndMissingYear(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(dir+"/"+RulesFile, []byte(goodRules), 0o644)
@@ -105,7 +146,7 @@ func TestLoadDirAndMissingYear(t *testing.T) {
 }
 
 func TestPoints(t *testing.T) {
-	for in, want := range map[string]Points{"30": 3000, "0.1": 10, "0.30": 30, "17.9": 1790, " 5 ": 500} {
+	for in, want := range map[string]Points{"30": 3000, "0.1": 10, "0.30": 30, "17.9": 1790, " 5 ": 500, "30.000": 3000, "17.900": 1790} {
 		if got, err := ParsePoints(in); err != nil || got != want {
 			t.Errorf("ParsePoints(%q) = %v, %v", in, got, err)
 		}

@@ -126,7 +126,7 @@ func TestScoreVerified(t *testing.T) {
 			findings: []Finding{finding("常柴", "i6_online_pilot", 0)},
 			items:    []string{"30", "10", "10", "15", "10", "5", "5", "5", "5"},
 			total:    "95.00", claimed0: "100.00", effects: []string{"-5.00"}, changes: 1,
-			basisHas: map[int]string{6: "经核查，配合外网申报和在线考务平台试点为 否（依据 " + testBasis + "）"},
+			basisHas: map[int]string{6: "得5.00分；经核查，未配合外网申报和在线考务平台试点，无加分（依据 " + testBasis + "）"},
 		},
 		{
 			name:     "a claim confirmed: no change, named as verified",

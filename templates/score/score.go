@@ -46,7 +46,9 @@ type ItemScore struct {
 	Basis   string           // 评分依据, e.g. "取证超目标950人 +0.30；合格率83% −3.00"
 }
 
-// Diff is the self-score minus the verified score.
+// Diff is the self-score minus the verified score; meaningless when the
+// self-score was left blank (SelfSet false), where receipts and the
+// report show 未自评 instead.
 func (s ItemScore) Diff() templates.Points { return s.Self - s.Points }
 
 // Result is one institution's scored submission.
@@ -104,6 +106,16 @@ func termBasis(t templates.Term, v int64, p templates.Points, sign int64, verb s
 	return label + " " + templates.Points(sign*int64(p)).Signed()
 }
 
+// noBonus is the line of a bonus that gives nothing as its measure is 0
+// (or not above its threshold): 未率先实现平台运作，无加分 for a 是/否,
+// 企业内评价0次，无加分 for a count.
+func noBonus(t templates.Term, v int64) string {
+	if fd, ok := templates.FieldByName(t.Measure); ok && fd.Kind == templates.KindYesNo && !strings.Contains(t.Label, "{value}") {
+		return "未" + t.Label + "，无加分"
+	}
+	return fill(t.Label, v) + "，无加分"
+}
+
 // unitAmount is one whole unit of a term, as people write it: 100人, 1万元.
 func unitAmount(t templates.Term) string {
 	unit := ""
@@ -158,21 +170,32 @@ func Score(std *templates.Standard, inst templates.Institution, f Facts) Result 
 		}
 		pts := base
 		for _, t := range it.Deduct {
+			if pts <= 0 {
+				break // at zero: nothing more to deduct, nothing to list (扣完为止)
+			}
 			v := measure(t.Measure, f, inst.Targets)
 			if p, ok := termPoints(t, v); ok {
 				pts -= p
 				basis = append(basis, verified(t.Measure, termBasis(t, v, p, -1, "扣分")))
+				if pts < 0 {
+					pts = 0
+					basis = append(basis, "扣完为止")
+				}
 			}
 		}
-		if pts < 0 {
-			pts = 0
-			basis = append(basis, "扣完为止")
+		beforeBonus := len(basis)
+		type unearned struct {
+			t templates.Term
+			v int64
 		}
+		var none []unearned // bonuses that give nothing, for an item short of its points
 		for _, t := range it.Bonus {
 			v := measure(t.Measure, f, inst.Targets)
 			if p, ok := termPoints(t, v); ok {
 				pts += p
 				basis = append(basis, verified(t.Measure, termBasis(t, v, p, 1, "加分")))
+			} else {
+				none = append(none, unearned{t, v})
 			}
 		}
 		for _, c := range it.DisqualifyIf {
@@ -184,8 +207,23 @@ func Score(std *templates.Standard, inst templates.Institution, f Facts) Result 
 				r.Disqualified = append(r.Disqualified, fmt.Sprintf("第%d项：%s", it.No, reason))
 			}
 		}
+		// An item is 符合要求 only at its full points. Short of them where
+		// only bonuses could make them up (its base below its 分值, as 2013's
+		// item 6), the bonuses that gave nothing say why.
+		if pts < it.Max && it.Base < it.Max && len(none) > 0 {
+			if beforeBonus == 0 {
+				basis = append([]string{"得" + base.String() + "分"}, basis...)
+			}
+			for _, u := range none {
+				basis = append(basis, verified(u.t.Measure, noBonus(u.t, u.v)))
+			}
+		}
 		if len(basis) == 0 {
-			basis = []string{"符合要求，得" + base.String() + "分"}
+			if pts >= it.Max {
+				basis = []string{"符合要求，得" + pts.String() + "分"}
+			} else {
+				basis = []string{"得" + pts.String() + "分（该项分值 " + it.Max.String() + " 分）"}
+			}
 		}
 		self, ok := f.Self[it.No]
 		r.Items = append(r.Items, ItemScore{No: it.No, Points: pts, Self: self, SelfSet: ok, Basis: strings.Join(basis, "；")})

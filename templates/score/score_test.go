@@ -222,3 +222,51 @@ func TestShortOfAUnit(t *testing.T) {
 		t.Errorf("eligibility: %q (arrears), %q (none)", r.Eligibility(), over.Eligibility())
 	}
 }
+
+// TestBasisWording: 符合要求 only for an item at its full points; a bonus
+// that gives nothing is named where the item is short of its points only
+// with bonuses; no deduction is listed once the item is at zero.
+func TestBasisWording(t *testing.T) {
+	s := std2013(t)
+	in := inst(t, s, "常柴")
+	full := map[string]int64{"actual_appraised": 120, "actual_certified": 100, "actual_high_skill": 100, "actual_passed": 96, "i6_online_pilot": 1}
+	with := func(extra map[string]int64) map[string]int64 {
+		m := map[string]int64{}
+		for k, v := range full {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	cases := []struct {
+		name  string
+		facts map[string]int64
+		item  int
+		want  string // the whole 评分依据
+	}{
+		{"full points", full, 4, "符合要求，得15.00分"},
+		{"full points of base and bonus", full, 6, "配合外网申报和在线考务平台试点 +5.00"},
+		{"short of full without the pilot: not 符合要求", with(map[string]int64{"i6_online_pilot": 0}), 6,
+			"得5.00分；未配合外网申报和在线考务平台试点，无加分；未率先实现平台运作，无加分"},
+		{"a deduction, then a bonus not earned", with(map[string]int64{"i6_declaration_errors": 1}), 6,
+			"申报信息差错1次 −1.00；配合外网申报和在线考务平台试点 +5.00；未率先实现平台运作，无加分"},
+		{"zeroed: no deduction after", with(map[string]int64{"i3_responsibility_violations": 2, "i3_complaint_noncooperation": 1}), 3,
+			"违反《质量管理责任书》2项，不得分"},
+		{"down to zero by one deduction, none after", with(map[string]int64{"i9_verified_violations": 3}), 9,
+			"所属机构和人员违规3次（经查实） −6.00；扣完为止"},
+		{"at zero, the next deduction not listed", with(map[string]int64{"i3_responsibility_violations": 1, "i3_complaint_noncooperation": 5, "i3_violation_events": 1}), 3,
+			"违反《质量管理责任书》1项 −2.00；不配合处理投诉举报5次 −10.00；扣完为止"},
+		{"base-at-max items name no zero bonus", with(map[string]int64{"i4_papers_failed_twice": 1}), 4,
+			"题库外试卷两次审核不通过1次 −1.00"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := Score(s, in, facts(c.facts))
+			if got := r.Items[c.item-1].Basis; got != c.want {
+				t.Errorf("item %d basis = %q, want %q", c.item, got, c.want)
+			}
+		})
+	}
+}

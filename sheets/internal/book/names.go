@@ -243,6 +243,14 @@ func (t *Names) Has(name string) bool {
 	return ok1 || ok2
 }
 
+// Defined reports whether name is defined at all, in any scope, even if
+// it does not point at one cell.
+func (t *Names) Defined(name string) bool {
+	k := Key(name)
+	_, scoped := t.scoped[k]
+	return scoped || t.Has(name)
+}
+
 // stringConstant reads a defined name's value as a string constant: "…" or
 // ="…", with "" standing for one quote. ok is false for anything else.
 func stringConstant(refersTo string) (string, bool) {
