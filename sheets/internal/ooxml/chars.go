@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -184,22 +185,38 @@ func entityLen(b []byte) int {
 	return 0
 }
 
-// charRef reads #123 or #x7B as a rune that XML allows, except CR.
+// charRef reads #123 or #x7B as a rune that XML allows, except CR. It is
+// on the reader's hot path: openpyxl writes every non-ASCII character of a
+// sheet as a reference (&#25968;), thousands in each workbook.
 func charRef(ref string) (rune, bool) {
 	if len(ref) < 2 || ref[0] != '#' {
 		return 0, false
 	}
-	var v uint64
-	var err error
-	if ref[1] == 'x' {
-		if len(ref) < 3 {
+	digits, base := ref[1:], uint32(10)
+	if digits[0] == 'x' {
+		digits, base = digits[1:], 16
+	}
+	if len(digits) == 0 {
+		return 0, false
+	}
+	var v uint32
+	for i := 0; i < len(digits); i++ {
+		d := uint32(digits[i])
+		switch {
+		case d >= '0' && d <= '9':
+			d -= '0'
+		case base == 16 && d >= 'a' && d <= 'f':
+			d -= 'a' - 10
+		case base == 16 && d >= 'A' && d <= 'F':
+			d -= 'A' - 10
+		default:
 			return 0, false
 		}
-		v, err = strconv.ParseUint(ref[2:], 16, 32)
-	} else {
-		v, err = strconv.ParseUint(ref[1:], 10, 32)
+		if v = v*base + d; v > unicode.MaxRune {
+			return 0, false // beyond any rune (leading zeros are no harm)
+		}
 	}
-	if err != nil || !xmlRune(rune(v)) || strings.ContainsAny(ref[1:], "+-") {
+	if !xmlRune(rune(v)) {
 		return 0, false
 	}
 	return rune(v), true
