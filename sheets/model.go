@@ -108,6 +108,9 @@ const (
 	// StatusLate is not a status of its own: it marks an upload received
 	// after the deadline and taken anyway (late = "flag"), beside its status.
 	StatusLate Status = "逾期"
+	// StatusAcceptedLate is how the report, the receipt and the portal
+	// show an upload received after the deadline and taken (late = "flag").
+	StatusAcceptedLate = StatusAccepted + "（" + StatusLate + "）"
 )
 
 // Upload is one consumed file as the report and receipts show it.

@@ -159,6 +159,9 @@ func rcptBuild(rc *Receipt) *rcptDoc {
 			d.verdict = string(StatusAccepted)
 		}
 	}
+	if d.accepted && u.Late {
+		d.verdict = string(StatusAcceptedLate) // as the report says it
+	}
 	d.note = u.Note
 	if rc.Submission == nil && !d.accepted && d.note == "" {
 		d.note = "文件无法读取，请确认上传的是市中心下发的 .xlsx 自评表。"

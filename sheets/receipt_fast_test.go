@@ -38,6 +38,7 @@ func TestReceiptFastMatchesExcelize(t *testing.T) {
 			rc.Upload.Status, rc.Upload.Note = StatusSuperseded, "已被 2013-12-31 18:00 上传的 新.xlsx 替代"
 		}), true},
 		{"late", variant(rejected, func(rc *Receipt) { rc.Upload.Late = true }), true},
+		{"accepted late", variant(accepted, func(rc *Receipt) { rc.Upload.Late = true }), true},
 		{"unreadable", variant(rejected, func(rc *Receipt) { rc.Submission, rc.Result = nil, nil }), true},
 		{"texts to escape", variant(rejected, func(rc *Receipt) {
 			rc.Submission.Issues = append(rc.Submission.Issues,

@@ -178,6 +178,22 @@ func quote(s string) string {
 	return b.String()
 }
 
+// TestReceiptAcceptedLate: an upload taken after the deadline (late =
+// "flag") is 已接受（逾期） on its receipt, as on the report and the portal,
+// not a plain 已接受 with the lateness only beside its time.
+func TestReceiptAcceptedLate(t *testing.T) {
+	rc := *rcptAcceptedFixture(t)
+	rc.Upload.Late = true
+	text := ReceiptText(&rc)
+	if !strings.Contains(text, "校验结果：已接受（逾期）\n") {
+		t.Errorf("the receipt of a late upload taken does not say 已接受（逾期）:\n%s", text)
+	}
+	rc.Upload.Late = false
+	if text := ReceiptText(&rc); !strings.Contains(text, "校验结果：已接受\n") {
+		t.Errorf("the receipt of an upload on time does not say 已接受:\n%s", text)
+	}
+}
+
 func TestReceiptUnreadable(t *testing.T) {
 	rc := &Receipt{Upload: Upload{File: "scan.pdf", Received: repTime(30, 9, 0), Status: StatusRejected}, Issued: repTime(31, 18, 5)}
 	dump := rcptWrite(t, rc)

@@ -129,7 +129,7 @@ func repStatus(s Standing) string {
 		}
 	}
 	if s.Upload != nil && s.Upload.Late && st == StatusAccepted {
-		return string(st) + "（" + string(StatusLate) + "）"
+		return string(StatusAcceptedLate)
 	}
 	return string(st)
 }

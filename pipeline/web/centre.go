@@ -310,7 +310,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, user string) 
 
 // acceptedLate is the status of an upload taken after the deadline (late =
 // "flag"), as the report words it.
-var acceptedLate = string(sheets.StatusAccepted) + "（" + string(sheets.StatusLate) + "）"
+const acceptedLate = string(sheets.StatusAcceptedLate)
 
 // standingLabel is an institution's status as the report words it
 // (已接受, 已接受（逾期）, 逾期，不予受理, 未通过校验, 未提交) and the class

@@ -163,7 +163,7 @@ func outcome(o state.Outcome, late bool) string {
 	case o == state.OutcomeLate:
 		return string(sheets.StatusLateRefused)
 	case o == state.OutcomeAccepted && late:
-		return string(sheets.StatusAccepted) + "（" + string(sheets.StatusLate) + "）"
+		return string(sheets.StatusAcceptedLate)
 	case o == state.OutcomeAccepted:
 		return string(sheets.StatusAccepted)
 	}
@@ -426,7 +426,6 @@ func (s *Server) instUpload(w http.ResponseWriter, r *http.Request) {
 	case u.Outcome == state.OutcomeLate: // as the receipt says: nothing to change
 		v.ResultNote = "文件在截止时间之后收到，逾期，不予受理；不需要修改或重新上传。"
 	case u.Accepted() && u.Late:
-		view.Verdict = acceptedLate // as the report and the history word it; the receipt: 收到时间（逾期）
 		v.ResultNote = "文件在截止时间之后收到，已接受，标为逾期，将计入下一次汇总（汇总后以本机构最新一次通过校验的提交为准）。"
 	case u.Accepted():
 		v.ResultNote = "文件已收下，将计入下一次汇总（汇总后以本机构最新一次通过校验的提交为准）。"
