@@ -624,6 +624,9 @@ func TestSamePlaceHoweverWritten(t *testing.T) {
 		{w.inbox, "out/../inbox", ""},
 		{"inbox/", "out", "./inbox"},
 		{w.inbox, "out", w.inbox + "/."},
+		{"inbox", "inbox/out", ""}, // below the inbox: read as an institution's folder
+		{w.inbox, "./inbox/x/../out", ""},
+		{"inbox", "out", "inbox/state"},
 	} {
 		cfg := w.config()
 		cfg.Inbox, cfg.Out, cfg.State = c.inbox, c.out, c.state

@@ -75,6 +75,13 @@ func (c *Config) checkLocations() error {
 	if c.State != "" && samePlace(c.State, c.Inbox) {
 		return &keyError{"state", c.State, "不能与 inbox 相同：台账和副本会被当作上传的文件"}
 	}
+	// Inside the inbox, a folder is read as an institution's subfolder.
+	if ib, ob := c.Inbox, c.Out; inside(ob, ib) {
+		return &keyError{"out", maskURL(ob), "不能放在 inbox 里面：汇总表和回执会被当作上传的文件；请放在收件文件夹之外"}
+	}
+	if c.State != "" && inside(c.State, c.Inbox) {
+		return &keyError{"state", c.State, "不能放在 inbox 里面：上传的机构能看到台账和副本，运行也会把它当作一个机构的文件夹；请放在收件文件夹之外"}
+	}
 	if err := c.FTP.Check(remote != nil); err != nil {
 		var ke *ftp.KeyError
 		if errors.As(err, &ke) {
@@ -101,6 +108,18 @@ func samePlace(a, b string) bool {
 		return la.Host == lb.Host && la.User == lb.User && cleanFTPPath(la.Path) == cleanFTPPath(lb.Path)
 	}
 	return false
+}
+
+// inside reports whether the local folder a is below the local folder b
+// (inbox/out below inbox). FTP locations are compared by samePlace only.
+func inside(a, b string) bool {
+	la, errA := parseLocation(a)
+	lb, errB := parseLocation(b)
+	if errA != nil || errB != nil || la != nil || lb != nil {
+		return false
+	}
+	rel, err := filepath.Rel(absPath(b), absPath(a))
+	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // absPath is the local path p absolute and cleaned.
