@@ -134,29 +134,43 @@ func (r *run) archive(ctx context.Context, rep *sheets.Report, answered []consum
 	return nil
 }
 
-// replaced ends the failed moves of earlier uploads whose inbox name this
-// run read as another file (uploaded again under the same name): their
-// bytes are no longer in the inbox (they are in their copies), so they are
-// left, not failing to move. It reports whether a record's note changed.
+// replaced ends the failed moves of earlier uploads whose bytes are no
+// longer in the inbox: this run read another file under the inbox name
+// (uploaded again under the same name), or the name is not in the inbox
+// at all (deleted or moved away by someone). Their bytes are in their
+// copies, so they are left, not failing to move. It reports whether a
+// record's note changed.
 func (r *run) replaced(moves []*state.Record) bool {
 	readAs := map[string]string{} // inbox name → the hash this run read there
 	for _, m := range moves {
 		readAs[inboxName(m)] = m.Hash
 	}
-	other := func(name, hash string) bool { h, ok := readAs[name]; return ok && h != hash }
+	// gone says why the bytes hash are no longer at name, "" when they may be.
+	gone := func(name, hash string, notKept bool) string {
+		left := ""
+		if h, ok := readAs[name]; ok && h != hash {
+			left = leftChanged
+		} else if r.listed != nil && !r.listed[name] {
+			left = leftGone
+		}
+		if notKept && left != "" {
+			left = leftNotKept[left]
+		}
+		return left
+	}
 	changed := false
 	for i := range r.ledger.Records {
 		rec := &r.ledger.Records[i]
-		left := leftChanged
-		if rec.NotKept {
-			left = leftNotKept[left]
-		}
-		if rec.MoveError != "" && other(inboxName(rec), rec.Hash) {
-			rec.MoveError, rec.Left, changed = "", left, true
+		if rec.MoveError != "" {
+			if left := gone(inboxName(rec), rec.Hash, rec.NotKept); left != "" {
+				rec.MoveError, rec.Left, changed = "", left, true
+			}
 		}
 		for j := range rec.Repeats {
-			if rp := &rec.Repeats[j]; rp.MoveError != "" && other(rawOf(rp.Name, rp.RawName), rec.Hash) {
-				rp.MoveError, rp.Left = "", left
+			if rp := &rec.Repeats[j]; rp.MoveError != "" {
+				if left := gone(rawOf(rp.Name, rp.RawName), rec.Hash, rec.NotKept); left != "" {
+					rp.MoveError, rp.Left = "", left
+				}
 			}
 		}
 	}

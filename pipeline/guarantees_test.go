@@ -637,3 +637,36 @@ func TestMoveNoteClearedWhenReplaced(t *testing.T) {
 		t.Errorf("the first upload's record: move error %q, left %q", rec.MoveError, rec.Left)
 	}
 }
+
+// A move that failed is no longer said once the file is gone from the
+// inbox (someone deleted it or moved it away): the bytes are in their copy,
+// and the report says the file was no longer there, not 移动失败 in every
+// report after.
+func TestMoveNoteClearedWhenGone(t *testing.T) {
+	w := newWorld(t)
+	w.drop("a.xlsx", w.filled(0, 3))
+	block := filepath.Join(w.inbox, ArchiveDir)
+	if err := os.WriteFile(block, []byte("in the way"), 0o644); err != nil { // archive/ cannot be made
+		t.Fatal(err)
+	}
+	if s, err := w.run(); err != nil || len(s.MoveErrors) != 1 {
+		t.Fatalf("first run: %+v, %v", s, err)
+	}
+	os.Remove(block)
+	if err := os.Remove(filepath.Join(w.inbox, "a.xlsx")); err != nil { // deleted by hand
+		t.Fatal(err)
+	}
+	w.drop("b.xlsx", w.filled(1, 3)) // something new, so that the run publishes
+	s, err := w.run()
+	if err != nil || len(s.MoveErrors) != 0 {
+		t.Fatalf("second run: %+v, %v", s, err)
+	}
+	report := filepath.Join(w.out, ReportName(w.std))
+	if cells := cellsText(t, report); strings.Contains(cells, "移动失败") || !strings.Contains(cells, "已不在收件文件夹") {
+		t.Errorf("the report after the file whose move failed was deleted:\n%s", cells)
+	}
+	l, _ := state.OpenLedger(w.state)
+	if rec := l.Records[0]; rec.MoveError != "" || rec.Left != leftGone {
+		t.Errorf("the first upload's record: move error %q, left %q", rec.MoveError, rec.Left)
+	}
+}

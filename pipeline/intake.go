@@ -36,6 +36,10 @@ func (r *run) intake(ctx context.Context) ([]store.Entry, error) {
 		return nil, fmt.Errorf("listing the inbox %s: %w", r.inbox, err)
 	}
 	t2 := r.now()
+	r.listed = make(map[string]bool, len(second))
+	for _, e := range second {
+		r.listed[e.Name] = !e.Dir
+	}
 	if err := r.observe(func(s *state.Seen) { s.Observe(first, t1); s.Observe(second, t2) }); err != nil {
 		return nil, err
 	}

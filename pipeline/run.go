@@ -150,6 +150,7 @@ type run struct {
 	clock           *stageClock
 	notes           map[string]string        // hash → the report's note on an upload, besides its move (standings)
 	entries         map[string]store.Entry   // inbox name → the entry read by this run (consume), for its move
+	listed          map[string]bool          // every file name in the inbox's last listing (intake)
 	dups            []consumed               // the copies of files consumed before, each answered 重复，已收过 (consume)
 	seen            *state.Seen              // what the listings saw, this run's included (intake)
 	seenWritten     func() error             // writes seen.json and releases its lock (intake)
