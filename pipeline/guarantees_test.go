@@ -469,15 +469,7 @@ func TestReceiptNamesNeverReused(t *testing.T) {
 // and the ledger records it among the runs that published.
 func TestRenotedReportPublished(t *testing.T) {
 	w := newWorld(t)
-	w.drop("a.xlsx", w.filled(0, 3))
-	block := filepath.Join(w.inbox, ArchiveDir)
-	if err := os.WriteFile(block, []byte("in the way"), 0o644); err != nil { // archive/ cannot be made
-		t.Fatal(err)
-	}
-	if s, err := w.run(); err != nil || len(s.MoveErrors) != 1 {
-		t.Fatalf("first run: %+v, %v", s, err)
-	}
-	os.Remove(block)
+	failFirstMove(t, w)
 	report := filepath.Join(w.out, ReportName(w.std))
 	before, _ := os.ReadFile(report)
 	s, err := w.run()
@@ -614,15 +606,7 @@ func TestDuplicateReceiptNamesWhatCounts(t *testing.T) {
 // 移动失败.
 func TestMoveNoteClearedWhenReplaced(t *testing.T) {
 	w := newWorld(t)
-	w.drop("a.xlsx", w.filled(0, 3))
-	block := filepath.Join(w.inbox, ArchiveDir)
-	if err := os.WriteFile(block, []byte("in the way"), 0o644); err != nil { // archive/ cannot be made
-		t.Fatal(err)
-	}
-	if s, err := w.run(); err != nil || len(s.MoveErrors) != 1 {
-		t.Fatalf("first run: %+v, %v", s, err)
-	}
-	os.Remove(block)
+	failFirstMove(t, w)
 	w.drop("a.xlsx", w.filled(0, 4)) // uploaded again under the same name
 	s, err := w.run()
 	if err != nil || s.New != 1 || len(s.MoveErrors) != 0 || len(inboxFiles(t, w.inbox)) != 0 {
@@ -644,15 +628,7 @@ func TestMoveNoteClearedWhenReplaced(t *testing.T) {
 // report after.
 func TestMoveNoteClearedWhenGone(t *testing.T) {
 	w := newWorld(t)
-	w.drop("a.xlsx", w.filled(0, 3))
-	block := filepath.Join(w.inbox, ArchiveDir)
-	if err := os.WriteFile(block, []byte("in the way"), 0o644); err != nil { // archive/ cannot be made
-		t.Fatal(err)
-	}
-	if s, err := w.run(); err != nil || len(s.MoveErrors) != 1 {
-		t.Fatalf("first run: %+v, %v", s, err)
-	}
-	os.Remove(block)
+	failFirstMove(t, w)
 	if err := os.Remove(filepath.Join(w.inbox, "a.xlsx")); err != nil { // deleted by hand
 		t.Fatal(err)
 	}
@@ -669,4 +645,19 @@ func TestMoveNoteClearedWhenGone(t *testing.T) {
 	if rec := l.Records[0]; rec.MoveError != "" || rec.Left != leftGone {
 		t.Errorf("the first upload's record: move error %q, left %q", rec.MoveError, rec.Left)
 	}
+}
+
+// failFirstMove drops a.xlsx and runs with the inbox's archive/ blocked
+// by a file, so that its move fails (one move error), then clears the way.
+func failFirstMove(t *testing.T, w *world) {
+	t.Helper()
+	w.drop("a.xlsx", w.filled(0, 3))
+	block := filepath.Join(w.inbox, ArchiveDir)
+	if err := os.WriteFile(block, []byte("in the way"), 0o644); err != nil { // archive/ cannot be made
+		t.Fatal(err)
+	}
+	if s, err := w.run(); err != nil || len(s.MoveErrors) != 1 {
+		t.Fatalf("first run: %+v, %v", s, err)
+	}
+	os.Remove(block)
 }

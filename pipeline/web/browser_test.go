@@ -8,7 +8,6 @@ package web
 // -run TestBrowser -update).
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"os"
@@ -24,7 +23,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"kaohe/pipeline"
-	"kaohe/sheets"
 	"kaohe/templates/score"
 )
 
@@ -135,14 +133,8 @@ func TestBrowser(t *testing.T) {
 	f := newFixture(t, func(c *pipeline.Config) {
 		c.Deadline, c.Late, c.Review = closing.Format(time.RFC3339), "refuse", review
 	})
-	var rb bytes.Buffer
-	if err := sheets.WriteReview(&rb, f.std, []score.Finding{{Institution: "常柴国家职业技能鉴定所", Field: "actual_certified", Value: 900,
-		Basis: "鉴定记录（常人社鉴〔2013〕12号）", Checker: "张三", Date: "2013-12-20"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(review, rb.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	f.writeReview(t, review, score.Finding{Institution: "常柴国家职业技能鉴定所", Field: "actual_certified", Value: 900,
+		Basis: "鉴定记录（常人社鉴〔2013〕12号）", Checker: "张三", Date: "2013-12-20"})
 	good, bad := filepath.Join(dir, "常柴-自评表.xlsx"), filepath.Join(dir, "常柴-自评表-有错.xlsx")
 	os.WriteFile(good, f.workbook("常柴", nil), 0o644)
 	os.WriteFile(bad, f.workbook("常柴", map[string]any{"actual_certified": "一千二"}), 0o644)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"kaohe/pipeline"
-	"kaohe/sheets"
 	"kaohe/templates/score"
 )
 
@@ -21,15 +19,9 @@ import (
 func TestReviewProblemShown(t *testing.T) {
 	review := filepath.Join(t.TempDir(), "2013-核查表.xlsx")
 	f := newFixture(t, func(c *pipeline.Config) { c.Review = review })
-	var b bytes.Buffer
 	finding := score.Finding{Institution: "常柴国家职业技能鉴定所", Field: "actual_certified", Value: 100,
 		Basis: "常人社鉴〔2013〕12号", Checker: "张三", Date: "2013-12-20"}
-	if err := sheets.WriteReview(&b, f.std, []score.Finding{finding}); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(review, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	f.writeReview(t, review, finding)
 	c := f.login()
 	_, dash := f.get(c, "/centre")
 	if strings.Contains(dash, "review-problem") {

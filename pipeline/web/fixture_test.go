@@ -20,6 +20,7 @@ import (
 	"kaohe/pipeline"
 	"kaohe/sheets"
 	"kaohe/templates"
+	"kaohe/templates/score"
 )
 
 // The centre user of the tests.
@@ -234,4 +235,16 @@ func (f *fixture) inboxFiles() []string {
 		return nil
 	})
 	return out
+}
+
+// writeReview writes a 核查表 with the findings to path.
+func (f *fixture) writeReview(t testing.TB, path string, findings ...score.Finding) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := sheets.WriteReview(&b, f.std, findings); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

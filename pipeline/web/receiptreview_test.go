@@ -1,14 +1,11 @@
 package web
 
 import (
-	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"kaohe/pipeline"
-	"kaohe/sheets"
 	"kaohe/templates/score"
 )
 
@@ -19,15 +16,9 @@ import (
 func TestReceiptReviewSection(t *testing.T) {
 	review := filepath.Join(t.TempDir(), "2013-核查表.xlsx")
 	f := newFixture(t, func(c *pipeline.Config) { c.Review = review })
-	var b bytes.Buffer
 	finding := score.Finding{Institution: "常柴国家职业技能鉴定所", Field: "actual_certified", Value: 100,
 		Basis: "常人社鉴〔2013〕12号", Checker: "张三", Date: "2013-12-20"}
-	if err := sheets.WriteReview(&b, f.std, []score.Finding{finding}); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(review, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	f.writeReview(t, review, finding)
 	_, page := f.upload("常柴", "a.xlsx", f.workbook("常柴", nil))
 	for _, want := range []string{"<h3>市中心核查</h3>", "<td>职业资格取证人数", ">1000</td>", ">100</td>",
 		"常人社鉴〔2013〕12号（核查人 张三，2013-12-20）", "截至回执时间，市中心核定了本机构的 1 项事实"} {

@@ -15,7 +15,6 @@ import (
 
 	"kaohe/pipeline"
 	"kaohe/pipeline/state"
-	"kaohe/sheets"
 	"kaohe/templates/score"
 )
 
@@ -28,14 +27,8 @@ func TestPortalSameAsDrop(t *testing.T) {
 	f := newFixture(t, func(c *pipeline.Config) {
 		c.Deadline, c.Review = "2013-12-20T10:30:03+08:00", review // the third upload is late
 	})
-	var rb bytes.Buffer
 	finding := score.Finding{Institution: "常柴国家职业技能鉴定所", Field: "i1_competitions", Value: 2, Basis: "市中心赛事记录", Checker: "张三", Date: "2013-12-20"}
-	if err := sheets.WriteReview(&rb, f.std, []score.Finding{finding}); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(review, rb.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	f.writeReview(t, review, finding)
 	cst := time.FixedZone("CST", 8*3600)
 	uploads := []struct {
 		inst string

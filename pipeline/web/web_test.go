@@ -1,14 +1,11 @@
 package web
 
 import (
-	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"kaohe/pipeline"
-	"kaohe/sheets"
 	"kaohe/templates/score"
 )
 
@@ -93,15 +90,9 @@ func TestReviewApplied(t *testing.T) {
 	if !strings.Contains(before, "<strong>30.30</strong>") || !strings.Contains(before, "市中心尚未核查（核查表尚不存在）") {
 		t.Fatalf("without a 核查表, item 1 should be 30.30:\n%s", before)
 	}
-	var b bytes.Buffer
 	finding := score.Finding{Institution: "常柴国家职业技能鉴定所", Field: "actual_certified", Value: 100,
 		Basis: "常人社鉴〔2013〕12号", Checker: "张三", Date: "2013-12-20"}
-	if err := sheets.WriteReview(&b, f.std, []score.Finding{finding}); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(review, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	f.writeReview(t, review, finding)
 	_, after := f.upload("常柴", "b.xlsx", f.workbook("常柴", map[string]any{"contact_phone": "1"}))
 	if strings.Contains(after, "<strong>30.30</strong>") || !strings.Contains(after, "市中心核定了本机构的 1 项事实") {
 		t.Errorf("the 核查表 was not applied to the answer:\n%s", after)
