@@ -23,7 +23,6 @@ import (
 
 	"kaohe/pipeline"
 	"kaohe/pipeline/state"
-	"kaohe/pipeline/store"
 	"kaohe/pipeline/store/local"
 	"kaohe/sheets"
 )
@@ -275,7 +274,7 @@ func IssueLinks(cfg pipeline.Config, reset []string, out string, now time.Time) 
 		for i, n := range names {
 			issued[i] = sheets.Link{Institution: n, URL: base + "/i/" + tokens[i]}
 		}
-		if err := writePrivate(out, func(w io.Writer) error { return sheets.WriteLinks(w, issued) }); err != nil {
+		if err := local.WriteFileMode(out, 0o600, func(w io.Writer) error { return sheets.WriteLinks(w, issued) }); err != nil { // it holds the tokens
 			return err
 		}
 		written = true
@@ -288,36 +287,4 @@ func IssueLinks(cfg pipeline.Config, reset []string, out string, now time.Time) 
 		return nil, 0, err
 	}
 	return issued, kept, nil
-}
-
-// writePrivate writes a file only its owner can read (it holds the links'
-// tokens): to a temporary file beside it, synced, then renamed into place.
-func writePrivate(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), store.TempPrefix+"*") // 0600
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = write(f); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("renaming into %s: %w", path, err)
-	}
-	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

@@ -216,7 +216,13 @@ func (s *Store) Stage(ctx context.Context, name string, r io.Reader) (commit fun
 // and renamed into place; on any failure the old file is untouched. The
 // folder must exist.
 func WriteFile(path string, write func(io.Writer) error) error {
-	commit, err := stage(path, write)
+	return WriteFileMode(path, 0o644, write)
+}
+
+// WriteFileMode is WriteFile giving the file the permissions perm (0o600
+// for one only its owner may read), from the moment it is created.
+func WriteFileMode(path string, perm os.FileMode, write func(io.Writer) error) error {
+	commit, err := stageMode(path, perm, write)
 	if err != nil {
 		return err
 	}
@@ -225,6 +231,10 @@ func WriteFile(path string, write func(io.Writer) error) error {
 
 // stage is WriteFile up to the rename, which commit does.
 func stage(path string, write func(io.Writer) error) (commit func() error, err error) {
+	return stageMode(path, 0o644, write)
+}
+
+func stageMode(path string, perm os.FileMode, write func(io.Writer) error) (commit func() error, err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, store.TempPrefix+"*")
 	if err != nil {
@@ -239,7 +249,7 @@ func stage(path string, write func(io.Writer) error) (commit func() error, err e
 	if err = write(f); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err = f.Chmod(0o644); err != nil {
+	if err = f.Chmod(perm); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err = f.Sync(); err != nil {

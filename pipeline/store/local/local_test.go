@@ -160,3 +160,35 @@ func TestFeatures(t *testing.T) {
 		t.Errorf("Path %q: %q, %v", p, b, err)
 	}
 }
+
+// WriteFile gives others read access (reports, receipts); WriteFileMode
+// 0o600 gives a file only its owner reads (the portal's links workbook,
+// which holds the tokens), replacing a file that others could read.
+func TestWriteFileMode(t *testing.T) {
+	dir := t.TempDir()
+	text := func(s string) func(io.Writer) error {
+		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
+	}
+	p := filepath.Join(dir, "links.xlsx")
+	for _, c := range []struct {
+		perm os.FileMode
+		text string
+	}{{0o644, "a"}, {0o600, "b"}} {
+		var err error
+		if c.perm == 0o644 {
+			err = WriteFile(p, text(c.text))
+		} else {
+			err = WriteFileMode(p, c.perm, text(c.text))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(p); fi.Mode().Perm() != c.perm || string(b) != c.text {
+			t.Errorf("mode %v, text %q; want %v, %q", fi.Mode().Perm(), b, c.perm, c.text)
+		}
+	}
+}
