@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"kaohe/pipeline/state"
@@ -87,9 +89,9 @@ func (r *run) archive(ctx context.Context, rep *sheets.Report, answered []consum
 			log.Error("moving input", "file", name, "to", to, "err", err)
 			switch {
 			case rec != nil:
-				rec.MoveError = err.Error()
+				rec.MoveError = moveReason(err)
 			case rp != nil:
-				rp.MoveError = err.Error()
+				rp.MoveError = moveReason(err)
 			}
 		case left != "":
 			sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s %s", shownName(name), left))
@@ -274,6 +276,26 @@ func (r *run) arrived(ctx context.Context, e store.Entry, hash, to string) (bool
 		return false, err
 	}
 	return hex.EncodeToString(h.Sum(nil)) == hash, nil
+}
+
+// moveReason is a failed move as the report says it: what went wrong in
+// Chinese, for the centre's staff, and the error itself in brackets, for
+// whoever fixes it.
+func moveReason(err error) string {
+	why := "移动出错"
+	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		why = "FTP 服务器不可用"
+	case errors.Is(err, fs.ErrPermission):
+		why = "没有权限（收件文件夹或 archive/、rejected/ 不可写）"
+	case errors.Is(err, syscall.ENOTDIR):
+		why = "归档的路径上有一个同名的文件挡着，建不了文件夹"
+	case errors.Is(err, syscall.ENOSPC):
+		why = "磁盘已满"
+	case errors.Is(err, fs.ErrNotExist):
+		why = "文件或目标文件夹不存在"
+	}
+	return why + "，下次运行再试（" + err.Error() + "）"
 }
 
 // noteOf is what the report says of a record's move: "" when nothing.

@@ -252,6 +252,10 @@ func TestMoveNotesTrue(t *testing.T) {
 	if len(s.MoveErrors) != 2 || strings.Count(cellsText(t, report), "移动失败") != 2 {
 		t.Errorf("move errors %q; the report says 移动失败 %d times, want 2", s.MoveErrors, strings.Count(cellsText(t, report), "移动失败"))
 	}
+	// Why, in words the centre reads, before the error itself.
+	if n := strings.Count(cellsText(t, report), "移动失败: 归档的路径上有一个同名的文件挡着，建不了文件夹，下次运行再试（"); n != 2 {
+		t.Errorf("the report gives the reason in Chinese %d times, want 2:\n%s", n, cellsText(t, report))
+	}
 	os.Remove(block)
 	s, err = w.run()
 	if err != nil {
