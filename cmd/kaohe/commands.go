@@ -90,7 +90,7 @@ func newFlags(name, help string) *flag.FlagSet {
 func cmdHelp(args []string) error {
 	var words []string
 	for _, a := range args {
-		if !isHelp([]string{a}) {
+		if !isHelp(a) {
 			words = append(words, a)
 		}
 	}
@@ -204,11 +204,12 @@ func cmdDemo(args []string) error {
 	return nil
 }
 
-func isHelp(args []string) bool {
-	for _, a := range args {
-		if a == "-h" || a == "-help" || a == "--help" {
-			return true
-		}
+// isHelp reports whether a command-line word asks for help: -h, --h,
+// -help or --help.
+func isHelp(a string) bool {
+	switch a {
+	case "-h", "--h", "-help", "--help":
+		return true
 	}
 	return false
 }

@@ -42,12 +42,12 @@ func parse(fs *flag.FlagSet, args []string, positional int) error {
 			rest = append(rest, a)
 			continue
 		}
-		name, value, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
-		if name == "h" || name == "help" {
+		if isHelp(a) {
 			fs.SetOutput(os.Stderr)
 			fs.Usage()
 			return errHelp
 		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
 		f := fs.Lookup(name)
 		if f == nil {
 			return usageError(fs, fmt.Sprintf("未知选项 --%s", name), optionHint(fs, name))

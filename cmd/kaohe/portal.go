@@ -35,7 +35,7 @@ const portalUsage = `用法: kaohe portal links [--config 配置文件] --out �
 `
 
 func cmdPortal(args []string) error {
-	if len(args) == 0 || isHelp(args[:1]) {
+	if len(args) == 0 || isHelp(args[0]) {
 		fmt.Fprint(os.Stderr, portalUsage)
 		if len(args) == 0 {
 			return errUsage
