@@ -250,10 +250,7 @@ func (r *run) restore(rec *state.Record, b []byte, e store.Entry, order int) {
 	if err == nil {
 		return
 	}
-	old := rec.Copy // moved aside once the ledger names the new one (retire)
-	if old == "" {
-		old = state.FilesDir + "/" + rec.Hash + ".xlsx"
-	}
+	old := rec.CopyName() // moved aside once the ledger names the new one (retire)
 	meta := state.PackMeta{Name: rec.Name, RawName: rec.RawName, Modified: rec.Modified, Received: rec.Received,
 		FirstSeen: rec.FirstSeen, SeenAfter: rec.SeenAfter, ReceivedBy: rec.ReceivedBy, Run: rec.Run, Order: order}
 	if meta.Modified.IsZero() {
@@ -285,12 +282,7 @@ type restoredCopy struct {
 func (r *run) retire() {
 	named := map[string]bool{}
 	for i := range r.ledger.Records {
-		rec := &r.ledger.Records[i]
-		if rec.Copy != "" {
-			named[rec.Copy] = true
-		} else {
-			named[state.FilesDir+"/"+rec.Hash+".xlsx"] = true
-		}
+		named[r.ledger.Records[i].CopyName()] = true
 	}
 	for _, rc := range r.restored {
 		if named[rc.old] {

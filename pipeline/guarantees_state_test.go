@@ -570,7 +570,7 @@ func TestDamagedCopyRetired(t *testing.T) {
 			copyName := rec.Copy
 			if legacy { // the copy as runs kept it before packs: files/<hash>.xlsx, the pack gone
 				os.Remove(filepath.Join(w.state, filepath.FromSlash(rec.Copy)))
-				copyName = state.FilesDir + "/" + rec.Hash + ".xlsx"
+				copyName = (&state.Record{Hash: rec.Hash}).CopyName()
 				l, _ := state.OpenLedger(w.state)
 				l.Records[0].Copy = ""
 				if err := l.Commit(); err != nil {

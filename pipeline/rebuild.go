@@ -39,6 +39,21 @@ type RebuildSummary struct {
 	Unread []string
 }
 
+// runStart is when the run with the id run (Summary.Run) started.
+func (r *run) runStart(run string) (time.Time, bool) {
+	t, err := time.ParseInLocation(runIDLayout, run, r.cfg.loc)
+	return t, err == nil
+}
+
+// byRun is t, or the start of the run when t is later: an upload was
+// received before the run that read it.
+func (r *run) byRun(t time.Time, run string) time.Time {
+	if start, ok := r.runStart(run); ok && t.After(start) {
+		return start
+	}
+	return t
+}
+
 // archived is a file in the inbox's archive/ or rejected/.
 type archived struct {
 	path    string    // in the inbox store
@@ -145,10 +160,7 @@ func Rebuild(ctx context.Context, o Options) (*RebuildSummary, error) {
 			// Received as a run takes it from the file's time: no later
 			// than the run that moved it (when the listings bounded it
 			// closer, that is lost with the copy).
-			meta := state.PackMeta{Run: a.run, Modified: a.mod, Received: a.mod}
-			if t, err := time.ParseInLocation("20060102-150405", a.run, r.cfg.loc); err == nil && meta.Received.After(t) {
-				meta.Received = t
-			}
+			meta := state.PackMeta{Run: a.run, Modified: a.mod, Received: r.byRun(a.mod, a.run)}
 			meta.Name, meta.RawName = names(a.name)
 			k := state.KeptBytes(hash, b, meta)
 			if int64(len(b)) > r.cfg.MaxFileMB<<20 { // refused unread, never kept (Record.NotKept)
@@ -249,10 +261,7 @@ func (r *run) rebuilt(k state.Kept, copy string, arch []archived) (*state.Record
 		rec.Name = k.Hash[:12] + ".xlsx" // no name anywhere: the report shows the hash's
 	}
 	if rec.Received.IsZero() { // kept before packs kept it: the file's time, as a run takes it, no later than that run
-		rec.Received = rec.Modified
-		if t, err := time.ParseInLocation("20060102-150405", rec.Run, r.cfg.loc); err == nil && rec.Received.After(t) {
-			rec.Received = t
-		}
+		rec.Received = r.byRun(rec.Modified, rec.Run)
 	}
 	base := path.Base(rec.Name)
 	sub := readSubmission(b, base, r.std, &r.cfg)
@@ -266,7 +275,7 @@ func (r *run) rebuilt(k state.Kept, copy string, arch []archived) (*state.Record
 		rec.Outcome = state.OutcomeRejected
 	}
 	// Its receipt, named as its run named it, when the outbox has it.
-	if t, err := time.ParseInLocation("20060102-150405", rec.Run, r.cfg.loc); err == nil {
+	if t, ok := r.runStart(rec.Run); ok {
 		name := ReceiptDir + "/" + receiptName(consumed{rec: rec}, t, map[string]bool{})
 		if rc, err := r.out.Open(context.Background(), name); err == nil {
 			rc.Close()

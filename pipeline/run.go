@@ -71,6 +71,10 @@ type Hooks struct {
 	Moving func(name string)
 }
 
+// runIDLayout is the layout of a run's id (Summary.Run): when it started,
+// 20140105-020000 in the configured time zone.
+const runIDLayout = "20060102-150405"
+
 // Summary is what one run did.
 type Summary struct {
 	Run        string   // run id, e.g. 20131231-020000
@@ -326,7 +330,7 @@ func (r *run) open(ctx context.Context, inbox, out store.Store) (err error) {
 		return err
 	}
 	r.t = r.now().In(r.cfg.loc)
-	r.sum = &Summary{Run: r.t.Format("20060102-150405")}
+	r.sum = &Summary{Run: r.t.Format(runIDLayout)}
 	r.log = r.log.With("run", r.sum.Run)
 	r.pack = state.NewPack(r.stateDir, r.sum.Run)
 	r.clock = newStageClock()

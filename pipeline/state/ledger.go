@@ -73,6 +73,15 @@ type Record struct {
 	Repeats []Repeat `json:"repeats,omitempty"`
 }
 
+// CopyName is where the record's copy is, relative to the state folder:
+// its pack (Copy), or files/<hash>.xlsx for one kept before packs.
+func (r *Record) CopyName() string {
+	if r.Copy != "" {
+		return r.Copy
+	}
+	return FilesDir + "/" + r.Hash + ".xlsx"
+}
+
 // Repeat is one more upload of a record's bytes.
 type Repeat struct {
 	Name      string    `json:"name"` // as shown; RawName as Record's

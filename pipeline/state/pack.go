@@ -263,12 +263,7 @@ func Unnamed(dir string, l *Ledger) ([]string, error) {
 	}
 	named := map[string]bool{}
 	for i := range l.Records {
-		r := &l.Records[i]
-		if r.Copy != "" {
-			named[r.Copy] = true
-		} else {
-			named[FilesDir+"/"+r.Hash+".xlsx"] = true
-		}
+		named[l.Records[i].CopyName()] = true
 	}
 	var out []string
 	for _, de := range des {
