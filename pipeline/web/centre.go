@@ -247,7 +247,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, user string) 
 	// One tile for each status the table shows, in the same words; the
 	// late ones only where the deadline can give them.
 	deadline := !s.cfg.DeadlineTime().IsZero()
-	lateKind := acceptedLate // the late status this configuration gives
+	lateKind := string(sheets.StatusAcceptedLate) // the late status this configuration gives
 	if s.cfg.LateRefused() {
 		lateKind = string(sheets.StatusLateRefused)
 	}
@@ -256,7 +256,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, user string) 
 		late          bool
 	}{
 		{string(sheets.StatusAccepted), "ok", false},
-		{acceptedLate, "late", true},
+		{string(sheets.StatusAcceptedLate), "late", true},
 		{string(sheets.StatusLateRefused), "late", true},
 		{string(sheets.StatusRejected), "bad", false},
 		{string(sheets.StatusMissing), "missing", false},
@@ -308,17 +308,13 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, user string) 
 	s.render(w, http.StatusOK, "centre.html", v)
 }
 
-// acceptedLate is the status of an upload taken after the deadline (late =
-// "flag"), as the report words it.
-const acceptedLate = string(sheets.StatusAcceptedLate)
-
 // standingLabel is an institution's status as the report words it
 // (已接受, 已接受（逾期）, 逾期，不予受理, 未通过校验, 未提交) and the class
 // of its tag.
 func standingLabel(st sheets.Standing) (status, class string) {
 	switch {
 	case st.Status == sheets.StatusAccepted && st.Upload != nil && st.Upload.Late:
-		return acceptedLate, "late"
+		return string(sheets.StatusAcceptedLate), "late"
 	case st.Status == sheets.StatusAccepted:
 		return string(sheets.StatusAccepted), "ok"
 	case st.Status == sheets.StatusRejected:
@@ -327,18 +323,6 @@ func standingLabel(st sheets.Standing) (status, class string) {
 		return string(sheets.StatusLateRefused), "late"
 	}
 	return string(sheets.StatusMissing), "missing"
-}
-
-// outcomeClass is the class of an upload's outcome tag: ok, late (taken
-// late, or refused for it) or bad.
-func outcomeClass(o state.Outcome, late bool) string {
-	switch {
-	case o == state.OutcomeLate, o == state.OutcomeAccepted && late:
-		return "late"
-	case o == state.OutcomeAccepted:
-		return "ok"
-	}
-	return "bad"
 }
 
 // uploadRows are every upload, newest first: the ledger's, and those
@@ -355,7 +339,7 @@ func (s *Server) uploadRows(cv *view, uploads []Upload) []uploadRow {
 		rec := &cv.ledger.Records[i]
 		in[rec.Hash] = true
 		r := row{uploadRow{Time: rec.Received.In(loc).Format("2006-01-02 15:04:05"), Institution: rec.Institution, File: sheets.PlainText(lastPart(rec.Name))}, rec.Received}
-		r.Outcome, r.Class = outcome(rec.Outcome, rec.Late), outcomeClass(rec.Outcome, rec.Late)
+		r.Outcome, r.Class = outcome(rec.Outcome, rec.Late)
 		if rec.Receipt != "" {
 			r.Receipt = "r" + rec.Hash[:16]
 		}
@@ -367,7 +351,7 @@ func (s *Server) uploadRows(cv *view, uploads []Upload) []uploadRow {
 		}
 		r := row{uploadRow{Time: u.Time.In(loc).Format("2006-01-02 15:04:05"), Institution: u.Institution, File: sheets.PlainText(u.File),
 			Pending: u.Refused == "" && cv.pending[u.Hash], Receipt: fmt.Sprintf("p%d", u.Seq)}, u.Time}
-		r.Outcome, r.Class = outcome(u.Outcome, u.Late), outcomeClass(u.Outcome, u.Late)
+		r.Outcome, r.Class = outcome(u.Outcome, u.Late)
 		if u.Refused != "" {
 			r.Outcome, r.Class = "未收取："+refusedNote(u.Refused), "bad"
 		}

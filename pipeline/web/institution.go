@@ -117,12 +117,14 @@ func (s *Server) history(name string, cv *view) []histRow {
 				}
 			}
 		case consumed:
-			row.Good, row.Outcome, row.Class = rec.Outcome == state.OutcomeAccepted, outcome(rec.Outcome, rec.Late), outcomeClass(rec.Outcome, rec.Late)
+			row.Good = rec.Outcome == state.OutcomeAccepted
+			row.Outcome, row.Class = outcome(rec.Outcome, rec.Late)
 			if rec.Receipt != "" {
 				row.Receipt = "r" + rec.Hash[:16]
 			}
 		default:
-			row.Good, row.Pending, row.Outcome, row.Class = u.Accepted(), cv.pending[u.Hash], outcome(u.Outcome, u.Late), outcomeClass(u.Outcome, u.Late)
+			row.Good, row.Pending = u.Accepted(), cv.pending[u.Hash]
+			row.Outcome, row.Class = outcome(u.Outcome, u.Late)
 		}
 		if u.Refused == "" {
 			if row.Good {
@@ -140,7 +142,7 @@ func (s *Server) history(name string, cv *view) []histRow {
 		}
 		row := histRow{sortTime: rec.Received, Time: rec.Received.In(loc).Format("2006-01-02 15:04:05"), File: sheets.PlainText(lastPart(rec.Name)),
 			Good: rec.Outcome == state.OutcomeAccepted, Counts: rec.Hash == counts}
-		row.Outcome, row.Class = outcome(rec.Outcome, rec.Late), outcomeClass(rec.Outcome, rec.Late)
+		row.Outcome, row.Class = outcome(rec.Outcome, rec.Late)
 		if rec.Receipt != "" {
 			row.Receipt = "r" + rec.Hash[:16]
 		}
@@ -157,17 +159,18 @@ func (s *Server) history(name string, cv *view) []histRow {
 	return rows
 }
 
-// outcome is an upload's outcome as the report words it.
-func outcome(o state.Outcome, late bool) string {
+// outcome is an upload's outcome as the report words it, and the class
+// of its tag: ok, late (taken late, or refused for it) or bad.
+func outcome(o state.Outcome, late bool) (label, class string) {
 	switch {
 	case o == state.OutcomeLate:
-		return string(sheets.StatusLateRefused)
+		return string(sheets.StatusLateRefused), "late"
 	case o == state.OutcomeAccepted && late:
-		return string(sheets.StatusAcceptedLate)
+		return string(sheets.StatusAcceptedLate), "late"
 	case o == state.OutcomeAccepted:
-		return string(sheets.StatusAccepted)
+		return string(sheets.StatusAccepted), "ok"
 	}
-	return string(sheets.StatusRejected)
+	return string(sheets.StatusRejected), "bad"
 }
 
 func lastPart(name string) string {
