@@ -374,23 +374,13 @@ func Retire(dir, name string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("retiring %s: %w", name, err)
 		}
-		if err := syncDir(rd); err != nil {
+		if err := local.SyncDir(rd); err != nil {
 			return "", fmt.Errorf("retiring %s: %w", name, err)
 		}
 		if err := os.Remove(from); err != nil {
 			return "", fmt.Errorf("retiring %s: %w", name, err)
 		}
 		rel, _ := filepath.Rel(dir, to)
-		return filepath.ToSlash(rel), syncDir(filepath.Dir(from))
+		return filepath.ToSlash(rel), local.SyncDir(filepath.Dir(from))
 	}
-}
-
-// syncDir makes the entries of the folder dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -263,11 +263,13 @@ func stageMode(path string, perm os.FileMode, write func(io.Writer) error) (comm
 			os.Remove(f.Name())
 			return fmt.Errorf("renaming into %s: %w", path, err)
 		}
-		return syncDir(dir)
+		return SyncDir(dir)
 	}, nil
 }
 
-func syncDir(dir string) error {
+// SyncDir makes the entries of the folder dir durable (a folder that
+// cannot be synced, EINVAL, is no error).
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
@@ -285,7 +287,7 @@ func (s *Store) Move(ctx context.Context, from, to string) error {
 	if err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 // MoveLazy implements store.LazyMover: Move without syncing the target
