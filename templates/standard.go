@@ -363,13 +363,16 @@ func parseRules(b []byte, file string) (*Standard, error) {
 	return &std, nil
 }
 
-// tomlKinds names TOML's kinds of values and Go's types for people.
-var tomlKinds = map[string]string{
-	"string": "字符串", "integer": "整数", "float": "小数", "boolean": "true/false",
-	"array": "数组", "table": "表", "datetime": "日期时间", "local datetime": "日期时间",
-	"local date": "日期", "local time": "时间",
-	"int64": "整数（不加引号）", "int": "整数（不加引号）", "string.": "用引号括起的文字",
-}
+// tomlKinds names TOML's kinds of values for people, and goKinds what a
+// key of each Go type wants.
+var (
+	tomlKinds = map[string]string{
+		"string": "字符串", "integer": "整数", "float": "小数", "boolean": "true/false",
+		"array": "数组", "table": "表", "datetime": "日期时间", "local datetime": "日期时间",
+		"local date": "日期", "local time": "时间",
+	}
+	goKinds = map[string]string{"int64": "整数（不加引号）", "int": "整数（不加引号）", "string": "用引号括起的文字"}
+)
 
 // typeMismatch matches go-toml's message for a value of the wrong kind.
 var typeMismatch = regexp.MustCompile(`cannot decode TOML ([a-z ]+) into (?:struct field \S+ of type )?(\S+)$`)
@@ -395,10 +398,7 @@ func describeTOMLError(file string, err error) string {
 		}
 		msg := strings.TrimPrefix(de.Error(), "toml: ")
 		if m := typeMismatch.FindStringSubmatch(msg); m != nil {
-			want, ok := tomlKinds[m[2]]
-			if m[2] == "string" {
-				want, ok = tomlKinds["string."], true
-			}
+			want, ok := goKinds[m[2]]
 			got, gok := tomlKinds[m[1]]
 			if ok && gok {
 				msg = fmt.Sprintf("应为%s，写成了%s", want, got)
