@@ -16,15 +16,18 @@ import (
 // spreadsheet program that saves copies of it writes them the same again;
 // such bytes need no second reading. A range is taken only when equal,
 // byte for byte, to one seen before (the hash, with a seed of this process,
-// only finds it); ranges of memoMin to memoMax bytes are kept, at
-// most memoCap bytes in all (a process that runs for years, kaohe
-// serve, keeps what it saw first). What is kept is shared: never changed
-// once kept.
+// only finds it); ranges of min (by default memoMin) to memoMax bytes are
+// kept, at most memoCap bytes in all, what is made of them counted by
+// weigh (a process that runs for years, kaohe serve, keeps what it saw
+// first). What is kept is shared: never changed once kept.
 type Memo[V any] struct {
-	mu   sync.RWMutex
-	seed maphash.Seed
-	m    map[uint64]memoEntry[V]
-	size int // bytes kept
+	mu    sync.RWMutex
+	seed  maphash.Seed
+	m     map[uint64]memoEntry[V]
+	size  int // bytes kept
+	min   int
+	weigh func(V) int     // the bytes a value holds besides its range; nil: none
+	once  map[uint64]bool // ranges seen once (Again)
 }
 
 type memoEntry[V any] struct {
@@ -38,13 +41,42 @@ const (
 	memoCap = 4 << 20
 )
 
-func NewMemo[V any]() *Memo[V] {
-	return &Memo[V]{seed: maphash.MakeSeed(), m: map[uint64]memoEntry[V]{}}
+func NewMemo[V any]() *Memo[V] { return newMemo[V](memoMin, nil) }
+
+func newMemo[V any](min int, weigh func(V) int) *Memo[V] {
+	return &Memo[V]{seed: maphash.MakeSeed(), m: map[uint64]memoEntry[V]{}, min: min, weigh: weigh, once: map[uint64]bool{}}
+}
+
+// onceCap bounds the ranges Again remembers as seen once; past it, they
+// are forgotten and seen once again.
+const onceCap = 1 << 14
+
+// Again reports whether a range of b's length, whose hash Get gave, was
+// seen before without being kept, and whether n more bytes would be kept
+// now: a caller keeps what it made of the bytes only then, the second
+// time, and makes nothing to keep otherwise. It remembers the first time.
+func (c *Memo[V]) Again(h uint64, b []byte, n int) bool {
+	if len(b) < c.min || len(b) > memoMax {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.size+len(b)+n > memoCap {
+		return false
+	}
+	if c.once[h] {
+		return true
+	}
+	if len(c.once) >= onceCap {
+		clear(c.once)
+	}
+	c.once[h] = true
+	return false
 }
 
 // Get returns what was kept for b, and b's hash for put.
 func (c *Memo[V]) Get(b []byte) (v V, h uint64, ok bool) {
-	if len(b) < memoMin || len(b) > memoMax {
+	if len(b) < c.min || len(b) > memoMax {
 		return v, 0, false
 	}
 	h = maphash.Bytes(c.seed, b)
@@ -59,13 +91,17 @@ func (c *Memo[V]) Get(b []byte) (v V, h uint64, ok bool) {
 
 // Put keeps v for b, whose hash get gave.
 func (c *Memo[V]) Put(h uint64, b []byte, v V) {
-	if len(b) < memoMin || len(b) > memoMax {
+	if len(b) < c.min || len(b) > memoMax {
 		return
 	}
+	n := len(b)
+	if c.weigh != nil {
+		n += c.weigh(v)
+	}
 	c.mu.Lock()
-	if _, ok := c.m[h]; !ok && c.size+len(b) <= memoCap {
+	if _, ok := c.m[h]; !ok && c.size+n <= memoCap {
 		c.m[h] = memoEntry[V]{bytes.Clone(b), v}
-		c.size += len(b)
+		c.size += n
 	}
 	c.mu.Unlock()
 }
