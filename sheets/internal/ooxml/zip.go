@@ -7,9 +7,6 @@ import (
 	"hash/crc32"
 	"io"
 	"strings"
-	"sync"
-
-	"github.com/klauspost/compress/flate"
 )
 
 // Arena is the memory one workbook's parts are unzipped into, reused.
@@ -35,11 +32,6 @@ func (a *Arena) Take(n int) []byte {
 	return b
 }
 
-// inflaters are reused deflate readers (flate.Resetter): klauspost's,
-// which inflate from a bytes.Reader a fifth faster than the standard
-// library's.
-var inflaters sync.Pool
-
 // inflated remembers parts unzipped before by their compressed bytes: a
 // template's parts that every copy holds the same (the workbook with its
 // defined names, the relationships, often a sheet), compressed the same
@@ -50,29 +42,21 @@ var inflaters sync.Pool
 // first, it may be one copy's own sheet, the same in no other.
 var inflated = newMemo(64, func(b []byte) int { return len(b) })
 
-// inflate inflates raw, a deflate stream of n bytes, into the arena, or
-// gives the part kept for the same stream (inflated).
+// inflate inflates raw, a deflate stream of n bytes, into the arena
+// (inflateInto), or gives the part kept for the same stream (inflated).
 func inflate(raw []byte, n int, arena *Arena) ([]byte, bool) {
 	part, h, ok := inflated.Get(raw)
 	if ok {
 		return part, len(part) == n // the same stream, another size in the directory: damaged
 	}
-	buf := arena.Take(n + 1) // one more: a longer part is seen
-	fr, _ := inflaters.Get().(io.ReadCloser)
-	if fr == nil {
-		fr = flate.NewReader(bytes.NewReader(raw))
-	} else if err := fr.(flate.Resetter).Reset(bytes.NewReader(raw), nil); err != nil {
-		return nil, false
-	}
-	got, err := io.ReadFull(fr, buf)
-	inflaters.Put(fr)
-	if got != n || !(err == io.ErrUnexpectedEOF || (n == 0 && err == io.EOF)) {
+	out := arena.Take(n)
+	if !inflateInto(out, raw) {
 		return nil, false // shorter, longer or corrupt
 	}
 	if inflated.Again(h, raw, n) {
-		inflated.Put(h, raw, bytes.Clone(buf[:n]))
+		inflated.Put(h, raw, bytes.Clone(out))
 	}
-	return buf[:n], true
+	return out, true
 }
 
 // Unzip unzips one part of data, read straight from the zip's bytes,
