@@ -290,7 +290,7 @@ func inflateInto(out, src []byte) bool {
 		var lit, dist []entry
 		switch b.take(2) {
 		case 0: // stored
-			b.take(b.nbits & 7) // to a byte's start
+			b.take(b.nbits & 7)              // to a byte's start
 			held := int(b.nbits>>3) - b.over // the stream's bytes read ahead, but the zeros past its end
 			if held < 0 {
 				return false
