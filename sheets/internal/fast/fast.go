@@ -162,8 +162,12 @@ func Open(p *ooxml.Package, lim check.Limits) (fb *Book) {
 			return nil, true
 		}
 		b, ok := ooxml.Unzip(p.Data, zf, arena)
-		if !ok || bytes.Contains(b, []byte("purl.oclc.org")) {
-			return nil, false // damaged, or Strict OOXML: excelize rewrites its namespaces
+		// Strict OOXML: excelize rewrites its namespaces, purl.oclc.org's,
+		// wherever they are. Looked for from the dot, a byte rare in XML
+		// (bytes.Index skips to the first byte of what it looks for), not
+		// from the p of every preserve.
+		if !ok || bytes.Contains(b, []byte(".oclc.org")) {
+			return nil, false // damaged, or Strict OOXML
 		}
 		return b, true
 	}

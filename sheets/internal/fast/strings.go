@@ -37,7 +37,7 @@ func sharedStrings(b []byte) (*sst, bool) {
 	}) {
 		return nil, false
 	}
-	strs := &sst{items: make([][]byte, 0, bytes.Count(b, []byte("<si>")))}
+	strs := &sst{items: make([][]byte, 0, 64)}
 	if t.Self {
 		t.Next()
 		return strs, !t.Bad
@@ -59,7 +59,7 @@ func sharedStrings(b []byte) (*sst, bool) {
 				continue
 			}
 			from := t.At
-			t.Skip()
+			t.SkipSeen() // a template's rich text, the same in every copy, is checked once
 			strs.items = append(strs.items, t.B[from:t.I])
 		case ooxml.EndElement:
 			t.Next()
