@@ -227,7 +227,7 @@ func Open(p *ooxml.Package, lim check.Limits) (fb *Book) {
 	wr, h, ok := workbooks.Get(wbXML)
 	if !ok {
 		wr = readWorkbook(wbXML)
-		workbooks.Put(h, wbXML, wr)
+		workbooks.Keep(h, wbXML, func() *wbRead { return wr })
 	}
 	if wr == nil {
 		return nil

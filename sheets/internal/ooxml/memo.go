@@ -27,7 +27,7 @@ type Memo[V any] struct {
 	size  int // bytes kept
 	min   int
 	weigh func(V) int     // the bytes a value holds besides its range; nil: none
-	once  map[uint64]bool // ranges seen once (Again)
+	once  map[uint64]bool // ranges seen once (Keep)
 }
 
 type memoEntry[V any] struct {
@@ -47,34 +47,11 @@ func newMemo[V any](min int, weigh func(V) int) *Memo[V] {
 	return &Memo[V]{seed: maphash.MakeSeed(), m: map[uint64]memoEntry[V]{}, min: min, weigh: weigh, once: map[uint64]bool{}}
 }
 
-// onceCap bounds the ranges Again remembers as seen once; past it, they
+// onceCap bounds the ranges Keep remembers as seen once; past it, they
 // are forgotten and seen once again.
 const onceCap = 1 << 14
 
-// Again reports whether a range of b's length, whose hash Get gave, was
-// seen before without being kept, and whether n more bytes would be kept
-// now: a caller keeps what it made of the bytes only then, the second
-// time, and makes nothing to keep otherwise. It remembers the first time.
-func (c *Memo[V]) Again(h uint64, b []byte, n int) bool {
-	if len(b) < c.min || len(b) > memoMax {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.size+len(b)+n > memoCap {
-		return false
-	}
-	if c.once[h] {
-		return true
-	}
-	if len(c.once) >= onceCap {
-		clear(c.once)
-	}
-	c.once[h] = true
-	return false
-}
-
-// Get returns what was kept for b, and b's hash for put.
+// Get returns what was kept for b, and b's hash for Keep.
 func (c *Memo[V]) Get(b []byte) (v V, h uint64, ok bool) {
 	if len(b) < c.min || len(b) > memoMax {
 		return v, 0, false
@@ -89,21 +66,38 @@ func (c *Memo[V]) Get(b []byte) (v V, h uint64, ok bool) {
 	return e.v, h, true
 }
 
-// Put keeps v for b, whose hash get gave.
-func (c *Memo[V]) Put(h uint64, b []byte, v V) {
+// Keep keeps what make makes of b, whose hash Get gave, the second time
+// b is seen, when there is room: the first time, it may be one upload's
+// own (a sheet with its values, a workbook Excel stamps with an id of its
+// own), never seen again, and what is made of it (the workbook's names,
+// indexed) would only fill the memo and the collector's work. make is
+// called only when its value is kept.
+func (c *Memo[V]) Keep(h uint64, b []byte, make func() V) {
 	if len(b) < c.min || len(b) > memoMax {
 		return
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[h]; ok || c.size+len(b) > memoCap {
+		return
+	}
+	if !c.once[h] {
+		if len(c.once) >= onceCap {
+			clear(c.once)
+		}
+		c.once[h] = true
+		return
+	}
+	delete(c.once, h)
+	v := make()
 	n := len(b)
 	if c.weigh != nil {
 		n += c.weigh(v)
 	}
-	c.mu.Lock()
-	if _, ok := c.m[h]; !ok && c.size+n <= memoCap {
+	if c.size+n <= memoCap {
 		c.m[h] = memoEntry[V]{bytes.Clone(b), v}
 		c.size += n
 	}
-	c.mu.Unlock()
 }
 
 // seen holds elements skip found valid.
@@ -135,5 +129,5 @@ func (t *Tokenizer) SkipSeen() {
 	if t.Bad || t.At != end || t.I != end+len(name)+3 {
 		return // not the element's end tag, or not valid: nothing to remember
 	}
-	seen.Put(h, r, struct{}{})
+	seen.Keep(h, r, func() struct{} { return struct{}{} })
 }

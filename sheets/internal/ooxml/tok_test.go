@@ -99,15 +99,18 @@ func TestSkipSeen(t *testing.T) {
 	}
 }
 
-// TestFastMemo: a range is found only by its exact bytes; too short or too
-// long ranges are not kept; all that is kept stays within memoCap.
+// TestFastMemo: a range is kept the second time it is seen, and found
+// only by its exact bytes; too short or too long ranges are not kept; all
+// that is kept stays within memoCap.
 func TestFastMemo(t *testing.T) {
 	m := NewMemo[int]()
 	a := bytes.Repeat([]byte("<x/>"), 100)
-	if _, h, ok := m.Get(a); ok {
-		t.Fatal("found before it was kept")
-	} else {
-		m.Put(h, a, 7)
+	for range 2 {
+		if _, h, ok := m.Get(a); ok {
+			t.Fatal("found before it was seen twice")
+		} else {
+			m.Keep(h, a, func() int { return 7 })
+		}
 	}
 	if v, _, ok := m.Get(bytes.Clone(a)); !ok || v != 7 {
 		t.Errorf("equal bytes: %d, %t", v, ok)
@@ -120,7 +123,8 @@ func TestFastMemo(t *testing.T) {
 	for _, n := range []int{memoMin - 1, memoMax + 1} {
 		r := bytes.Repeat([]byte{'a'}, n)
 		_, h, _ := m.Get(r)
-		m.Put(h, r, 1)
+		m.Keep(h, r, func() int { return 1 })
+		m.Keep(h, r, func() int { return 1 })
 		if _, _, ok := m.Get(r); ok {
 			t.Errorf("a range of %d bytes was kept", n)
 		}
@@ -128,7 +132,8 @@ func TestFastMemo(t *testing.T) {
 	for i := 0; i < 2*memoCap/memoMax; i++ {
 		r := bytes.Repeat([]byte(strconv.Itoa(i)+","), memoMax/8)
 		_, h, _ := m.Get(r)
-		m.Put(h, r, i)
+		m.Keep(h, r, func() int { return i })
+		m.Keep(h, r, func() int { return i })
 	}
 	total := 0
 	for _, e := range m.m {

@@ -38,8 +38,7 @@ func (a *Arena) Take(n int) []byte {
 // by the program that saved the copy, are unzipped once. Deflate is
 // decoded one way: the same compressed bytes hold the same part. Small
 // streams are kept too: building a stream's Huffman tables costs more
-// than looking it up. A stream is kept the second time it is seen: the
-// first, it may be one copy's own sheet, the same in no other.
+// than looking it up.
 var inflated = newMemo(64, func(b []byte) int { return len(b) })
 
 // inflate inflates raw, a deflate stream of n bytes, into the arena
@@ -53,9 +52,7 @@ func inflate(raw []byte, n int, arena *Arena) ([]byte, bool) {
 	if !inflateInto(out, raw) {
 		return nil, false // shorter, longer or corrupt
 	}
-	if inflated.Again(h, raw, n) {
-		inflated.Put(h, raw, bytes.Clone(out))
-	}
+	inflated.Keep(h, raw, func() []byte { return bytes.Clone(out) })
 	return out, true
 }
 
