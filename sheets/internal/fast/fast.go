@@ -224,10 +224,11 @@ func Open(p *ooxml.Package, lim check.Limits) (fb *Book) {
 	if !ok || wbXML == nil {
 		return nil
 	}
-	wr, h, ok := workbooks.Get(wbXML)
+	key := revisionKey(wbXML, arena)
+	wr, h, ok := workbooks.Get(key)
 	if !ok {
 		wr = readWorkbook(wbXML)
-		workbooks.Keep(h, wbXML, func() *wbRead { return wr })
+		workbooks.Keep(h, key, func() *wbRead { return wr })
 	}
 	if wr == nil {
 		return nil
@@ -352,6 +353,48 @@ type wbRead struct {
 // workbooks holds workbook parts read before (ooxml.Memo); nil for one
 // Open leaves to excelize.
 var workbooks = ooxml.NewMemo[*wbRead]()
+
+// revisionKey is the workbook part b as workbooks knows it. Excel stamps
+// every save with an id of its own, <xr:revisionPtr documentId="…"/>,
+// which neither excelize nor the fast path reads: with the values of that
+// element's attributes left out, when they hold only letters, digits and
+// _{}:-, the copies of a template saved by Excel are one workbook to the
+// memo. Such values are valid wherever they are, and nothing else of the
+// element is left out (its attributes' names, any namespace they declare):
+// two parts with one key read the same.
+func revisionKey(b []byte, arena *ooxml.Arena) []byte {
+	i := bytes.Index(b, []byte("<xr:revisionPtr "))
+	if i < 0 {
+		return b
+	}
+	n := bytes.Index(b[i:], []byte("/>"))
+	if n < 0 {
+		return b
+	}
+	el := b[i : i+n]
+	if bytes.ContainsAny(el[1:], "<>'") {
+		return b
+	}
+	key := arena.Take(len(b))[:0]
+	key = append(key, b[:i]...)
+	quoted := false
+	for _, c := range el {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case !quoted:
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("_{}:-", c) >= 0:
+			continue // a value's: left out
+		default:
+			return b
+		}
+		key = append(key, c)
+	}
+	if quoted {
+		return b
+	}
+	return append(key, b[i+n:]...)
+}
 
 // readWorkbook reads xl/workbook.xml; nil when the workbook is left to
 // excelize.
