@@ -1,10 +1,16 @@
 package fast
 
 import (
+	"archive/zip"
 	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"kaohe/sheets/internal/check"
 	"kaohe/sheets/internal/ooxml"
 )
 
@@ -39,5 +45,91 @@ func TestRevisionKey(t *testing.T) {
 		if key(kept) != string(kept) {
 			t.Errorf("%s: key %s, want the bytes themselves", kept, key(kept))
 		}
+	}
+}
+
+// rezip is data with the part name's bytes replaced.
+func rezip(t *testing.T, data []byte, name string, part []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, zf := range zr.File {
+		b, err := ooxml.ReadPart(zf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if zf.Name == name {
+			b = part
+		}
+		w, err := zw.Create(zf.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// open is Open of data, sniffed.
+func open(t *testing.T, data []byte) *Book {
+	t.Helper()
+	lim := check.DefaultLimits().WithDefaults()
+	p, no := check.Sniff(data, "x.xlsx", lim)
+	if no != nil {
+		t.Fatalf("sniff: %s", no.Cause)
+	}
+	return Open(p, lim)
+}
+
+// TestRowsSeen: a row without field cells, known by its bytes once read
+// twice, is still asked of the scan's rules where it is: the same row twice,
+// or out of order, leaves the workbook to the slow path.
+func TestRowsSeen(t *testing.T) {
+	for _, file := range []string{"libreoffice-changtan.xlsx", "openpyxl-shengchangji.xlsx"} {
+		t.Run(file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "writers", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if open(t, data) == nil {
+					t.Fatal("the fast path does not answer for it")
+				}
+			}
+			const sheet = "xl/worksheets/sheet2.xml"
+			zr, _ := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+			var x []byte
+			for _, zf := range zr.File {
+				if zf.Name == sheet {
+					x, _ = ooxml.ReadPart(zf)
+				}
+			}
+			var known []int // the rows' starts and ends
+			for _, m := range regexp.MustCompile(`<row [^>]*[^/]>.*?</row>`).FindAllIndex(x, -1) {
+				if _, _, ok := rowsSeen.Get(x[m[0]:m[1]]); ok && known == nil {
+					known = m
+				}
+			}
+			if known == nil {
+				t.Fatalf("no row of %s known by its bytes after two readings", sheet)
+			}
+			row := x[known[0]:known[1]]
+			twice := slices.Concat(x[:known[1]], row, x[known[1]:])
+			if open(t, rezip(t, data, sheet, twice)) != nil {
+				t.Errorf("a row known by its bytes, written twice: the fast path answered")
+			}
+			last := bytes.LastIndex(x, []byte("</sheetData>"))
+			moved := slices.Concat(x[:known[0]], x[known[1]:last], row, x[last:])
+			if open(t, rezip(t, data, sheet, moved)) != nil {
+				t.Errorf("a row known by its bytes, moved after the last: the fast path answered")
+			}
+		})
 	}
 }

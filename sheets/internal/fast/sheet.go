@@ -118,13 +118,67 @@ func mergesClear(merges []string, want map[string]*templates.Field) bool {
 	return true
 }
 
-// sheetData reads <sheetData>, asking rows of every row and cell.
+// rowRead is a row without field cells, known by its bytes (rowsSeen):
+// what the scan's rules ask of it, its number and its cells' references.
+type rowRead struct {
+	r    []byte
+	refs [][]byte
+}
+
+// rowsSeen holds the rows without field cells read before: a template's
+// labels, the same in every copy a program saved.
+var rowsSeen = ooxml.NewMemo[*rowRead]()
+
+// newRowRead copies what a row read holds, out of the part's bytes.
+func newRowRead(r []byte, refs [][]byte) *rowRead {
+	rr := &rowRead{r: bytes.Clone(r), refs: make([][]byte, len(refs))}
+	for i, ref := range refs {
+		rr.refs[i] = bytes.Clone(ref)
+	}
+	return rr
+}
+
+// replay asks rows what reading the row again would ask; handled is false,
+// and nothing asked, when one of its cells is wanted (another template's
+// field: it is read).
+func (rr *rowRead) replay(rows *check.Rows, want map[string]*templates.Field) (handled, ok bool) {
+	for _, ref := range rr.refs {
+		if want[string(ref)] != nil {
+			return false, false
+		}
+	}
+	if rows.Row(rr.r, true) != nil || rows.Number() == 0 {
+		return true, false
+	}
+	for _, ref := range rr.refs {
+		if _, no := rows.Cell(ref); no != nil {
+			return true, false
+		}
+	}
+	return true, rows.EndRow() == nil
+}
+
+// sheetData reads <sheetData>, asking rows of every row and cell. A row
+// without field cells seen before is known by its bytes (rowsSeen).
 func sheetData(t *ooxml.Tokenizer, rows *check.Rows, sheet string, want map[string]*templates.Field, found map[string]rawCell) bool {
+	var refs [][]byte // the cells of the row read, while it has no field cell
 	return t.Children(func() bool {
 		if string(ooxml.Local(t.Name)) != "row" {
 			t.Skip()
 			return !t.Bad
 		}
+		elem, from := t.Element(), t.At
+		known, h, seen := rowsSeen.Get(elem)
+		if seen {
+			if handled, ok := known.replay(rows, want); handled {
+				if ok {
+					t.Past(elem)
+				}
+				return ok
+			}
+		}
+		refs = refs[:0]
+		wanted := false
 		// Attributes by their local name, the last one winning, each of
 		// the type encoding/xml converts it into for excelize's xlsxRow.
 		var r []byte
@@ -157,7 +211,9 @@ func sheetData(t *ooxml.Tokenizer, rows *check.Rows, sheet string, want map[stri
 			if _, no := rows.Cell(ref); no != nil {
 				return -1
 			}
+			refs = append(refs, ref)
 			if want[string(ref)] != nil {
+				wanted = true
 				c := rawCell{t: string(typ)}
 				if hasV {
 					c.v = ooxml.Unescape(v)
@@ -193,10 +249,12 @@ func sheetData(t *ooxml.Tokenizer, rows *check.Rows, sheet string, want map[stri
 			if _, no := rows.Cell(ref); no != nil {
 				return false
 			}
+			refs = append(refs, ref)
 			if want[string(ref)] == nil {
 				t.Skip()
 				return !t.Bad
 			}
+			wanted = true
 			c := rawCell{t: ooxml.Unescape(typ)}
 			once := check.NewOnce(check.Field{Field: want[string(ref)], Sheet: sheet, Cell: string(ref)})
 			if !t.Children(func() bool {
@@ -225,7 +283,13 @@ func sheetData(t *ooxml.Tokenizer, rows *check.Rows, sheet string, want map[stri
 			found[string(ref)] = c
 			return true
 		})
-		return ok && rows.EndRow() == nil
+		if !ok || rows.EndRow() != nil {
+			return false
+		}
+		if !wanted && t.Skipped(elem, from) {
+			rowsSeen.Keep(h, elem, func() *rowRead { return newRowRead(r, refs) })
+		}
+		return true
 	})
 }
 

@@ -103,31 +103,54 @@ func (c *Memo[V]) Keep(h uint64, b []byte, make func() V) {
 // seen holds elements skip found valid.
 var seen = NewMemo[struct{}]()
 
-// SkipSeen is skip, for an element that may have been validated before
+// Element returns the bytes of the element just started, from its start
+// tag through the first end tag of its name: the element's own, unless it
+// nests its like (a caller that knows the bytes as valid, seen before, has
+// read that element whole); nil when there is none, or when the element
+// is empty (<x/>).
+func (t *Tokenizer) Element() []byte {
+	if t.Bad || t.Self || t.Kind != StartElement {
+		return nil
+	}
+	j := bytes.Index(t.B[t.I:], append(append([]byte("</"), t.Name...), '>'))
+	if j < 0 {
+		return nil
+	}
+	return t.B[t.At : t.I+j+len(t.Name)+3]
+}
+
+// Past moves t past elem, the element Element returned, known valid: to
+// where Skip would end, on its end tag.
+func (t *Tokenizer) Past(elem []byte) {
+	n := len(t.Name)
+	end := t.At + len(elem) - n - 3
+	t.At, t.Kind, t.Name = end, EndElement, t.B[end+2:end+2+n]
+	t.I = end + n + 3
+	t.pop()
+}
+
+// Skipped reports whether Skip, just called on the element Element gave
+// as elem, read exactly it, and found it valid: then it may be known by
+// its bytes.
+func (t *Tokenizer) Skipped(elem []byte, from int) bool {
+	return !t.Bad && t.Kind == EndElement && t.I == from+len(elem)
+}
+
+// SkipSeen is Skip, for an element that may have been validated before
 // (seen).
 func (t *Tokenizer) SkipSeen() {
-	if t.Bad || t.Self || t.Kind != StartElement {
+	elem, from := t.Element(), t.At
+	if elem == nil {
 		t.Skip()
 		return
 	}
-	name, from := t.Name, t.At
-	j := bytes.Index(t.B[t.I:], append(append([]byte("</"), name...), '>'))
-	if j < 0 {
-		t.Skip()
-		return
-	}
-	end := t.I + j // the first end tag of that name: the element's, unless it nests its like
-	r := t.B[from : end+len(name)+3]
-	_, h, ok := seen.Get(r)
-	if ok { // where skip would stop: right after the end tag
-		t.At, t.Kind, t.Name = end, EndElement, t.B[end+2:end+2+len(name)]
-		t.I = end + len(name) + 3
-		t.pop()
+	_, h, ok := seen.Get(elem)
+	if ok {
+		t.Past(elem)
 		return
 	}
 	t.Skip()
-	if t.Bad || t.At != end || t.I != end+len(name)+3 {
-		return // not the element's end tag, or not valid: nothing to remember
+	if t.Skipped(elem, from) {
+		seen.Keep(h, elem, func() struct{} { return struct{}{} })
 	}
-	seen.Keep(h, r, func() struct{} { return struct{}{} })
 }
