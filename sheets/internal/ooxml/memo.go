@@ -100,8 +100,9 @@ func (c *Memo[V]) Keep(h uint64, b []byte, make func() V) {
 	}
 }
 
-// seen holds elements skip found valid.
-var seen = NewMemo[struct{}]()
+// seen holds elements skip found valid: from 128 bytes, a cell's label
+// written as character references is looked up faster than read.
+var seen = newMemo[struct{}](128, nil)
 
 // Element returns the bytes of the element just started, from its start
 // tag through the first end tag of its name: the element's own, unless it
