@@ -204,10 +204,15 @@ func sheetData(t *ooxml.Tokenizer, rows *check.Rows, sheet string, want map[stri
 		// The usual cell, <c r="C5" s="3" t="s"><v>12</v></c> and its
 		// shorter forms, is taken at once; any other goes the long way.
 		quick := func() int {
-			ref, typ, v, hasV, n := quickCell(t.B[t.I:])
+			at := t.I // past the white space before the cell (Gnumeric indents): text the long way reads as valid and ignores
+			for at < len(t.B) && (t.B[at] == ' ' || t.B[at] == '\n' || t.B[at] == '\t') {
+				at++
+			}
+			ref, typ, v, hasV, n := quickCell(t.B[at:])
 			if n == 0 {
 				return 0
 			}
+			n += at - t.I
 			if _, no := rows.Cell(ref); no != nil {
 				return -1
 			}
