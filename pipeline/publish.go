@@ -177,6 +177,7 @@ func (r *run) writeReceipts(ctx context.Context, fresh []consumed, named []strin
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []byte // the receipt's bytes, reused when the batch writes them at once
 			for {
 				select {
 				case window <- struct{}{}:
@@ -189,12 +190,16 @@ func (r *run) writeReceipts(ctx context.Context, fresh []consumed, named []strin
 					return
 				}
 				j := jobs[i]
-				j.data, j.err = sheets.ReceiptBytes(r.answer(j.c))
+				if batch != nil {
+					j.data, j.err = sheets.ReceiptInto(buf, r.answer(j.c))
+				} else {
+					j.data, j.err = sheets.ReceiptBytes(r.answer(j.c)) // kept until the writer puts it
+				}
 				j.c.sub, fresh[i].sub = nil, nil // read for the last time: 10,000 of them add up
 				j.c.result, fresh[i].result = nil, nil
 				if batch != nil && j.err == nil { // into the batch: any order, the names are fixed
 					j.err = batch.Write(ReceiptDir+"/"+j.name, j.data)
-					j.data = nil
+					buf, j.data = j.data, nil
 				}
 				close(ready[i])
 			}

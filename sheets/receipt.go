@@ -214,11 +214,16 @@ func WriteReceipt(w io.Writer, rc *Receipt) error {
 }
 
 // ReceiptBytes is the workbook WriteReceipt writes, as bytes of its own.
-func ReceiptBytes(rc *Receipt) ([]byte, error) {
+func ReceiptBytes(rc *Receipt) ([]byte, error) { return ReceiptInto(nil, rc) }
+
+// ReceiptInto is ReceiptBytes written into buf's memory when it is large
+// enough (what buf held is overwritten): a writer of thousands of receipts
+// reuses one buffer.
+func ReceiptInto(buf []byte, rc *Receipt) ([]byte, error) {
 	if rc == nil {
 		return nil, errors.New("writing receipt: no receipt")
 	}
-	return rcptBytes(rc, rcptBuild(rc)) // receipt_fast.go
+	return rcptBytes(buf[:0], rc, rcptBuild(rc)) // receipt_fast.go
 }
 
 // rcptExcelize builds the receipt's workbook with excelize; it returns the

@@ -75,7 +75,7 @@ const (
 
 // rcptBytes builds the receipt's workbook: through its shape when it can,
 // else with excelize.
-func rcptBytes(rc *Receipt, d *rcptDoc) ([]byte, error) {
+func rcptBytes(buf []byte, rc *Receipt, d *rcptDoc) ([]byte, error) {
 	v, _ := rcptShapes.LoadOrStore(rcptKey(rc, d), &rcptShape{})
 	s := v.(*rcptShape)
 	s.mu.Lock()
@@ -84,12 +84,12 @@ func rcptBytes(rc *Receipt, d *rcptDoc) ([]byte, error) {
 	}
 	s.mu.Unlock()
 	if s.ok {
-		if b, ok, err := s.build(rc, d); ok || err != nil {
+		if b, ok, err := s.build(buf, rc, d); ok || err != nil {
 			return b, err
 		}
 	}
 	b, _, err := rcptExcelize(rc, d)
-	return b, err
+	return b, err // its own bytes: excelize writes them
 }
 
 // capture builds rc with excelize and keeps its shape when the fast path
@@ -169,7 +169,7 @@ func (s *rcptShape) capture(rc *Receipt, d *rcptDoc) {
 	}
 	// Used only if it rebuilds this receipt exactly.
 	s.ok = true
-	fast, ok, err := s.build(rc, rcptBuild(rc))
+	fast, ok, err := s.build(nil, rc, rcptBuild(rc))
 	if !ok || err != nil {
 		s.tried, s.ok, s.st, s.parts, s.core, s.coreSubject = false, false, nil, nil, nil, nil // this receipt needs excelize: the next one tries
 		s.sheetHead, s.sheetMid, s.sheetTail = nil, nil, nil
@@ -195,7 +195,7 @@ func rcptStamp(rc *Receipt) string {
 
 // build writes rc into the shape; ok is false when this receipt needs
 // excelize. An error is the one excelize would give (a text too long).
-func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error) {
+func (s *rcptShape) build(buf []byte, rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error) {
 	subject, ok := rcptSubject(rc, d)
 	if !ok {
 		return nil, false, nil
@@ -233,7 +233,10 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 		sheet.WriteString(`"/>`)
 	}
 	sheet.WriteString(`</mergeCells>`)
-	body := ooxml.Compress(sheet.Bytes(), false)
+	bodyBuf := rcptBufs.Get().(*bytes.Buffer)
+	defer rcptBufs.Put(bodyBuf)
+	bodyBuf.Reset()
+	body := ooxml.CompressInto(bodyBuf, sheet.Bytes(), false)
 	var core []byte
 	stamp := rcptStamp(rc)
 	for i, part := range s.core {
@@ -251,9 +254,9 @@ func (s *rcptShape) build(rc *Receipt, d *rcptDoc) (b []byte, ok bool, err error
 	for _, p := range s.parts {
 		size += len(p.data)
 	}
-	var out bytes.Buffer
+	out := bytes.NewBuffer(buf[:0])
 	out.Grow(size)
-	zw := zip.NewWriter(&out)
+	zw := zip.NewWriter(out)
 	for _, p := range s.parts {
 		var data []byte
 		switch p.hdr.Name {

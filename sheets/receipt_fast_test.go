@@ -1,6 +1,7 @@
 package sheets
 
 import (
+	"bytes"
 	"errors"
 	"kaohe/sheets/internal/layout"
 	"kaohe/sheets/internal/ooxml"
@@ -61,7 +62,7 @@ func TestReceiptFastMatchesExcelize(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := rcptBytes(c.rc, rcptBuild(c.rc))
+			got, err := rcptBytes(nil, c.rc, rcptBuild(c.rc))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +74,7 @@ func TestReceiptFastMatchesExcelize(t *testing.T) {
 			if !s.ok {
 				t.Fatal("the shape was not kept")
 			}
-			_, fast, err := s.build(c.rc, rcptBuild(c.rc))
+			_, fast, err := s.build(nil, c.rc, rcptBuild(c.rc))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +89,7 @@ func TestReceiptFastMatchesExcelize(t *testing.T) {
 		first := variant(accepted, func(rc *Receipt) { rc.Standard, rc.Upload.File = &std, "a&b.xlsx" })
 		second := variant(accepted, func(rc *Receipt) { rc.Standard = &std })
 		for _, rc := range []*Receipt{first, second} {
-			got, err := rcptBytes(rc, rcptBuild(rc))
+			got, err := rcptBytes(nil, rc, rcptBuild(rc))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,11 +103,25 @@ func TestReceiptFastMatchesExcelize(t *testing.T) {
 			t.Error("the second receipt did not make the shape")
 		}
 	})
+	t.Run("into a buffer reused", func(t *testing.T) {
+		var buf []byte
+		for _, rc := range []*Receipt{rejected, accepted, rejected} { // a shorter one after a longer
+			got, err := ReceiptInto(buf, rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := ReceiptBytes(rc)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("into a buffer that held another receipt: %d bytes, want %d (%v)", len(got), len(want), err)
+			}
+			buf = got
+		}
+	})
 	t.Run("too long", func(t *testing.T) {
 		rc := variant(rejected, func(rc *Receipt) {
 			rc.Submission.Issues = append(rc.Submission.Issues, Issue{Severity: Error, Message: strings.Repeat("长", layout.MaxChars+1)})
 		})
-		if _, err := rcptBytes(rc, rcptBuild(rc)); !errors.Is(err, ErrCellTooLong) {
+		if _, err := rcptBytes(nil, rc, rcptBuild(rc)); !errors.Is(err, ErrCellTooLong) {
 			t.Errorf("err = %v, want ErrCellTooLong", err)
 		}
 	})

@@ -148,7 +148,7 @@ func termPoints(t templates.Term, v int64) (templates.Points, bool) {
 // so, with its 依据; a verified value no rule gave a line to is named in
 // its item's 评分依据 all the same.
 func Score(std *templates.Standard, inst templates.Institution, f Facts) Result {
-	r := Result{Institution: inst, Actuals: f.Actuals()}
+	r := Result{Institution: inst, Actuals: f.Actuals(), Items: make([]ItemScore, 0, len(std.Items))}
 	said := map[string]bool{} // verified fields some line names
 	verified := func(measure, line string) string {
 		if len(f.Verified) == 0 {

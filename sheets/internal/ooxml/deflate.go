@@ -30,12 +30,15 @@ type Segment struct {
 // Compress compresses b as a segment, the final one when last.
 // (Its CRC-32 is computed here; a receipt's body, compressed for each
 // receipt, needs only the head's carried on over it: crc32.Update.)
-func Compress(b []byte, last bool) Segment {
-	var out bytes.Buffer
+func Compress(b []byte, last bool) Segment { return CompressInto(new(bytes.Buffer), b, last) }
+
+// CompressInto is Compress into out (a buffer to reuse): the segment's
+// Data is out's bytes.
+func CompressInto(out *bytes.Buffer, b []byte, last bool) Segment {
 	out.Grow(len(b)/3 + 64)
 	fw := Flaters.Get().(*flate.Writer)
 	defer Flaters.Put(fw)
-	fw.Reset(&out)
+	fw.Reset(out)
 	fw.Write(b) // into a bytes.Buffer: no error
 	if last {
 		fw.Close()
