@@ -133,3 +133,14 @@ func TestRowsSeen(t *testing.T) {
 		})
 	}
 }
+
+func TestRowNumber(t *testing.T) {
+	for attrs, want := range map[string]int{
+		` r="12" spans="1:5"`: 12, `r="1"`: 1, "\n r=\"7\"": 7,
+		` spans="1:5" r="12"`: 0, ` r="1a"`: 0, ` r=""`: 0, ` r="12345678"`: 0, ` r="12`: 0, ``: 0,
+	} {
+		if got := rowNumber([]byte(attrs)); got != want {
+			t.Errorf("rowNumber(%q) = %d, want %d", attrs, got, want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ package fast
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 
 	"kaohe/sheets/internal/check"
@@ -161,13 +162,22 @@ func (rr *rowRead) replay(rows *check.Rows, want map[string]*templates.Field) (h
 // sheetData reads <sheetData>, asking rows of every row and cell. A row
 // without field cells seen before is known by its bytes (rowsSeen).
 func sheetData(t *ooxml.Tokenizer, rows *check.Rows, sheet string, want map[string]*templates.Field, found map[string]rawCell) bool {
-	var refs [][]byte // the cells of the row read, while it has no field cell
+	var refs [][]byte                      // the cells of the row read, while it has no field cell
+	fieldRows := make([]int, 0, len(want)) // a row with a field cell is never known by its bytes: not looked up
+	for cell := range want {
+		_, r, _ := check.Ref(cell)
+		fieldRows = append(fieldRows, r)
+	}
 	return t.Children(func() bool {
 		if string(ooxml.Local(t.Name)) != "row" {
 			t.Skip()
 			return !t.Bad
 		}
-		elem, from := t.Element(), t.At
+		var elem []byte
+		if n := rowNumber(t.Attrs); n == 0 || !slices.Contains(fieldRows, n) {
+			elem = t.Element()
+		}
+		from := t.At
 		known, h, seen := rowsSeen.Get(elem)
 		if seen {
 			if handled, ok := known.replay(rows, want); handled {
@@ -296,6 +306,26 @@ func sheetData(t *ooxml.Tokenizer, rows *check.Rows, sheet string, want map[stri
 		}
 		return true
 	})
+}
+
+// rowNumber is a row's number when its r attribute comes first, written
+// in digits; 0 otherwise.
+func rowNumber(attrs []byte) int {
+	attrs = bytes.TrimLeft(attrs, " \t\n")
+	if !bytes.HasPrefix(attrs, []byte(`r="`)) {
+		return 0
+	}
+	n := 0
+	for _, c := range attrs[3:min(len(attrs), 10)] {
+		switch {
+		case c == '"':
+			return n
+		case c < '0' || c > '9':
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return 0
 }
 
 // quickCell reads the usual shape of a cell at the start of b:
