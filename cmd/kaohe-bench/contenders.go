@@ -107,6 +107,7 @@ func runKaoheOnce(self string, o options, c *corpusInfo, i int, prof []string) (
 	}
 	args = append(args, prof...)
 	s, stdout, err := timed(exec.Command(self, args...))
+	evict(work) // the run's own files out of the page cache, not the corpus's
 	if err != nil {
 		return s, fmt.Errorf("kaohe run: %w", err)
 	}
