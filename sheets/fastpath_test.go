@@ -384,6 +384,9 @@ func FuzzFastPart(f *testing.F) {
 	f.Add(uint8(0), strings.Replace(sheet, `<c r="D9" `, `<c r="D9" t="inlineStr" `, 1))
 	f.Add(uint8(0), strings.Replace(sheet, `<row r="9"`, `<row r="9" ht="x"`, 1))
 	f.Add(uint8(0), strings.Replace(sheet, `</sheetData>`, `</sheetData><mergeCells><mergeCell ref="D9:E9"/></mergeCells>`, 1))
+	indented := strings.ReplaceAll(strings.ReplaceAll(sheet, "><v>", ">\n        <v>"), "</v></c>", "</v>\n      </c>") // as Gnumeric writes
+	f.Add(uint8(0), indented)
+	f.Add(uint8(0), regexp.MustCompile(`<c r="([A-E]\d+)"([^>]*?)( t="s")?>(<v>[^<]*</v>)?</c>`).ReplaceAllString(sheet, `<c r="$1"$2 t="inlineStr"><is><t xml:space="preserve">标 签</t></is></c>`)) // as openpyxl writes, fields included
 	f.Add(uint8(1), orig[parts[1]])
 	f.Add(uint8(1), strings.Replace(orig[parts[1]], `<si><t>`, `<si><r><t>`, 1))
 	f.Add(uint8(2), orig[parts[2]])

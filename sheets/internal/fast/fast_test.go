@@ -144,3 +144,32 @@ func TestRowNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestQuickCell: the shapes read at once, white space between their
+// elements included; anything else is left to the long way (n = 0).
+func TestQuickCell(t *testing.T) {
+	for _, c := range []struct {
+		cell         string
+		v            string
+		hasV, inline bool
+		taken        bool
+	}{
+		{`<c r="A1"/>`, "", false, false, true},
+		{`<c r="A1" s="2" t="s"><v>12</v></c>`, "12", true, false, true},
+		{"<c r=\"C4\" s=\"9\">\n        <v>2013</v>\n      </c>", "2013", true, false, true},
+		{"<c r=\"B1\" s=\"2\">\n  </c>", "", false, false, true},
+		{`<c r="A1" t="inlineStr"><is><t>&#24207;&#21495;</t></is></c>`, "", false, true, true},
+		{"<c r=\"B4\" s=\"8\" t=\"inlineStr\">\n <is>\n  <t xml:space=\"preserve\">考核 年度</t>\n </is>\n</c>", "", false, true, true},
+		{`<c r="A1"><v>1</v><v>2</v></c>`, "", false, false, false},
+		{`<c r="A1"><is><r><t>a</t></r></is></c>`, "", false, false, false},
+		{`<c r="A1"><is><t>a&b</t></is></c>`, "", false, false, false},
+		{"<c r=\"A1\">\r\n<v>1</v></c>", "", false, false, false},
+		{`<c r="A1"><f>1+1</f><v>2</v></c>`, "", false, false, false},
+		{`<c r="A1"><v>1</v></c `, "", false, false, false},
+	} {
+		ref, _, v, hasV, inline, n := quickCell([]byte(c.cell + "<c r=\"Z9\"/>"))
+		if taken := n > 0; taken != c.taken || taken && (n != len(c.cell) || string(ref) != "A1" && !strings.HasPrefix(c.cell, "<c r=\""+string(ref)) || string(v) != c.v || hasV != c.hasV || inline != c.inline) {
+			t.Errorf("%q: took %d bytes, v %q (%t), inline %t", c.cell, n, v, hasV, inline)
+		}
+	}
+}

@@ -218,8 +218,8 @@ func sheetData(t *ooxml.Tokenizer, rows *check.Rows, sheet string, want map[stri
 			for at < len(t.B) && (t.B[at] == ' ' || t.B[at] == '\n' || t.B[at] == '\t') {
 				at++
 			}
-			ref, typ, v, hasV, n := quickCell(t.B[at:])
-			if n == 0 {
+			ref, typ, v, hasV, inline, n := quickCell(t.B[at:])
+			if n == 0 || inline && want[string(ref)] != nil { // a field's inline string: read the long way
 				return 0
 			}
 			n += at - t.I
@@ -328,10 +328,12 @@ func rowNumber(attrs []byte) int {
 	return 0
 }
 
-// quickCell reads the usual shape of a cell at the start of b:
-// <c r="REF"[ s="DIGITS"][ t="LETTERS"]> then />, ></c> or ><v>text</v></c>;
-// n is the bytes it takes, 0 when b starts otherwise.
-func quickCell(b []byte) (ref, typ, v []byte, hasV bool, n int) {
+// quickCell reads the usual shapes of a cell at the start of b:
+// <c r="REF"[ s="DIGITS"][ t="LETTERS"]> then />, ></c>, ><v>text</v></c>
+// or, inline (a label: openpyxl, Gnumeric), ><is><t>text</t></is></c>, with
+// white space (Gnumeric indents) between the elements, text excelize
+// ignores there; n is the bytes it takes, 0 when b starts otherwise.
+func quickCell(b []byte) (ref, typ, v []byte, hasV, inline bool, n int) {
 	// attr reads name="value" at b[at:] with value's bytes all ok: absent
 	// is (nil, at), malformed (nil, -1).
 	attr := func(at int, name string, max int, ok func(c byte) bool) ([]byte, int) {
@@ -348,28 +350,62 @@ func quickCell(b []byte) (ref, typ, v []byte, hasV bool, n int) {
 		}
 		return b[i:j], j + 1
 	}
+	// lit is where s ends when it is at b[at:], else -1; ws skips white space.
+	lit := func(at int, s string) int {
+		if at < 0 || !bytes.HasPrefix(b[at:], []byte(s)) {
+			return -1
+		}
+		return at + len(s)
+	}
+	ws := func(at int) int {
+		for at >= 0 && at < len(b) && (b[at] == ' ' || b[at] == '\n' || b[at] == '\t') {
+			at++
+		}
+		return at
+	}
+	// text is where the valid text at b[at:], up to the next <, ends.
+	text := func(at int) int {
+		if at < 0 {
+			return -1
+		}
+		k := bytes.IndexByte(b[at:], '<')
+		if k < 0 || !ooxml.ValidText(b[at:at+k]) {
+			return -1
+		}
+		return at + k
+	}
 	ref, i := attr(0, `<c r="`, 10, func(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' })
 	if ref == nil {
-		return nil, nil, nil, false, 0
+		return nil, nil, nil, false, false, 0
 	}
 	if _, i = attr(i, ` s="`, 18, func(c byte) bool { return c >= '0' && c <= '9' }); i < 0 {
-		return nil, nil, nil, false, 0
+		return nil, nil, nil, false, false, 0
 	}
 	if typ, i = attr(i, ` t="`, 9, func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }); i < 0 {
-		return nil, nil, nil, false, 0
+		return nil, nil, nil, false, false, 0
 	}
-	rest := b[i:]
-	switch {
-	case bytes.HasPrefix(rest, []byte("/>")):
-		return ref, typ, nil, false, i + 2
-	case bytes.HasPrefix(rest, []byte("></c>")):
-		return ref, typ, nil, false, i + 5
-	case bytes.HasPrefix(rest, []byte("><v>")):
-		k := bytes.IndexByte(rest[4:], '<')
-		if k < 0 || !bytes.HasPrefix(rest[4+k:], []byte("</v></c>")) || !ooxml.ValidText(rest[4:4+k]) {
-			return nil, nil, nil, false, 0
+	if e := lit(i, "/>"); e > 0 {
+		return ref, typ, nil, false, false, e
+	}
+	j := ws(lit(i, ">"))
+	if e := lit(j, "</c>"); e > 0 {
+		return ref, typ, nil, false, false, e
+	}
+	if k := lit(j, "<v>"); k > 0 {
+		m := text(k)
+		if e := lit(ws(lit(m, "</v>")), "</c>"); e > 0 {
+			return ref, typ, b[k:m], true, false, e
 		}
-		return ref, typ, rest[4 : 4+k], true, i + 4 + k + len("</v></c>")
+		return nil, nil, nil, false, false, 0
 	}
-	return nil, nil, nil, false, 0
+	if k := ws(lit(j, "<is>")); k > 0 {
+		t := lit(k, "<t>")
+		if t < 0 {
+			t = lit(k, `<t xml:space="preserve">`)
+		}
+		if e := lit(ws(lit(ws(lit(text(t), "</t>")), "</is>")), "</c>"); e > 0 {
+			return ref, typ, nil, false, true, e
+		}
+	}
+	return nil, nil, nil, false, false, 0
 }

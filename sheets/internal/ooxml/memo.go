@@ -100,8 +100,9 @@ func (c *Memo[V]) Keep(h uint64, b []byte, make func() V) {
 	}
 }
 
-// seen holds elements skip found valid: from 128 bytes, a cell's label
-// written as character references is looked up faster than read.
+// seen holds elements skip found valid: from 64 bytes, a cell's label
+// (written as character references by openpyxl, indented by Gnumeric) is
+// looked up faster than read.
 var seen = newMemo[struct{}](128, nil)
 
 // Element returns the bytes of the element just started, from its start
