@@ -100,9 +100,9 @@ func (c *Memo[V]) Keep(h uint64, b []byte, make func() V) {
 	}
 }
 
-// seen holds elements skip found valid: from 64 bytes, a cell's label
+// seen holds elements skip found valid: from 128 bytes, a cell's label
 // (written as character references by openpyxl, indented by Gnumeric) is
-// looked up faster than read.
+// looked up faster than read (from 64, no faster).
 var seen = newMemo[struct{}](128, nil)
 
 // Element returns the bytes of the element just started, from its start
