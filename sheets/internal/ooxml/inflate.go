@@ -394,6 +394,16 @@ func (f *inflater) header(b *bitReader) bool {
 
 var clenOrder = [19]int{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
 
+// literal writes the literal e, just looked up, at out[pos] and takes its
+// code's bits; false when out is full.
+func literal(out []byte, pos int, bv uint64, nb uint, e entry) (int, uint64, uint, bool) {
+	if pos >= len(out) {
+		return pos, bv, nb, false
+	}
+	out[pos] = byte(e.val())
+	return pos + 1, bv >> e.n(), nb - e.n(), true
+}
+
 // block decodes one block's symbols into out from pos; it returns the
 // position after them. The hot loop: the bit reader's state is kept in
 // locals, and the primary tables are arrays, indexed without a bounds
@@ -419,29 +429,18 @@ func (f *inflater) block(b *bitReader, out []byte, pos int, lit, dist []entry) (
 		}
 		e := litP[bv&(1<<litBits-1)]
 		if e.kind() == kindLiteral { // up to three literals on one refill: 56 bits hold three codes of 15
-			bv >>= e.n()
-			nb -= e.n()
-			if pos >= len(out) {
+			ok := false
+			if pos, bv, nb, ok = literal(out, pos, bv, nb, e); !ok {
 				return 0, false
 			}
-			out[pos] = byte(e.val())
-			pos++
 			if e = litP[bv&(1<<litBits-1)]; e.kind() == kindLiteral {
-				bv >>= e.n()
-				nb -= e.n()
-				if pos >= len(out) {
+				if pos, bv, nb, ok = literal(out, pos, bv, nb, e); !ok {
 					return 0, false
 				}
-				out[pos] = byte(e.val())
-				pos++
 				if e = litP[bv&(1<<litBits-1)]; e.kind() == kindLiteral {
-					bv >>= e.n()
-					nb -= e.n()
-					if pos >= len(out) {
+					if pos, bv, nb, ok = literal(out, pos, bv, nb, e); !ok {
 						return 0, false
 					}
-					out[pos] = byte(e.val())
-					pos++
 					continue
 				}
 			}
@@ -457,7 +456,7 @@ func (f *inflater) block(b *bitReader, out []byte, pos int, lit, dist []entry) (
 		bv >>= e.n()
 		nb -= e.n()
 		switch e.kind() {
-		case kindLiteral:
+		case kindLiteral: // a code longer than the primary table's
 			if pos >= len(out) {
 				return 0, false
 			}
