@@ -66,13 +66,13 @@ func (c *Memo[V]) Get(b []byte) (v V, h uint64, ok bool) {
 	return e.v, h, true
 }
 
-// Keep keeps what make makes of b, whose hash Get gave, the second time
+// Keep keeps what value makes of b, whose hash Get gave, the second time
 // b is seen, when there is room: the first time, it may be one upload's
 // own (a sheet with its values, a workbook Excel stamps with an id of its
 // own), never seen again, and what is made of it (the workbook's names,
-// indexed) would only fill the memo and the collector's work. make is
-// called only when its value is kept.
-func (c *Memo[V]) Keep(h uint64, b []byte, make func() V) {
+// indexed) would only fill the memo and the collector's work. value is
+// called only when what it makes is kept.
+func (c *Memo[V]) Keep(h uint64, b []byte, value func() V) {
 	if len(b) < c.min || len(b) > memoMax {
 		return
 	}
@@ -89,7 +89,7 @@ func (c *Memo[V]) Keep(h uint64, b []byte, make func() V) {
 		return
 	}
 	delete(c.once, h)
-	v := make()
+	v := value()
 	n := len(b)
 	if c.weigh != nil {
 		n += c.weigh(v)
