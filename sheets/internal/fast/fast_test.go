@@ -158,6 +158,7 @@ func TestQuickCell(t *testing.T) {
 		{`<c r="A1" s="2" t="s"><v>12</v></c>`, "12", true, false, true},
 		{"<c r=\"C4\" s=\"9\">\n        <v>2013</v>\n      </c>", "2013", true, false, true},
 		{"<c r=\"B1\" s=\"2\">\n  </c>", "", false, false, true},
+		{"\n      <c r=\"A1\" s=\"2\"/>", "", false, false, true},
 		{`<c r="A1" t="inlineStr"><is><t>&#24207;&#21495;</t></is></c>`, "", false, true, true},
 		{"<c r=\"B4\" s=\"8\" t=\"inlineStr\">\n <is>\n  <t xml:space=\"preserve\">考核 年度</t>\n </is>\n</c>", "", false, true, true},
 		{`<c r="A1"><v>1</v><v>2</v></c>`, "", false, false, false},

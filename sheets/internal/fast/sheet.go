@@ -214,15 +214,10 @@ func sheetData(t *ooxml.Tokenizer, rows *check.Rows, sheet string, want map[stri
 		// The usual cell, <c r="C5" s="3" t="s"><v>12</v></c> and its
 		// shorter forms, is taken at once; any other goes the long way.
 		quick := func() int {
-			at := t.I // past the white space before the cell (Gnumeric indents): text the long way reads as valid and ignores
-			for at < len(t.B) && (t.B[at] == ' ' || t.B[at] == '\n' || t.B[at] == '\t') {
-				at++
-			}
-			ref, typ, v, hasV, inline, n := quickCell(t.B[at:])
+			ref, typ, v, hasV, inline, n := quickCell(t.B[t.I:])
 			if n == 0 || inline && want[string(ref)] != nil { // a field's inline string: read the long way
 				return 0
 			}
-			n += at - t.I
 			if _, no := rows.Cell(ref); no != nil {
 				return -1
 			}
@@ -331,8 +326,9 @@ func rowNumber(attrs []byte) int {
 // quickCell reads the usual shapes of a cell at the start of b:
 // <c r="REF"[ s="DIGITS"][ t="LETTERS"]> then />, ></c>, ><v>text</v></c>
 // or, inline (a label: openpyxl, Gnumeric), ><is><t>text</t></is></c>, with
-// white space (Gnumeric indents) between the elements, text excelize
-// ignores there; n is the bytes it takes, 0 when b starts otherwise.
+// white space (Gnumeric indents) before the cell and between its elements,
+// text excelize ignores there; n is the bytes it takes, 0 when b starts
+// otherwise.
 func quickCell(b []byte) (ref, typ, v []byte, hasV, inline bool, n int) {
 	// attr reads name="value" at b[at:] with value's bytes all ok: absent
 	// is (nil, at), malformed (nil, -1).
@@ -374,7 +370,7 @@ func quickCell(b []byte) (ref, typ, v []byte, hasV, inline bool, n int) {
 		}
 		return at + k
 	}
-	ref, i := attr(0, `<c r="`, 10, func(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' })
+	ref, i := attr(ws(0), `<c r="`, 10, func(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' })
 	if ref == nil {
 		return nil, nil, nil, false, false, 0
 	}
