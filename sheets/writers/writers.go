@@ -23,7 +23,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // Writer is a program that saves workbooks.
@@ -81,7 +80,8 @@ type Options struct {
 	Batch   int // files per soffice start (default 200) or fill.py run
 	// Nice is the niceness the programs run at (0: as this process).
 	Nice int
-	// Progress, when set, is called as jobs finish (from any goroutine).
+	// Progress, when set, is called as jobs finish (from any goroutine,
+	// one call at a time, done increasing).
 	Progress func(done, total int)
 }
 
@@ -119,11 +119,14 @@ func (o Options) command(ctx context.Context, name string, args ...string) *exec
 // wrote no workbook is an error naming the job.
 func Write(ctx context.Context, w Writer, jobs []Job, opt Options) error {
 	opt = opt.withDefaults()
-	var done atomic.Int64
+	var mu sync.Mutex // one report at a time, in order: two workers counting at once could report 2 then 1
+	done := 0
 	tick := func(n int) {
-		d := done.Add(int64(n))
+		mu.Lock()
+		defer mu.Unlock()
+		done += n
 		if opt.Progress != nil {
-			opt.Progress(int(d), len(jobs))
+			opt.Progress(done, len(jobs))
 		}
 	}
 	switch w {
